@@ -1,0 +1,176 @@
+"""Compile validated rules into durable_rules' JSON ruleset, in the safe normal form only.
+
+Safe normal form (DURABLE.md §10), which a differential test checks against a reference:
+
+* the top-level ``when`` tree is expanded to DNF: one durable rule per conjunction of patterns
+  (``rule-id``, ``rule-id#1``, …), all sharing one action;
+* a pattern with no join keeps its ``$and``/``$or`` tree; a pattern with a join (``ref``) is
+  expanded to DNF too, each variant a *flat* ``$and``: kind, alpha tests, then join tests;
+* joins are equalities only (non-equality joins read out of bounds, DURABLE.md B2);
+* ``in`` becomes an ``$or`` of equalities (durable has no ``$in``);
+* no negation: absence is a prepared fact attribute; ``exists: false`` is ``$nex``;
+* ``pri`` is the rule priority (0..65534); a ``__sink__`` rule at 65535 runs last.
+
+The output is plain JSON data (no durable import here), golden-testable and hashable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from engine.errors import Diagnostic, RuleCompileError
+from engine.models.rule import Ref, Rule, Test, When
+
+SINK_KIND = "__run__"
+SINK = "__sink__"
+MAX_DURABLE_RULES = 4000  # engine limit is 4096 actions per ruleset (DURABLE.md §5)
+MAX_VARIANTS_PER_RULE = 64
+MAX_JOIN_TESTS = 30  # joins with > ~32 expressions fail to register (error 113)
+_CMP = {"gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte", "ne": "$neq"}
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """One fact pattern of one conjunction."""
+
+    kind: str
+    alias: str
+    test: Test | None
+
+
+@dataclass(frozen=True)
+class CompiledRuleset:
+    """The durable ruleset as data, and which rule each durable rule name belongs to."""
+
+    name: str
+    spec: dict[str, dict[str, Any]]
+    rule_of: dict[str, str]
+    aliases: dict[str, tuple[str, ...]]
+
+
+def when_dnf(when: When) -> list[list[Pattern]]:
+    """Expand a ``when`` tree into conjunctions of patterns."""
+    if when.fact is not None:
+        return [[Pattern(when.fact, when.alias, when.where)]]
+    parts = [when_dnf(w) for w in (when.all or when.any or [])]
+    if when.any is not None:
+        return [conj for p in parts for conj in p]
+    out: list[list[Pattern]] = [[]]
+    for p in parts:
+        out = [a + b for a in out for b in p]
+    return out
+
+
+def _has_ref(t: Test) -> bool:
+    if t.all is not None or t.any is not None:
+        return any(_has_ref(c) for c in (t.all or t.any or []))
+    return isinstance(t.eq, Ref)
+
+
+def _test_dnf(t: Test) -> list[list[Test]]:
+    if t.all is not None:
+        out: list[list[Test]] = [[]]
+        for c in t.all:
+            out = [a + b for a in out for b in _test_dnf(c)]
+        return out
+    if t.any is not None:
+        return [conj for c in t.any for conj in _test_dnf(c)]
+    if t.op() == "in":
+        return [[Test.model_validate({"field": t.field, "eq": v})] for v in t.value()]
+    return [[t]]
+
+
+def _leaf(t: Test) -> dict[str, Any]:
+    op, field, value = t.op(), str(t.field), t.value()
+    if op == "eq":
+        if isinstance(value, Ref):
+            alias, attr = value.ref.split(".", 1)
+            return {field: {alias: attr}}
+        return {field: value}
+    if op == "in":
+        return {"$or": [{field: v} for v in value]}
+    if op == "exists":
+        return {"$ex" if value else "$nex": {field: 1}}
+    return {_CMP[str(op)]: {field: value}}
+
+
+def _tree(t: Test) -> dict[str, Any]:
+    if t.all is not None:
+        return {"$and": [_tree(c) for c in t.all]}
+    if t.any is not None:
+        return {"$or": [_tree(c) for c in t.any]}
+    return _leaf(t)
+
+
+def _pattern_variants(p: Pattern) -> list[dict[str, Any]]:
+    head = {"kind": p.kind}
+    if p.test is None:
+        return [{p.alias: head}]
+    if not _has_ref(p.test):
+        return [{p.alias: {"$and": [head, _tree(p.test)]}}]
+    variants = []
+    for conj in _test_dnf(p.test):
+        alpha = [_leaf(x) for x in conj if not isinstance(x.eq, Ref)]
+        joins = [_leaf(x) for x in conj if isinstance(x.eq, Ref)]
+        variants.append({p.alias: {"$and": [head, *alpha, *joins]}})
+    return variants
+
+
+def _check_conjunction(rule: Rule, conj: list[Pattern], where: str) -> list[Diagnostic]:
+    diags: list[Diagnostic] = []
+    seen: list[str] = []
+    for p in conj:
+        if p.alias in seen:
+            diags.append(Diagnostic(where, path=f"rules.{rule.id}.when", code="compile.alias",
+                                    message=f"two patterns are both named '{p.alias}'; give each its own 'as'"))
+        for ref in _refs(p.test):
+            if ref not in seen:
+                diags.append(Diagnostic(where, path=f"rules.{rule.id}.when", code="compile.ref",
+                                        message=f"'ref: {ref}.…' must name a fact matched earlier in the rule"))
+        seen.append(p.alias)
+    return diags
+
+
+def _refs(t: Test | None) -> list[str]:
+    if t is None:
+        return []
+    if t.all is not None or t.any is not None:
+        return [r for c in (t.all or t.any or []) for r in _refs(c)]
+    return [t.eq.ref.split(".")[0]] if isinstance(t.eq, Ref) else []
+
+
+def compile_rules(rules: list[Rule], name_prefix: str = "rehab", *, where: str = "rules") -> CompiledRuleset:
+    """Compile rules (any order) into one durable ruleset; ties fire by rule id.
+
+    Raises:
+        RuleCompileError: a rule the engine cannot run safely (limits, bad aliases).
+    """
+    spec: dict[str, dict[str, Any]] = {}
+    rule_of: dict[str, str] = {}
+    aliases: dict[str, tuple[str, ...]] = {}
+    diags: list[Diagnostic] = []
+    for rule in sorted(rules, key=lambda r: r.id):
+        variants = []
+        for conj in when_dnf(rule.when):
+            diags += _check_conjunction(rule, conj, where)
+            variants += [(conj, combo) for combo in itertools.product(*(_pattern_variants(p) for p in conj))]
+        if len(variants) > MAX_VARIANTS_PER_RULE:
+            diags.append(Diagnostic(where, path=f"rules.{rule.id}.when", code="compile.too_many",
+                                    message=f"expands to {len(variants)} engine rules (limit {MAX_VARIANTS_PER_RULE}); split it"))
+        for k, (conj, combo) in enumerate(variants):
+            dname = rule.id if k == 0 else f"{rule.id}#{k}"
+            spec[dname] = {"all": [dict(c) for c in combo], "pri": rule.priority}
+            rule_of[dname] = rule.id
+            aliases[dname] = tuple(p.alias for p in conj)
+    spec[SINK] = {"all": [{"m": {"kind": SINK_KIND}}], "pri": 65535}
+    if len(spec) > MAX_DURABLE_RULES:
+        diags.append(Diagnostic(where, code="compile.too_many",
+                                message=f"{len(spec)} engine rules; durable_rules allows {MAX_DURABLE_RULES}"))
+    if diags:
+        raise RuleCompileError(diags)
+    digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
+    return CompiledRuleset(f"{name_prefix}-{digest}", spec, rule_of, aliases)

@@ -1,0 +1,1 @@
+"""Pydantic models of every input and output format."""

@@ -1,0 +1,185 @@
+"""Contract 1: the assessment a clinician records (DESIGN.md), validated strictly."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from engine.models.base import Int, Num, StrictModel, Text
+
+Side = Literal["left", "right"]
+PainSide = Literal["left", "right", "both", "central"]
+Grade = Literal["none", "mild", "moderate", "marked"]
+Quality = Literal["good", "fair", "poor"]
+Sex = Literal["female", "male", "other", "unspecified"]
+Region = Literal[
+    "lumbar", "buttock", "lateral_hip", "groin", "hamstring", "lateral_knee", "anterior_knee",
+    "medial_knee", "shin", "calf", "achilles", "foot", "other",
+]
+Diagnosis = Literal[
+    "itbs", "pfp", "gluteal_tendinopathy", "lumbar_disc_herniation", "piriformis_syndrome",
+    "bone_stress_injury", "achilles_tendinopathy", "mtss", "hamstring_tendinopathy", "other",
+]
+RedFlag = Literal[
+    "saddle_anaesthesia", "bladder_bowel_change", "progressive_neuro_deficit",
+    "bilateral_leg_neuro_symptoms", "unexplained_weight_loss", "cancer_history",
+    "fever_or_unwell", "night_pain_unrelenting", "significant_trauma",
+    "suspected_bone_stress_injury",
+]
+
+REGIONS: tuple[str, ...] = Region.__args__  # type: ignore[attr-defined]
+DIAGNOSES: tuple[str, ...] = Diagnosis.__args__  # type: ignore[attr-defined]
+RED_FLAGS: tuple[str, ...] = RedFlag.__args__  # type: ignore[attr-defined]
+
+
+class Client(StrictModel):
+    """Who was assessed."""
+
+    name: Text
+    """Full name, any Unicode (printed on the handout)."""
+    id: Text | None = None
+    """Clinic's client id."""
+    age: Int(10, 100) | None = None  # type: ignore[valid-type]
+    """Age in years, 10..100."""
+    sex: Sex | None = None
+    """female | male | other | unspecified."""
+    weekly_km: Num(0, 1000) | None = None  # type: ignore[valid-type]
+    """Current weekly running distance in km."""
+    goal: Text | None = None
+    """The runner's goal in their words."""
+
+
+class Clinician(StrictModel):
+    """Who assessed, and where."""
+
+    name: Text | None = None
+    """Clinician's name."""
+    clinic: Text | None = None
+    """Clinic name."""
+
+
+Deg30 = Num(0, 30)
+
+
+class StanceAngles(StrictModel):
+    """An angle per stance leg at midstance, in degrees or as a grade (one per side)."""
+
+    left_stance_deg: Deg30 | None = None  # type: ignore[valid-type]
+    """Degrees while standing on the LEFT leg, 0..30."""
+    right_stance_deg: Deg30 | None = None  # type: ignore[valid-type]
+    """Degrees while standing on the RIGHT leg, 0..30."""
+    left_stance_grade: Grade | None = None
+    """Instead of degrees: none | mild | moderate | marked."""
+    right_stance_grade: Grade | None = None
+    """Instead of degrees: none | mild | moderate | marked."""
+
+    @model_validator(mode="after")
+    def _one_measure_per_side(self) -> StanceAngles:
+        for side in ("left", "right"):
+            if (getattr(self, f"{side}_stance_deg") is not None
+                    and getattr(self, f"{side}_stance_grade") is not None):
+                raise PydanticCustomError(
+                    "both_deg_and_grade",
+                    "give {side}_stance_deg or {side}_stance_grade, not both",
+                    {"side": side},
+                )
+        return self
+
+
+class StepWidth(StrictModel):
+    """Step width at contact, posterior view."""
+
+    cm: Num(-15, 40) | None = None  # type: ignore[valid-type]
+    """Heel-centre to heel-centre in cm, -15..40; below 0 the feet cross the midline."""
+    crossover: bool | None = None
+    """True when a foot lands across the midline."""
+
+
+class SingleLegSquat(StrictModel):
+    """Single-leg squat quality per side (Crossley 2011 criteria)."""
+
+    left: Quality | None = None
+    """good | fair | poor."""
+    right: Quality | None = None
+    """good | fair | poor."""
+
+
+class Findings(StrictModel):
+    """What was measured; absent means not assessed (not the same as normal)."""
+
+    pelvic_drop: StanceAngles | None = None
+    """Contralateral pelvic drop at midstance."""
+    trunk_lean: StanceAngles | None = None
+    """Lateral trunk lean toward the stance side at midstance."""
+    step_width: StepWidth | None = None
+    """Step width / crossover."""
+    cadence_spm: Num(120, 230) | None = None  # type: ignore[valid-type]
+    """Steps per minute, 120..230."""
+    forward_trunk_lean_deg: Num(0, 45) | None = None  # type: ignore[valid-type]
+    """Sagittal trunk lean in degrees, 0..45."""
+    single_leg_squat: SingleLegSquat | None = None
+    """Single-leg squat movement quality."""
+
+
+class Pain(StrictModel):
+    """One painful area."""
+
+    region: Region
+    """Where it hurts."""
+    side: PainSide
+    """left | right | both | central."""
+    nrs_rest: Int(0, 10)  # type: ignore[valid-type]
+    """Pain at rest, 0..10."""
+    nrs_activity: Int(0, 10)  # type: ignore[valid-type]
+    """Worst pain during running, 0..10."""
+    weeks: Num(0, 2000)  # type: ignore[valid-type]
+    """How long, in weeks."""
+    diagnosis: Diagnosis | None = None
+    """Working diagnosis, if any."""
+    radicular: bool = False
+    """Leg symptoms from the spine (below-knee pain, pins and needles, numbness)."""
+
+
+class Assessment(StrictModel):
+    """A runner's assessment: Contract 1, version 1."""
+
+    version: Literal[1]
+    """Format version; must be 1."""
+    client: Client
+    """The client."""
+    assessed_on: dt.date
+    """Date of the assessment (ISO, e.g. 2026-11-20); not in the future."""
+    clinician: Clinician | None = None
+    """Clinician and clinic."""
+    findings: Findings = Field(default_factory=Findings)
+    """Gait and movement findings."""
+    pain: list[Pain] | None = None
+    """Pain history; may be empty."""
+    red_flags: list[RedFlag] | None = None
+    """Red flags present; any entry leads to referral."""
+    notes: str | None = None
+    """Free text."""
+
+    @field_validator("assessed_on")
+    @classmethod
+    def _not_in_future(cls, value: dt.date, info: ValidationInfo) -> dt.date:
+        today = (info.context or {}).get("today") or dt.date.today()
+        if value > today:
+            raise PydanticCustomError(
+                "future_date", "is in the future ({value}); use the date of the assessment",
+                {"value": value.isoformat()},
+            )
+        return value
+
+    @property
+    def pains(self) -> list[Pain]:
+        """Pain entries (empty list when none recorded)."""
+        return list(self.pain or [])
+
+    @property
+    def flags(self) -> list[str]:
+        """Red flags, de-duplicated, in the order given."""
+        return list(dict.fromkeys(self.red_flags or []))

@@ -1,0 +1,159 @@
+"""Contract 2: the plan (JSON), plus compatible extensions (findings, revision, changes)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Status = Literal["exercise", "refer_urgent", "refer_and_exercise", "no_findings"]
+Urgency = Literal["urgent", "soon", "routine"]
+Change = Literal["new", "harder", "same", "easier"]
+
+
+class PlanModel(BaseModel):
+    """Plan parts: unknown keys rejected when a plan is read back; ints stay ints."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ClientRef(PlanModel):
+    """Who the plan is for."""
+
+    name: str
+    id: str | None = None
+
+
+class ClinicianRef(PlanModel):
+    """Who made the plan."""
+
+    name: str | None = None
+    clinic: str | None = None
+
+
+class GeneratedWith(PlanModel):
+    """What produced the plan, so it can be reproduced."""
+
+    engine: str
+    rules_sha256: str
+    exercises_sha256: str
+
+
+class Because(PlanModel):
+    """Why an item is in the plan."""
+
+    rule: str
+    findings: list[str] = Field(default_factory=list)
+    values: dict[str, Any] = Field(default_factory=dict)
+    evidence: list[str] = Field(default_factory=list)
+
+
+class Dose(PlanModel):
+    """The prescribed dose."""
+
+    sets: int
+    reps: int | None = None
+    hold_s: int | None = None
+    per_week: int
+    minutes: int | None = None
+    rest_s: int | None = None
+    note: str | None = None
+
+
+class PlanExercise(PlanModel):
+    """One exercise in the plan."""
+
+    id: str
+    name: str
+    ladder: str
+    level: int
+    side: Literal["left", "right", "both"]
+    targets: list[str]
+    tags: list[str]
+    dosage: Dose
+    because: list[Because]
+    sided: bool = True
+    dose_step: int = 1
+    change: Change | None = None
+    change_note: str | None = None
+
+
+class Referral(PlanModel):
+    """A referral."""
+
+    reason: str
+    urgency: Urgency
+    rule: str
+
+
+class TextItem(PlanModel):
+    """A cue, education point or precaution."""
+
+    text: str
+    rule: str
+
+
+class Excluded(PlanModel):
+    """An exercise kept out of the plan."""
+
+    exercise: str
+    rule: str
+    reason: str
+
+
+class TraceItem(PlanModel):
+    """A fired rule."""
+
+    rule: str
+    fired_on: list[str]
+    derived: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class FindingItem(PlanModel):
+    """A measured finding, graded."""
+
+    finding: str
+    side: str | None = None
+    path: str
+    value: Any = None
+    unit: str | None = None
+    grade: str | None = None
+    flagged: bool = False
+    threshold: str | None = None
+
+
+class Previous(PlanModel):
+    """The plan this one follows."""
+
+    revision: int
+    sha256: str
+    reported_on: str | None = None
+
+
+class Plan(PlanModel):
+    """A plan, version 1."""
+
+    version: Literal[1] = 1
+    client: ClientRef
+    assessed_on: str
+    generated_with: GeneratedWith
+    status: Status
+    referrals: list[Referral] = Field(default_factory=list)
+    precautions: list[TextItem] = Field(default_factory=list)
+    exercises: list[PlanExercise] = Field(default_factory=list)
+    excluded: list[Excluded] = Field(default_factory=list)
+    cues: list[TextItem] = Field(default_factory=list)
+    education: list[TextItem] = Field(default_factory=list)
+    review_in_days: int
+    trace: list[TraceItem] = Field(default_factory=list)
+    clinician: ClinicianRef | None = None
+    findings: list[FindingItem] = Field(default_factory=list)
+    revision: int = 1
+    previous: Previous | None = None
+    not_included: list[Excluded] = Field(default_factory=list)
+
+    def to_json(self) -> str:
+        """Serialise deterministically (sorted keys, 2-space indent, trailing newline)."""
+        import json
+
+        return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True, ensure_ascii=False) + "\n"

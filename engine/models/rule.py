@@ -1,0 +1,319 @@
+"""The rule language: YAML data a clinician writes, validated before anything is compiled.
+
+A rule file::
+
+    version: 1
+    rules:
+      - id: cpd-unilateral
+        description: Pelvic drop on one stance leg -> stance-leg control on that side.
+        priority: 100              # 0..65534, lower fires first
+        evidence: [bramah-2018]
+        when:                      # a tree of all / any over fact patterns
+          all:
+            - fact: pelvic_drop
+              as: drop
+              where: {all: [{field: flagged, eq: true}, {field: grade, in: [moderate, marked]}]}
+            - fact: assessment
+              where: {field: has_red_flags, eq: false}
+        then:
+          - prescribe: {exercise: wb-glute-med-hold, side: {from: drop.side}}
+          - cue: Keep your belt line level.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
+
+from engine.models.base import Int, Slug, StrictModel, Text, Word
+
+Scalar = str | bool | int | float
+"""A literal value in a condition or a derived fact."""
+
+DottedRef = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")]
+"""``alias.field`` naming a field of a fact matched earlier in the same rule."""
+
+OPS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "exists")
+
+
+def _exactly_one(obj: Any, names: tuple[str, ...], what: str) -> str:
+    present = [n for n in names if getattr(obj, n if n != "in" else "in_", None) is not None]
+    if len(present) != 1:
+        raise PydanticCustomError(
+            "one_of",
+            "{what} needs exactly one of: {names} (found {found})",
+            {"what": what, "names": ", ".join(names), "found": ", ".join(present) or "none"},
+        )
+    return present[0]
+
+
+class Ref(StrictModel):
+    """Compare with a field of another matched fact (an equality join)."""
+
+    ref: DottedRef
+    """``alias.field`` of a fact matched earlier in the same rule."""
+
+
+class From(StrictModel):
+    """Take a value from a matched fact."""
+
+    from_: DottedRef = Field(alias="from")
+    """``alias.field`` of a matched fact, e.g. ``drop.side``."""
+
+
+class Test(StrictModel):
+    """A condition on one fact: ``{field: grade, in: [moderate, marked]}`` or all/any of tests."""
+
+    all: list[Test] | None = Field(default=None, min_length=1)
+    """Every test must hold."""
+    any: list[Test] | None = Field(default=None, min_length=1)
+    """At least one test must hold."""
+    field: Word | None = None
+    """The fact's field the operator looks at."""
+    eq: Scalar | Ref | None = None
+    """Equal to a value, or to another fact's field (``{ref: drop.side}``)."""
+    ne: Scalar | None = None
+    """Not equal to (true only when the field is present)."""
+    lt: int | float | None = None
+    """Less than."""
+    lte: int | float | None = None
+    """Less than or equal to."""
+    gt: int | float | None = None
+    """Greater than."""
+    gte: int | float | None = None
+    """Greater than or equal to."""
+    in_: list[Scalar] | None = Field(default=None, alias="in", min_length=1, max_length=30)
+    """One of these values."""
+    exists: bool | None = None
+    """The field is present (true) or absent (false)."""
+
+    @model_validator(mode="after")
+    def _shape(self) -> Test:
+        if self.all is not None or self.any is not None:
+            if self.field is not None or self.op() is not None or (self.all and self.any):
+                raise PydanticCustomError(
+                    "test_shape", "a test is either all/any of tests or one field with one operator"
+                )
+            return self
+        if self.field is None:
+            raise PydanticCustomError("test_shape", "a test needs 'field' and one operator, or all/any")
+        _exactly_one(self, OPS, f"the test on '{self.field}'")
+        return self
+
+    def op(self) -> str | None:
+        """Return the operator name used by this leaf test, if any."""
+        for name in OPS:
+            if getattr(self, "in_" if name == "in" else name) is not None:
+                return name
+        return None
+
+    def value(self) -> Any:
+        """Return the operand of this leaf test."""
+        name = self.op()
+        return getattr(self, "in_" if name == "in" else str(name))
+
+
+class When(StrictModel):
+    """A pattern (one fact and its tests) or all/any of patterns."""
+
+    all: list[When] | None = Field(default=None, min_length=1)
+    """Every pattern must match (facts can be joined with ``ref``)."""
+    any: list[When] | None = Field(default=None, min_length=1)
+    """At least one pattern must match."""
+    fact: Word | None = None
+    """The kind of fact to match, e.g. ``pelvic_drop`` or a derived fact."""
+    as_: Word | None = Field(default=None, alias="as")
+    """Name for the matched fact, used by ``ref`` and ``from`` (defaults to the fact kind)."""
+    where: Test | None = None
+    """Tests on the fact; without it any fact of that kind matches."""
+
+    @model_validator(mode="after")
+    def _shape(self) -> When:
+        kind = _exactly_one(self, ("all", "any", "fact"), "a condition")
+        if kind != "fact" and (self.as_ is not None or self.where is not None):
+            raise PydanticCustomError("when_shape", "'as' and 'where' belong next to 'fact'")
+        return self
+
+    @property
+    def alias(self) -> str:
+        """Return the name this pattern binds."""
+        return self.as_ or str(self.fact)
+
+
+SideValue = Literal["left", "right", "both"] | From
+
+
+class Dosage(StrictModel):
+    """A dose: sets and exactly one of reps, hold seconds or minutes."""
+
+    sets: Int(1, 10)  # type: ignore[valid-type]
+    """Sets per session."""
+    reps: Int(1, 200) | None = None  # type: ignore[valid-type]
+    """Repetitions per set (or contacts for hops)."""
+    hold_s: Int(1, 300) | None = None  # type: ignore[valid-type]
+    """Seconds per hold."""
+    minutes: Int(1, 90) | None = None  # type: ignore[valid-type]
+    """Minutes (gait drills)."""
+    per_week: Int(1, 14)  # type: ignore[valid-type]
+    """Sessions per week."""
+    rest_s: Int(0, 600) | None = None  # type: ignore[valid-type]
+    """Rest between sets, seconds."""
+    note: Text | None = None
+    """Short note, e.g. 'light band'."""
+
+    @model_validator(mode="after")
+    def _one_measure(self) -> Dosage:
+        _exactly_one(self, ("reps", "hold_s", "minutes"), "a dose")
+        return self
+
+
+class Prescribe(StrictModel):
+    """Add an exercise (or a ladder at a level) to the plan."""
+
+    exercise: Slug | None = None
+    """Exercise id from exercises/."""
+    ladder: Slug | None = None
+    """Ladder id; use with ``level``."""
+    level: Int(1, 50) | None = None  # type: ignore[valid-type]
+    """Starting level on the ladder."""
+    side: SideValue | None = None
+    """left | right | both, or ``{from: alias.side}``; default both."""
+    dose: Int(1, 10) = 1  # type: ignore[valid-type]
+    """Dose step of the exercise to start at (1 = its first, easiest dose)."""
+
+    @model_validator(mode="after")
+    def _target(self) -> Prescribe:
+        _exactly_one(self, ("exercise", "ladder"), "prescribe")
+        if self.ladder is not None and self.level is None:
+            raise PydanticCustomError("prescribe_level", "prescribe with 'ladder' needs 'level'")
+        if self.exercise is not None and self.level is not None:
+            raise PydanticCustomError(
+                "prescribe_level", "'level' goes with 'ladder'; an exercise has its own level"
+            )
+        return self
+
+
+class Exclude(StrictModel):
+    """Keep exercises out of the plan, whatever else prescribes them."""
+
+    exercise: Slug | None = None
+    """An exercise id."""
+    tag: Word | None = None
+    """Every exercise with this tag (e.g. impact)."""
+    ladder: Slug | None = None
+    """Every exercise on this ladder."""
+    reason: Text
+    """Why, for the clinician report."""
+
+    @model_validator(mode="after")
+    def _target(self) -> Exclude:
+        _exactly_one(self, ("exercise", "tag", "ladder"), "exclude")
+        return self
+
+
+class Refer(StrictModel):
+    """Refer the client on."""
+
+    urgency: Literal["urgent", "soon", "routine"]
+    """urgent removes all exercises from the plan."""
+    reason: Text
+    """Why, in words the client can read."""
+
+
+class Limit(StrictModel):
+    """Cap levels and doses (e.g. for a highly irritable presentation)."""
+
+    max_level: Int(1, 50) | None = None  # type: ignore[valid-type]
+    """Highest ladder level allowed; higher prescriptions move down their ladder."""
+    max_dose: Int(1, 10) | None = None  # type: ignore[valid-type]
+    """Highest dose step allowed."""
+    reason: Text
+    """Why, for the clinician report."""
+
+
+class Derive(StrictModel):
+    """Assert a new fact that later rules can match (forward chaining)."""
+
+    fact: Word
+    """Kind of the new fact."""
+    set: dict[Word, Scalar | From] = Field(default_factory=dict)
+    """Its fields: literal values or ``{from: alias.field}``."""
+
+
+class Progress(StrictModel):
+    """Progression stage: move a reviewed exercise up, hold it, or move it down its ladder."""
+
+    change: Literal["up", "hold", "down", "review"]
+    """up = next dose step then next level; down = one level down; review = clinician review."""
+    of: Word
+    """Alias of the matched feedback fact whose exercise this changes."""
+    reason: Text
+    """Plain words for the client ('pain stayed low, so we made it harder')."""
+
+
+class Action(StrictModel):
+    """One thing a rule does; exactly one key."""
+
+    derive: Derive | None = None
+    """Assert a derived fact."""
+    prescribe: Prescribe | None = None
+    """Add an exercise."""
+    exclude: Exclude | None = None
+    """Exclude exercises."""
+    refer: Refer | None = None
+    """Refer out."""
+    limit: Limit | None = None
+    """Cap levels/doses."""
+    precaution: Text | None = None
+    """A precaution for client and clinician."""
+    cue: Text | None = None
+    """A running or movement cue."""
+    educate: Text | None = None
+    """An education point."""
+    review_in_days: Int(1, 365) | None = None  # type: ignore[valid-type]
+    """See the client again within this many days."""
+    progress: Progress | None = None
+    """Progression rules only."""
+
+    @model_validator(mode="after")
+    def _one(self) -> Action:
+        _exactly_one(self, ACTIONS, "an action")
+        return self
+
+    def kind(self) -> str:
+        """Return the action's key."""
+        return next(n for n in ACTIONS if getattr(self, n) is not None)
+
+
+ACTIONS = ("derive", "prescribe", "exclude", "refer", "limit", "precaution", "cue", "educate",
+           "review_in_days", "progress")
+
+
+class Rule(StrictModel):
+    """One rule: when the condition matches, do the actions."""
+
+    id: Slug
+    """Unique id, kebab-case."""
+    description: Text
+    """What the rule does and why, for clinicians."""
+    priority: Int(0, 65534) = 1000  # type: ignore[valid-type]
+    """Lower fires first and ranks first in the plan (0..65534)."""
+    evidence: list[Slug] = Field(min_length=1)
+    """Reference ids from rules/references.yaml."""
+    when: When
+    """The condition."""
+    then: list[Action] = Field(min_length=1)
+    """The actions."""
+
+
+class RuleFile(StrictModel):
+    """A file of rules."""
+
+    version: Literal[1]
+    """Format version; must be 1."""
+    stage: Literal["assessment", "progression"] = "assessment"
+    """assessment rules build a first plan; progression rules run at review."""
+    rules: list[Rule] = Field(min_length=1)
+    """The rules."""

@@ -1,0 +1,235 @@
+"""Assemble a plan from rule firings: pure, deterministic, with every choice's reason.
+
+Precedence (documented in README, tested):
+
+1. an urgent referral removes every exercise;
+2. exclusions beat prescriptions whatever order they fired in: an excluded exercise moves
+   down its ladder to the first allowed level, or leaves the plan;
+3. limits (e.g. high irritability) cap ladder levels and dose steps;
+4. one exercise per ladder: duplicates merge (lowest level, sides combined, every reason kept);
+5. order: rule priority, then rule id, then exercise id; at most ``plan.max_exercises``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine import __version__
+from engine.facts import FactSet
+from engine.library import ExerciseLibrary
+from engine.models.assessment import Assessment
+from engine.models.exercise import Exercise
+from engine.models.plan import (
+    Because, ClientRef, ClinicianRef, Dose, Excluded, FindingItem, GeneratedWith, Plan,
+    PlanExercise, Referral, TextItem, TraceItem,
+)
+from engine.models.rule import Action, From, Rule
+from engine.models.thresholds import Thresholds
+from engine.runtime import Firing
+
+SIDES = ("left", "right")
+
+
+@dataclass
+class _Rx:
+    exercise: Exercise
+    side: str
+    dose: int
+    priority: int
+    rule: str
+    because: list[Because]
+
+
+@dataclass
+class _Collected:
+    referrals: list[Referral] = field(default_factory=list)
+    prescriptions: list[_Rx] = field(default_factory=list)
+    exclusions: list[tuple[str, str, str, str]] = field(default_factory=list)  # (what, value, rule, reason)
+    limits: list[tuple[int | None, int | None, str]] = field(default_factory=list)
+    texts: dict[str, list[TextItem]] = field(default_factory=lambda: {"precaution": [], "cue": [], "educate": []})
+    reviews: list[int] = field(default_factory=list)
+    trace: list[TraceItem] = field(default_factory=list)
+
+
+def describe(fact: dict[str, Any], sources: dict[str, Any]) -> list[str]:
+    """Describe a matched fact as ``path=value`` findings, or ``kind(field=value)`` if derived."""
+    if sources:
+        return [f"{k}={_show(v)}" for k, v in sorted(sources.items())]
+    attrs = ", ".join(f"{k}={_show(v)}" for k, v in sorted(fact.items())
+                      if k not in ("kind", "fid", "derived_by", "_j"))
+    return [f"{fact['kind']}({attrs})"]
+
+
+def _show(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float) and v.is_integer():
+        return f"{v:.1f}"
+    return str(v)
+
+
+def resolve(value: Any, bindings: dict[str, dict[str, Any]]) -> Any:
+    """Return a literal, or the field a ``{from: alias.field}`` names (None if unbound)."""
+    if isinstance(value, From):
+        alias, attr = value.from_.split(".", 1)
+        return bindings.get(alias, {}).get(attr)
+    return value
+
+
+class Planner:
+    """Builds one plan from firings."""
+
+    def __init__(self, library: ExerciseLibrary, rules: dict[str, Rule], thresholds: Thresholds,
+                 rules_sha256: str) -> None:
+        self.lib, self.rules, self.t = library, rules, thresholds
+        self.rules_sha256 = rules_sha256
+
+    def because(self, rule: Rule, firing: Firing, sources: dict[str, dict[str, Any]]) -> Because:
+        """Return the reason record for a firing: rule, findings with values, evidence."""
+        values: dict[str, Any] = {}
+        for fact in firing.bindings.values():
+            values.update(sources.get(str(fact.get("fid")), {}))
+        return Because(rule=rule.id, findings=sorted(values), values=dict(sorted(values.items())),
+                       evidence=list(rule.evidence))
+
+    def collect(self, firings: list[Firing], facts: FactSet) -> _Collected:
+        """Interpret each firing's actions in firing order."""
+        out = _Collected()
+        sources = dict(facts.sources)
+        for firing in firings:
+            rule = self.rules[firing.rule]
+            why = self.because(rule, firing, sources)
+            for made in firing.derived:
+                sources[str(made["fid"])] = dict(why.values)
+            fired_on = [d for f in firing.bindings.values()
+                        for d in describe(f, facts.sources.get(str(f.get("fid")), {}))]
+            out.trace.append(TraceItem(rule=rule.id, fired_on=fired_on, derived=[
+                {k: v for k, v in d.items() if k not in ("fid", "_j")} for d in firing.derived]))
+            for action in rule.then:
+                self._apply(out, rule, action, firing, why)
+        return out
+
+    def _apply(self, out: _Collected, rule: Rule, action: Action, firing: Firing, why: Because) -> None:
+        if action.refer is not None:
+            out.referrals.append(Referral(reason=action.refer.reason, urgency=action.refer.urgency, rule=rule.id))
+        elif action.prescribe is not None:
+            p = action.prescribe
+            ex = self.lib.exercises[p.exercise] if p.exercise else self.lib.at(str(p.ladder), int(p.level or 1))
+            if ex is not None:
+                side = resolve(p.side, firing.bindings) if p.side is not None else "both"
+                side = side if side in ("left", "right") and ex.sided else "both"
+                out.prescriptions.append(_Rx(ex, side, p.dose, rule.priority, rule.id, [why]))
+        elif action.exclude is not None:
+            e = action.exclude
+            what, value = ("exercise", e.exercise) if e.exercise else ("tag", e.tag) if e.tag else ("ladder", e.ladder)
+            out.exclusions.append((what, str(value), rule.id, e.reason))
+        elif action.limit is not None:
+            out.limits.append((action.limit.max_level, action.limit.max_dose, rule.id))
+        elif action.review_in_days is not None:
+            out.reviews.append(action.review_in_days)
+        else:
+            for key in ("precaution", "cue", "educate"):
+                text = getattr(action, key)
+                if text is not None and all(t.text != text for t in out.texts[key]):
+                    out.texts[key].append(TextItem(text=text, rule=rule.id))
+
+    def _excluded_by(self, ex: Exercise, out: _Collected) -> tuple[str, str] | None:
+        for what, value, rule, reason in out.exclusions:
+            if (what == "exercise" and ex.id == value) or (what == "tag" and value in ex.tags) \
+                    or (what == "ladder" and ex.ladder == value):
+                return rule, reason
+        return None
+
+    def _place(self, rx: _Rx, out: _Collected, excluded: list[Excluded]) -> _Rx | None:
+        ex: Exercise | None = rx.exercise
+        dose = rx.dose
+        for max_level, max_dose, _ in out.limits:
+            while ex is not None and max_level is not None and ex.level > max_level:
+                lower = self.lib.neighbour(ex, -1)
+                if lower is None:
+                    break
+                ex = lower
+            if max_dose is not None:
+                dose = min(dose, max_dose)
+        while ex is not None:
+            hit = self._excluded_by(ex, out)
+            if hit is None:
+                break
+            if all(x.exercise != ex.id for x in excluded):
+                excluded.append(Excluded(exercise=ex.id, rule=hit[0], reason=hit[1]))
+            ex = self.lib.neighbour(ex, -1)
+        if ex is None:
+            return None
+        return _Rx(ex, rx.side if ex.sided else "both", min(dose, len(ex.doses)), rx.priority, rx.rule, rx.because)
+
+    def exercises(self, out: _Collected) -> tuple[list[PlanExercise], list[Excluded], list[Excluded]]:
+        """Resolve prescriptions: limits, exclusions, merging, ordering and the cap."""
+        excluded: list[Excluded] = []
+        merged: dict[str, _Rx] = {}
+        for rx in out.prescriptions:
+            placed = self._place(rx, out, excluded)
+            if placed is None:
+                continue
+            have = merged.get(placed.exercise.ladder)
+            if have is None:
+                merged[placed.exercise.ladder] = placed
+                continue
+            if placed.exercise.level < have.exercise.level:
+                have.exercise = placed.exercise
+            have.side = have.side if have.side == placed.side else "both"
+            have.dose = min(have.dose, placed.dose)
+            if (placed.priority, placed.rule) < (have.priority, have.rule):
+                have.priority, have.rule = placed.priority, placed.rule
+            have.because += [b for b in placed.because if b not in have.because]
+        for what, value, rule, reason in out.exclusions:
+            if what != "exercise" or all(x.exercise != value for x in excluded):
+                label = value if what == "exercise" else f"{what}:{value}"
+                if all(x.exercise != label for x in excluded):
+                    excluded.append(Excluded(exercise=label, rule=rule, reason=reason))
+        ordered = sorted(merged.values(), key=lambda r: (r.priority, r.rule, r.exercise.id))
+        cap = self.t.plan.max_exercises
+        dropped = [Excluded(exercise=r.exercise.id, rule=r.rule,
+                            reason=f"the plan keeps the {cap} most important exercises") for r in ordered[cap:]]
+        return [self._item(r) for r in ordered[:cap]], excluded, dropped
+
+    def _item(self, rx: _Rx) -> PlanExercise:
+        ex = rx.exercise
+        d = ex.doses[rx.dose - 1]
+        return PlanExercise(
+            id=ex.id, name=ex.name, ladder=ex.ladder, level=ex.level, side=rx.side,  # type: ignore[arg-type]
+            targets=list(ex.targets), tags=list(ex.tags), sided=ex.sided, dose_step=rx.dose,
+            dosage=Dose(**d.model_dump()), because=rx.because)
+
+    def build(self, a: Assessment, facts: FactSet, firings: list[Firing], exercises_sha256: str) -> Plan:
+        """Return the plan for one assessment."""
+        out = self.collect(firings, facts)
+        urgent = any(r.urgency == "urgent" for r in out.referrals)
+        exercises, excluded, dropped = self.exercises(out)
+        if urgent:
+            dropped = [Excluded(exercise=e.id, rule=next(r.rule for r in out.referrals if r.urgency == "urgent"),
+                                reason="urgent referral: no exercises until the client has been seen")
+                       for e in exercises]
+            exercises = []
+        status = ("refer_urgent" if urgent else "refer_and_exercise" if out.referrals
+                  else "exercise" if exercises else "no_findings")
+        refs = sorted(_dedupe_referrals(out.referrals), key=lambda r: (("urgent", "soon", "routine").index(r.urgency), r.rule))
+        clinician = ClinicianRef(**a.clinician.model_dump()) if a.clinician else None
+        return Plan(
+            client=ClientRef(name=a.client.name, id=a.client.id), assessed_on=a.assessed_on.isoformat(),
+            generated_with=GeneratedWith(engine=__version__, rules_sha256=self.rules_sha256,
+                                         exercises_sha256=exercises_sha256),
+            status=status, referrals=refs, precautions=out.texts["precaution"], exercises=exercises,  # type: ignore[arg-type]
+            excluded=excluded, cues=out.texts["cue"], education=out.texts["educate"],
+            review_in_days=min(out.reviews, default=self.t.plan.review_in_days), trace=out.trace,
+            clinician=clinician, findings=[FindingItem(**f) for f in facts.findings], not_included=dropped)
+
+
+def _dedupe_referrals(refs: list[Referral]) -> list[Referral]:
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for r in refs:
+        if (r.urgency, r.reason) not in seen:
+            seen.add((r.urgency, r.reason))
+            out.append(r)
+    return out

@@ -1,0 +1,1 @@
+"""PDF rendering (fpdf2): handout pages and exercise pictures."""

@@ -1,0 +1,383 @@
+"""Stick-figure exercise pictures, drawn as pure vectors with fpdf2.
+
+A picture (the ``picture`` mapping of an exercise record) is one or two poses of a 16-joint stick
+figure plus optional props (floor, mat, wall, step, band, line, arrow, weight), all in a 0-100 box
+whose y axis grows downward. ``draw_picture`` scales it uniformly into a box on the page; with two
+poses the box is split into a start and an end slot joined by a small arrow. The person's right
+side is drawn in the accent colour so the working side is easy to see. Output is deterministic:
+the same picture always gives the same drawing operations.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from fpdf.enums import StrokeCapStyle, StrokeJoinStyle
+
+if TYPE_CHECKING:
+    import fpdf
+
+__all__ = ["JOINTS", "PROP_TYPES", "VIEWS", "draw_picture", "validate_picture"]
+
+Color = tuple[int, int, int]
+Point = tuple[float, float]
+
+JOINTS: tuple[str, ...] = (
+    "head", "neck",
+    "l_shoulder", "r_shoulder", "l_elbow", "r_elbow", "l_hand", "r_hand",
+    "l_hip", "r_hip", "l_knee", "r_knee", "l_ankle", "r_ankle", "l_toe", "r_toe",
+)  # fmt: skip
+VIEWS: tuple[str, ...] = ("front", "side", "back")
+# prop type -> (required keys, optional keys)
+PROP_TYPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "floor": (("y",), ()),
+    "mat": (("y",), ()),
+    "wall": (("x",), ()),
+    "step": (("x", "y", "w", "h"), ()),
+    "band": (("from", "to"), ()),
+    "line": (("from", "to"), ("dashed",)),
+    "arrow": (("from", "to"), ()),
+    "weight": (("at",), ()),
+}
+
+HEAD_R = 5.0  # head radius in picture units
+_LIMBS_LEFT: tuple[tuple[str, str], ...] = (
+    ("l_shoulder", "l_elbow"), ("l_elbow", "l_hand"),
+    ("l_hip", "l_knee"), ("l_knee", "l_ankle"), ("l_ankle", "l_toe"),
+)  # fmt: skip
+_LIMBS_RIGHT: tuple[tuple[str, str], ...] = tuple(
+    (a.replace("l_", "r_", 1), b.replace("l_", "r_", 1)) for a, b in _LIMBS_LEFT
+)
+_GREY: Color = (150, 150, 150)
+_LIGHT: Color = (225, 225, 225)
+
+
+# --------------------------------------------------------------------------------------- checks
+def _is_num(v: object) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _check_point(v: object, where: str, errors: list[str]) -> None:
+    if not (isinstance(v, list | tuple) and len(v) == 2 and all(_is_num(c) for c in v)):
+        errors.append(f"{where}: expected [x, y] with two numbers, got {v!r}")
+        return
+    for c, axis in zip(v, "xy", strict=True):
+        if not 0 <= c <= 100:
+            errors.append(f"{where}: {axis}={c} is outside 0-100")
+
+
+def _check_coord(v: object, where: str, errors: list[str]) -> None:
+    if not _is_num(v):
+        errors.append(f"{where}: expected a number, got {v!r}")
+    elif not 0 <= float(v) <= 100:  # type: ignore[arg-type]
+        errors.append(f"{where}: {v} is outside 0-100")
+
+
+def validate_picture(picture: Mapping[str, Any]) -> list[str]:
+    """Return plain error strings for a picture mapping (empty list = valid)."""
+    errors: list[str] = []
+    if not isinstance(picture, Mapping):
+        return [f"picture: expected a mapping, got {type(picture).__name__}"]
+    for key in picture:
+        if key not in ("view", "alt", "poses", "props"):
+            errors.append(f"picture: unknown key {key!r}")
+    if picture.get("view") not in VIEWS:
+        errors.append(f"picture.view: must be one of {', '.join(VIEWS)}, got {picture.get('view')!r}")
+    alt = picture.get("alt")
+    if not isinstance(alt, str) or not alt.strip():
+        errors.append("picture.alt: a short non-empty text is required")
+    poses = picture.get("poses")
+    if not isinstance(poses, list) or not 1 <= len(poses) <= 2:
+        errors.append("picture.poses: expected a list of 1 or 2 poses")
+        poses = poses if isinstance(poses, list) else []
+    for i, pose in enumerate(poses):
+        where = f"picture.poses[{i}]"
+        joints = pose.get("joints") if isinstance(pose, Mapping) else None
+        if not isinstance(joints, Mapping):
+            errors.append(f"{where}.joints: expected a mapping of joint -> [x, y]")
+            continue
+        if isinstance(pose, Mapping):
+            errors.extend(f"{where}: unknown key {k!r}" for k in pose if k != "joints")
+        for name in JOINTS:
+            if name not in joints:
+                errors.append(f"{where}.joints: missing joint {name!r}")
+            else:
+                _check_point(joints[name], f"{where}.joints.{name}", errors)
+        errors.extend(f"{where}.joints: unknown joint {n!r}" for n in joints if n not in JOINTS)
+    props = picture.get("props", [])
+    if props is None:
+        props = []
+    if not isinstance(props, list):
+        errors.append("picture.props: expected a list")
+        props = []
+    for i, prop in enumerate(props):
+        where = f"picture.props[{i}]"
+        if not isinstance(prop, Mapping):
+            errors.append(f"{where}: expected a mapping")
+            continue
+        kind = prop.get("type")
+        if kind not in PROP_TYPES:
+            errors.append(f"{where}.type: unknown prop type {kind!r}")
+            continue
+        required, optional = PROP_TYPES[kind]
+        for key in required:
+            if key not in prop:
+                errors.append(f"{where}: {kind} needs {key!r}")
+        for key, value in prop.items():
+            if key == "type":
+                continue
+            if key not in required and key not in optional:
+                errors.append(f"{where}: unknown key {key!r} for {kind}")
+            elif key in ("from", "to", "at"):
+                _check_point(value, f"{where}.{key}", errors)
+            elif key == "dashed":
+                if not isinstance(value, bool):
+                    errors.append(f"{where}.dashed: expected true or false")
+            else:
+                _check_coord(value, f"{where}.{key}", errors)
+        if kind == "step" and all(_is_num(prop.get(k)) for k in ("x", "y", "w", "h")):
+            if prop["x"] + prop["w"] > 100 or prop["y"] + prop["h"] > 100:
+                errors.append(f"{where}: step box reaches outside 0-100")
+    return errors
+
+
+# ---------------------------------------------------------------------------------------- layout
+def _pt(v: Sequence[float]) -> Point:
+    return (float(v[0]), float(v[1]))
+
+
+def _content_bbox(poses: Sequence[Mapping[str, Any]], props: Sequence[Mapping[str, Any]]) -> tuple[float, float, float, float]:  # noqa: E501
+    xs: list[float] = []
+    ys: list[float] = []
+    for pose in poses:
+        for name, p in pose["joints"].items():
+            r = HEAD_R if name == "head" else 1.5
+            xs += [p[0] - r, p[0] + r]
+            ys += [p[1] - r, p[1] + r]
+    for prop in props:
+        kind = prop["type"]
+        if kind in ("floor", "mat"):
+            ys += [prop["y"] - (2.5 if kind == "mat" else 0), prop["y"] + 1]
+        elif kind == "wall":
+            xs += [prop["x"] - 1, prop["x"] + 1]
+        elif kind == "step":
+            xs += [prop["x"], prop["x"] + prop["w"]]
+            ys += [prop["y"], prop["y"] + prop["h"]]
+        elif kind in ("band", "line", "arrow"):
+            for k in ("from", "to"):
+                xs.append(prop[k][0])
+                ys.append(prop[k][1])
+        elif kind == "weight":
+            xs += [prop["at"][0] - 4, prop["at"][0] + 4]
+            ys += [prop["at"][1] - 4, prop["at"][1] + 4]
+    if not xs or not ys:
+        return (0.0, 0.0, 100.0, 100.0)
+    x0, x1 = max(0.0, min(xs) - 3), min(100.0, max(xs) + 3)
+    y0, y1 = max(0.0, min(ys) - 3), min(100.0, max(ys) + 3)
+    # keep a sensible minimum size so a small figure is not blown up
+    if x1 - x0 < 40:
+        cx = (x0 + x1) / 2
+        x0, x1 = cx - 20, cx + 20
+    if y1 - y0 < 30:
+        cy = (y0 + y1) / 2
+        y0, y1 = cy - 15, cy + 15
+    return (x0, y0, x1, y1)
+
+
+class _Map:
+    """Uniform scale + offset from picture units to page millimetres."""
+
+    def __init__(self, bbox: tuple[float, float, float, float], x: float, y: float, w: float, h: float):  # noqa: E501
+        bx0, by0, bx1, by1 = bbox
+        bby0, bby1 = by0, by1
+        self.s = min(w / (bx1 - bx0), h / (by1 - by0))
+        self.ox = x + (w - (bx1 - bx0) * self.s) / 2 - bx0 * self.s
+        self.oy = y + (h - (by1 - by0) * self.s) / 2 - by0 * self.s
+        self.left, self.right = x, x + w
+        self.top = self.oy + bby0 * self.s
+        self.bottom = self.oy + bby1 * self.s
+
+    def __call__(self, p: Sequence[float]) -> Point:
+        return (self.ox + float(p[0]) * self.s, self.oy + float(p[1]) * self.s)
+
+
+def _line(pdf: fpdf.FPDF, a: Point, b: Point) -> None:
+    pdf.line(a[0], a[1], b[0], b[1])
+
+
+def _arrow_head(pdf: fpdf.FPDF, a: Point, b: Point, size: float, color: Color) -> None:
+    ang = math.atan2(b[1] - a[1], b[0] - a[0])
+    pts = [b]
+    for da in (2.6, -2.6):
+        pts.append((b[0] + size * math.cos(ang + da), b[1] + size * math.sin(ang + da)))
+    pdf.set_fill_color(*color)
+    pdf.polygon(pts, style="F")
+
+
+def _zigzag(a: Point, b: Point, amp: float, n: int) -> list[Point]:
+    dx, dy = b[0] - a[0], b[1] - a[1]
+    length = math.hypot(dx, dy) or 1.0
+    nx, ny = -dy / length, dx / length
+    pts = [a]
+    for i in range(1, n):
+        t = i / n
+        sgn = 1 if i % 2 else -1
+        pts.append((a[0] + dx * t + nx * amp * sgn, a[1] + dy * t + ny * amp * sgn))
+    pts.append(b)
+    return pts
+
+
+def _draw_ground_props(pdf: fpdf.FPDF, props: Iterable[Mapping[str, Any]], m: _Map, color: Color) -> None:  # noqa: E501
+    s = m.s
+    for prop in props:
+        kind = prop["type"]
+        if kind == "floor":
+            y = m((0, prop["y"]))[1]
+            pdf.set_draw_color(*_GREY)
+            pdf.set_line_width(max(0.25, 0.6 * s))
+            pdf.line(m.left + 1, y, m.right - 1, y)
+        elif kind == "mat":
+            y = m((0, prop["y"]))[1]
+            pdf.set_fill_color(*_LIGHT)
+            pdf.set_draw_color(*_GREY)
+            pdf.set_line_width(max(0.2, 0.3 * s))
+            pdf.rect(m.left + 2, y - 2.0 * s, (m.right - m.left) - 4, 2.0 * s, style="DF")
+        elif kind == "wall":
+            x = m((prop["x"], 0))[0]
+            pdf.set_draw_color(*_GREY)
+            pdf.set_line_width(max(0.25, 0.6 * s))
+            pdf.line(x, m.top, x, m.bottom)
+        elif kind == "step":
+            p0 = m((prop["x"], prop["y"]))
+            pdf.set_fill_color(*_LIGHT)
+            pdf.set_draw_color(*_GREY)
+            pdf.set_line_width(max(0.25, 0.5 * s))
+            pdf.rect(p0[0], p0[1], prop["w"] * s, prop["h"] * s, style="DF")
+        elif kind == "line":
+            a, b = m(prop["from"]), m(prop["to"])
+            pdf.set_draw_color(*color)
+            pdf.set_line_width(max(0.25, 0.5 * s))
+            if prop.get("dashed", False):
+                with pdf.local_context():
+                    pdf.set_dash_pattern(dash=max(0.6, 2.0 * s), gap=max(0.5, 1.5 * s))
+                    _line(pdf, a, b)
+            else:
+                _line(pdf, a, b)
+
+
+def _draw_top_props(pdf: fpdf.FPDF, props: Iterable[Mapping[str, Any]], m: _Map, color: Color, accent: Color) -> None:  # noqa: E501
+    s = m.s
+    for prop in props:
+        kind = prop["type"]
+        if kind == "band":
+            a, b = m(prop["from"]), m(prop["to"])
+            n = max(4, int(math.hypot(b[0] - a[0], b[1] - a[1]) / max(0.5, 2.2 * s)))
+            pdf.set_draw_color(*accent)
+            pdf.set_line_width(max(0.3, 0.9 * s))
+            pdf.polyline(_zigzag(a, b, 1.2 * s, n))
+        elif kind == "arrow":
+            a, b = m(prop["from"]), m(prop["to"])
+            pdf.set_draw_color(*accent)
+            pdf.set_line_width(max(0.3, 0.8 * s))
+            ang = math.atan2(b[1] - a[1], b[0] - a[0])
+            head = max(1.2, 3.0 * s)
+            stem_end = (b[0] - 0.6 * head * math.cos(ang), b[1] - 0.6 * head * math.sin(ang))
+            _line(pdf, a, stem_end)
+            _arrow_head(pdf, a, b, head, accent)
+        elif kind == "weight":
+            cx, cy = m(prop["at"])
+            pdf.set_fill_color(*color)
+            pdf.set_draw_color(*color)
+            pdf.set_line_width(max(0.3, 0.8 * s))
+            pdf.line(cx, cy - 1.5 * s, cx, cy + 1.0 * s)
+            pdf.circle(cx, cy + 3.0 * s, 2.8 * s, style="F")
+
+
+def _mid(a: Sequence[float], b: Sequence[float]) -> Point:
+    return ((float(a[0]) + float(b[0])) / 2, (float(a[1]) + float(b[1])) / 2)
+
+
+def _draw_pose(pdf: fpdf.FPDF, joints: Mapping[str, Sequence[float]], m: _Map, color: Color, accent: Color) -> None:  # noqa: E501
+    s = m.s
+    limb_w = max(0.5, 2.6 * s)
+    trunk_w = max(0.6, 3.2 * s)
+    j = {k: m(v) for k, v in joints.items()}
+    mid_sh = _mid(j["l_shoulder"], j["r_shoulder"])
+    mid_hip = _mid(j["l_hip"], j["r_hip"])
+
+    def limbs(pairs: Iterable[tuple[str, str]], col: Color) -> None:
+        pdf.set_draw_color(*col)
+        pdf.set_line_width(limb_w)
+        for a, b in pairs:
+            _line(pdf, j[a], j[b])
+
+    # the person's left side first (usually the far side in side views), then trunk, then right
+    limbs(_LIMBS_LEFT, color)
+    pdf.set_draw_color(*color)
+    pdf.set_line_width(trunk_w)
+    _line(pdf, j["neck"], mid_sh)
+    _line(pdf, mid_sh, mid_hip)
+    pdf.set_line_width(limb_w)
+    _line(pdf, j["l_shoulder"], j["r_shoulder"])
+    _line(pdf, j["l_hip"], j["r_hip"])
+    _line(pdf, j["neck"], j["head"])
+    pdf.set_fill_color(*color)
+    pdf.circle(j["head"][0], j["head"][1], HEAD_R * s, style="F")
+    limbs(_LIMBS_RIGHT, accent)
+
+
+def draw_picture(
+    pdf: fpdf.FPDF,
+    picture: Mapping[str, Any],
+    x: float,
+    y: float,
+    w: float,
+    h: float,
+    *,
+    color: Color = (40, 40, 40),
+    accent: Color = (0, 110, 160),
+    frame: bool = True,
+) -> None:
+    """Draw the picture (the ``picture`` mapping of an exercise, as plain dict) into the box (mm).
+
+    Invalid pictures are not drawn: the box gets a frame and the alt text instead. Props are shared
+    by both poses. The caller's graphics state (colours, line width, dash) is restored afterwards.
+    """
+    with pdf.local_context(
+        stroke_cap_style=StrokeCapStyle.ROUND, stroke_join_style=StrokeJoinStyle.ROUND
+    ):
+        if frame:
+            pdf.set_draw_color(*_LIGHT)
+            pdf.set_line_width(0.25)
+            pdf.rect(x, y, w, h, style="D", round_corners=True, corner_radius=min(2.0, w / 10))
+        if validate_picture(picture):
+            pdf.set_text_color(*_GREY)
+            pdf.set_font_size(7)
+            pdf.set_xy(x + 1, y + 1)
+            pdf.multi_cell(w - 2, 3, str(picture.get("alt", "picture missing")) if isinstance(picture, Mapping) else "")  # noqa: E501
+            return
+        poses: list[Mapping[str, Any]] = list(picture["poses"])
+        props: list[Mapping[str, Any]] = list(picture.get("props") or [])
+        bbox = _content_bbox(poses, props)
+        pad = min(w, h) * 0.04
+        n = len(poses)
+        gap = w * 0.08 if n == 2 else 0.0
+        slot_w = (w - 2 * pad - gap) / n
+        slot_h = h - 2 * pad
+        for i, pose in enumerate(poses):
+            sx = x + pad + i * (slot_w + gap)
+            m = _Map(bbox, sx, y + pad, slot_w, slot_h)
+            _draw_ground_props(pdf, props, m, color)
+            _draw_pose(pdf, pose["joints"], m, color, accent)
+            _draw_top_props(pdf, props, m, color, accent)
+        if n == 2:
+            # small "start -> end" arrow between the two slots
+            ax0 = x + pad + slot_w + gap * 0.2
+            ax1 = x + pad + slot_w + gap * 0.8
+            ay = y + h / 2
+            pdf.set_draw_color(*_GREY)
+            pdf.set_line_width(max(0.3, gap * 0.06))
+            pdf.line(ax0, ay, ax1 - gap * 0.2, ay)
+            _arrow_head(pdf, (ax0, ay), (ax1, ay), gap * 0.3, _GREY)

@@ -1,0 +1,834 @@
+"""Render a plan as a client handout PDF and as a clinician report PDF (fpdf2).
+
+Plain data in, bytes out. Layout, colours, section order and every fixed sentence come from the
+template (``templates/handout.yaml``); the words about the client come from the plan, the
+assessment and the exercise records. The same inputs give byte-identical PDFs: the creation
+date is the assessment date (never the wall clock) and fpdf2's file id is a hash of the content.
+
+Blocks that must stay whole (an exercise, the pain guide, the tracking log, boxes) are first
+drawn on a throw-away copy of the page (``FPDF.offset_rendering``); if they would run off the
+page, the real drawing starts on a new page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fpdf import FPDF
+from fpdf.enums import Align, MethodReturnValue, TableCellFillMode, XPos, YPos
+from fpdf.fonts import FontFace
+
+from engine.models.template import Light, Template
+from engine.render import figure, text
+
+__all__ = ["load_template_dict", "render_clinician_report", "render_handout"]
+
+FAMILY = "body"
+PAPER_SIZES = {"a4": "A4", "letter": "Letter"}
+PT_TO_MM = 25.4 / 72
+RGB = tuple[int, int, int]
+Plan = Mapping[str, Any]
+Draw = Callable[[], None]
+
+
+def load_template_dict(data: dict[str, Any]) -> Template:
+    """Validate a template mapping (as read from YAML).
+
+    Raises:
+        ValueError: a key is unknown, missing or has a bad value (pydantic's ValidationError).
+    """
+    return Template.model_validate(data)
+
+
+# ----------------------------------------------------------------------------- document set-up
+class _Doc(FPDF):
+    """An FPDF with the template's footer ("Page X of Y")."""
+
+    def __init__(self, template: Template, paper: str, footer: str, client: str) -> None:
+        super().__init__(orientation="P", unit="mm", format=PAPER_SIZES[paper])
+        self.rr_template = template
+        self.rr_footer = footer
+        self.rr_client = client
+
+    def footer(self) -> None:
+        """Draw the page footer inside the bottom margin."""
+        self.set_y(-self.rr_template.page.margins_mm.bottom + 5)
+        self.set_font(FAMILY, "", 8)
+        self.set_text_color(*_rgb(self.rr_template.colours.muted))
+        line = text.fill(self.rr_footer, client=self.rr_client, page=self.page_no(), pages="{nb}")
+        self.cell(0, 5, line, align="C")
+
+
+def _rgb(colour: str) -> RGB:
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
+
+
+def _new_doc(template: Template, template_dir: Path, paper: str | None, footer: str,
+             client: str) -> _Doc:
+    size = (paper or template.page.size).lower()
+    if size not in PAPER_SIZES:
+        raise ValueError(f"unknown paper size {paper!r} (use a4 or letter)")
+    pdf = _Doc(template, size, footer, client)
+    _add_fonts(pdf, template, template_dir)
+    m = template.page.margins_mm
+    pdf.set_margins(m.left, m.top, m.right)
+    pdf.set_auto_page_break(True, margin=m.bottom)
+    pdf.set_creator("rehab-rules")
+    pdf.set_lang(template.language)
+    return pdf
+
+
+def _add_fonts(pdf: FPDF, template: Template, template_dir: Path) -> None:
+    styles = {"": "regular", "B": "bold", "I": "italic", "BI": "bold_italic"}
+    for style, key in styles.items():
+        path = template_dir / str(getattr(template.fonts, key))
+        if not path.is_file():
+            raise ValueError(f"template fonts.{key}: font file not found: {path}")
+        pdf.add_font(FAMILY, style, str(path))
+
+
+def _set_metadata(pdf: FPDF, title: str, subject: str, author: str, plan: Plan) -> None:
+    day = text.parse_date(plan["assessed_on"])
+    pdf.set_title(title)
+    pdf.set_subject(subject)
+    pdf.set_author(author)
+    pdf.set_creation_date(datetime(day.year, day.month, day.day, tzinfo=UTC))
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    """Everything a section renderer needs."""
+
+    pdf: _Doc
+    plan: Plan
+    assessment: Mapping[str, Any]
+    exercises: Mapping[str, Mapping[str, Any]]
+    t: Template
+    template_dir: Path
+
+    @property
+    def lh(self) -> float:
+        """Body line height in mm."""
+        return self.t.page.body_pt * PT_TO_MM * 1.4
+
+
+def _person(plan: Plan, assessment: Mapping[str, Any]) -> Mapping[str, Any]:
+    clinician = plan.get("clinician") or assessment.get("clinician") or {}
+    return clinician if isinstance(clinician, Mapping) else {}
+
+
+def _clinic_name(ctx_plan: Plan, assessment: Mapping[str, Any], template: Template) -> str:
+    return str(_person(ctx_plan, assessment).get("clinic") or template.clinic.name)
+
+
+def _client_name(plan: Plan, assessment: Mapping[str, Any]) -> str:
+    client = plan.get("client") or assessment.get("client") or {}
+    return str(client.get("name", ""))
+
+
+# -------------------------------------------------------------------------- drawing primitives
+def _font(ctx: _Ctx, style: str = "", size: float | None = None, colour: str | None = None
+          ) -> None:
+    ctx.pdf.set_font(FAMILY, style, size or ctx.t.page.body_pt)
+    ctx.pdf.set_text_color(*_rgb(colour or ctx.t.colours.text))
+
+
+def _para(ctx: _Ctx, words: str, style: str = "", size: float | None = None,
+          colour: str | None = None, gap: float = 1.5) -> None:
+    _font(ctx, style, size, colour)
+    lh = (size or ctx.t.page.body_pt) * PT_TO_MM * 1.4
+    ctx.pdf.set_x(ctx.pdf.l_margin)
+    ctx.pdf.multi_cell(0, lh, words, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    ctx.pdf.ln(gap)
+
+
+def _list(ctx: _Ctx, items: Sequence[str], x: float, w: float, numbered: bool = False) -> None:
+    """Draw a bullet or numbered list with a hanging indent, in the column x..x+w."""
+    pdf = ctx.pdf
+    indent = 7.0
+    for i, item in enumerate(items, start=1):
+        _font(ctx, "B" if numbered else "")
+        pdf.set_x(x)
+        pdf.cell(indent, ctx.lh, f"{i}." if numbered else "•")
+        _font(ctx)
+        pdf.multi_cell(w - indent, ctx.lh, item, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.ln(0.8)
+
+
+def _texts(items: object) -> list[str]:
+    """The ``text`` of each plan item ({"text": …, "rule": …}), or plain strings."""
+    if not isinstance(items, list):
+        return []
+    return [str(i["text"]) if isinstance(i, Mapping) else str(i) for i in items]
+
+
+def _keep_together(pdf: FPDF, draw: Draw) -> None:
+    """Draw a block, starting a new page first if it would not fit on this one."""
+    with pdf.offset_rendering() as dummy:
+        draw()
+    if dummy.page_break_triggered and pdf.get_y() > pdf.t_margin + 1:
+        pdf.add_page()
+    draw()
+
+
+def _heading(ctx: _Ctx, title: str, level: int = 0) -> None:
+    """Bookmark and draw a section heading (call inside a keep-together block)."""
+    pdf = ctx.pdf
+    pdf.start_section(title, level=level)
+    size = ctx.t.page.body_pt + (4 if level == 0 else 2)
+    _font(ctx, "B", size, ctx.t.colours.accent)
+    pdf.set_x(pdf.l_margin)
+    pdf.multi_cell(0, size * PT_TO_MM * 1.3, title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    if level == 0:
+        pdf.set_draw_color(*_rgb(ctx.t.colours.accent))
+        pdf.set_line_width(0.4)
+        pdf.line(pdf.l_margin, pdf.get_y() + 0.5, pdf.l_margin + pdf.epw, pdf.get_y() + 0.5)
+    pdf.ln(2.5)
+
+
+def _box(ctx: _Ctx, inner: Draw, border: str, fill: str, pad: float = 4.0) -> None:
+    """Draw ``inner`` inside a filled, bordered box as wide as the text area."""
+    pdf = ctx.pdf
+    x0, y0, w = pdf.l_margin, pdf.get_y(), pdf.epw
+
+    def padded() -> None:
+        pdf.set_left_margin(x0 + pad)
+        pdf.set_right_margin(pdf.w - x0 - w + pad)
+        pdf.set_xy(x0 + pad, y0 + pad)
+        inner()
+        pdf.set_left_margin(x0)
+        pdf.set_right_margin(pdf.w - x0 - w)
+
+    with pdf.offset_rendering():
+        padded()
+        height = pdf.get_y() - y0 + pad
+    pdf.set_draw_color(*_rgb(border))
+    pdf.set_fill_color(*_rgb(fill))
+    pdf.set_line_width(0.8)
+    pdf.rect(x0, y0, w, height, style="DF", round_corners=True, corner_radius=2)
+    padded()
+    pdf.set_xy(x0, y0 + height + 5)
+
+
+def _simple_section(ctx: _Ctx, heading: str, intro: str, items: Sequence[str]) -> None:
+    if not items:
+        return
+
+    def draw() -> None:
+        _heading(ctx, heading)
+        if intro:
+            _para(ctx, intro)
+        _list(ctx, items, ctx.pdf.l_margin, ctx.pdf.epw)
+        ctx.pdf.ln(4)
+
+    _keep_together(ctx.pdf, draw)
+
+
+# ---------------------------------------------------------------------------- handout sections
+def _header(ctx: _Ctx) -> None:
+    pdf, w = ctx.pdf, ctx.t.wording.header
+    _logo(ctx)
+    _font(ctx, "B", ctx.t.page.body_pt + 10, ctx.t.colours.accent)
+    pdf.multi_cell(pdf.epw - 45, 12, w.title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(2)
+    person = _person(ctx.plan, ctx.assessment)
+    rows = [
+        (w.name_label, _client_name(ctx.plan, ctx.assessment)),
+        (w.date_label, text.format_date(text.parse_date(ctx.plan["assessed_on"]), ctx.t)),
+        (w.clinician_label, str(person.get("name") or "")),
+        (w.clinic_label, _clinic_name(ctx.plan, ctx.assessment, ctx.t)),
+        (w.contact_label, ctx.t.clinic.contact),
+    ]
+    for label, value in rows:
+        if value:
+            _label_row(ctx, label, value, 38)
+    pdf.ln(5)
+
+
+def _label_row(ctx: _Ctx, label: str, value: str, label_w: float) -> None:
+    pdf = ctx.pdf
+    _font(ctx, "B", colour=ctx.t.colours.muted)
+    pdf.set_x(pdf.l_margin)
+    pdf.cell(label_w, ctx.lh, label)
+    _font(ctx)
+    pdf.multi_cell(pdf.epw - label_w, ctx.lh, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def _logo(ctx: _Ctx) -> None:
+    logo = ctx.t.clinic.logo
+    if not logo:
+        return
+    path = ctx.template_dir / logo
+    if not path.is_file():
+        raise ValueError(f"template clinic.logo: image file not found: {path}")
+    pdf = ctx.pdf
+    pdf.image(str(path), x=pdf.l_margin + pdf.epw - 40, y=pdf.t_margin, w=40, h=15,
+              keep_aspect_ratio=True)
+
+
+def _referral(ctx: _Ctx) -> None:
+    referrals = [r for r in ctx.plan.get("referrals") or [] if isinstance(r, Mapping)]
+    if not referrals:
+        return
+    w = ctx.t.wording.referral
+    urgency = {"urgent": w.urgency.urgent, "soon": w.urgency.soon, "routine": w.urgency.routine}
+    lines = [
+        f"{r['reason']} ({urgency[str(r['urgency'])]})" if r.get("urgency") in urgency
+        else str(r["reason"])
+        for r in referrals
+    ]
+
+    def inner() -> None:
+        _heading(ctx, w.heading, level=1)
+        _para(ctx, w.intro)
+        _list(ctx, lines, ctx.pdf.l_margin, ctx.pdf.epw)
+
+    _keep_together(ctx.pdf, lambda: _box(ctx, inner, ctx.t.colours.amber, ctx.t.colours.alert_fill))
+
+
+def _found(ctx: _Ctx) -> None:
+    if ctx.plan.get("status") == "no_findings":
+        _no_findings(ctx)
+        return
+    sentences = text.found_sentences(ctx.plan.get("findings") or [], ctx.t)
+    w = ctx.t.wording.found
+    _simple_section(ctx, w.heading, w.intro, sentences)
+
+
+def _no_findings(ctx: _Ctx) -> None:
+    w = ctx.t.wording.no_findings
+
+    def inner() -> None:
+        _heading(ctx, w.heading, level=0)
+        _para(ctx, w.text)
+
+    _keep_together(ctx.pdf, lambda: _box(ctx, inner, ctx.t.colours.green, ctx.t.colours.box_fill))
+
+
+def _exercises(ctx: _Ctx) -> None:
+    items = _plan_exercises(ctx)
+    if not items:
+        return
+    w = ctx.t.wording.exercises
+
+    def first() -> None:
+        _heading(ctx, w.heading)
+        if w.intro:
+            _para(ctx, w.intro, gap=3)
+        _exercise_block(ctx, 1, items[0])
+
+    _keep_together(ctx.pdf, first)
+    for number, item in enumerate(items[1:], start=2):
+        _keep_together(ctx.pdf, lambda n=number, i=item: _exercise_block(ctx, n, i))
+
+
+def _plan_exercises(ctx: _Ctx) -> list[Mapping[str, Any]]:
+    items = [i for i in ctx.plan.get("exercises") or [] if isinstance(i, Mapping)]
+    for item in items:
+        if item.get("id") not in ctx.exercises:
+            raise ValueError(f"exercise {item.get('id')!r} in the plan is not in the library")
+    return items
+
+
+def _exercise_name(ctx: _Ctx, item: Mapping[str, Any]) -> str:
+    return str(item.get("name") or ctx.exercises[str(item["id"])]["name"])
+
+
+def _exercise_side(ctx: _Ctx, item: Mapping[str, Any]) -> str | None:
+    record = ctx.exercises[str(item["id"])]
+    sided = bool(item.get("sided", record.get("sided", True)))
+    return text.side_label(item.get("side"), sided, ctx.t.wording.exercises.sides)
+
+
+def _exercise_block(ctx: _Ctx, number: int, item: Mapping[str, Any]) -> None:
+    pdf, w = ctx.pdf, ctx.t.wording.exercises
+    record = ctx.exercises[str(item["id"])]
+    name = _exercise_name(ctx, item)
+    pdf.start_section(name, level=1)
+    _title_bar(ctx, f"{number}. {name}", _exercise_side(ctx, item))
+    if item.get("change"):
+        _change_line(ctx, str(item["change"]), str(item.get("change_note") or ""))
+    top = pdf.get_y() + 1
+    picture = record.get("picture")
+    pic_w = min(62.0, pdf.epw * 0.36) if picture else 0.0
+    if picture:
+        figure.draw_picture(pdf, picture, pdf.l_margin, top, pic_w, pic_w * 0.72,
+                            color=_rgb(ctx.t.colours.text), accent=_rgb(ctx.t.colours.accent))
+    x = pdf.l_margin + (pic_w + 5 if picture else 0)
+    pdf.set_xy(x, top)
+    _exercise_text(ctx, record, x, pdf.l_margin + pdf.epw - x)
+    pdf.set_y(max(pdf.get_y(), top + pic_w * 0.72) + 2)
+    dose = text.dosage_text(item.get("dosage"), w.dose)
+    if dose:
+        _dose_box(ctx, f"{w.dose_label}: {dose}")
+    precautions = [str(p) for p in record.get("precautions") or []]
+    if precautions:
+        _label(ctx, w.precautions_label, pdf.l_margin)
+        _list(ctx, precautions, pdf.l_margin, pdf.epw)
+    pdf.ln(6)
+
+
+def _title_bar(ctx: _Ctx, title: str, side: str | None) -> None:
+    pdf = ctx.pdf
+    _font(ctx, "B", ctx.t.page.body_pt + 2, "#FFFFFF")
+    pdf.set_fill_color(*_rgb(ctx.t.colours.accent))
+    pdf.set_x(pdf.l_margin)
+    pdf.multi_cell(0, 8, title, fill=True, padding=(1, 3), new_x=XPos.LMARGIN,
+                   new_y=YPos.NEXT)
+    if side:
+        pdf.ln(1)
+        _font(ctx, "B", colour=ctx.t.colours.accent)
+        pdf.cell(0, ctx.lh, side, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(1)
+
+
+def _change_line(ctx: _Ctx, change: str, note: str) -> None:
+    pdf, c = ctx.pdf, ctx.t.colours
+    labels = ctx.t.wording.exercises.changes
+    words = {"new": labels.new, "harder": labels.harder, "same": labels.same,
+             "easier": labels.easier}
+    colours = {"new": c.accent, "harder": c.green, "same": c.muted, "easier": c.amber}
+    word = words.get(change, change.upper())
+    _font(ctx, "B", ctx.t.page.body_pt - 1, "#FFFFFF")
+    pdf.set_fill_color(*_rgb(colours.get(change, c.muted)))
+    pdf.set_x(pdf.l_margin)
+    pdf.cell(pdf.get_string_width(word) + 5, ctx.lh, word, fill=True, align="C")
+    pdf.set_x(pdf.get_x() + 2)
+    _font(ctx, "I")
+    pdf.multi_cell(0, ctx.lh, note or " ", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(1)
+
+
+def _label(ctx: _Ctx, label: str, x: float) -> None:
+    _font(ctx, "B", colour=ctx.t.colours.accent)
+    ctx.pdf.set_x(x)
+    ctx.pdf.cell(0, ctx.lh, label, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def _exercise_text(ctx: _Ctx, record: Mapping[str, Any], x: float, width: float) -> None:
+    w, pdf = ctx.t.wording.exercises, ctx.pdf
+    if record.get("purpose"):
+        _label(ctx, w.purpose_label, x)
+        _font(ctx)
+        pdf.set_x(x)
+        pdf.multi_cell(width, ctx.lh, str(record["purpose"]), new_x=XPos.LMARGIN,
+                       new_y=YPos.NEXT)
+        pdf.ln(1.5)
+    for label, key, numbered in ((w.steps_label, "steps", True), (w.cues_label, "cues", False)):
+        entries = [str(s) for s in record.get(key) or []]
+        if entries:
+            _label(ctx, label, x)
+            _list(ctx, entries, x, width, numbered=numbered)
+            pdf.ln(1)
+
+
+def _dose_box(ctx: _Ctx, words: str) -> None:
+    pdf = ctx.pdf
+    _font(ctx, "B")
+    pdf.set_fill_color(*_rgb(ctx.t.colours.box_fill))
+    pdf.set_draw_color(*_rgb(ctx.t.colours.accent))
+    pdf.set_line_width(0.3)
+    pdf.set_x(pdf.l_margin)
+    pdf.multi_cell(0, ctx.lh, words, border=1, fill=True, padding=(2, 3),
+                   new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(2)
+
+
+def _pain_guide(ctx: _Ctx) -> None:
+    if not _plan_exercises(ctx):
+        return
+    w, c = ctx.t.wording.pain_guide, ctx.t.colours
+
+    def draw() -> None:
+        _heading(ctx, w.heading)
+        if w.intro:
+            _para(ctx, w.intro, gap=3)
+        for light, colour in ((w.green, c.green), (w.amber, c.amber), (w.red, c.red)):
+            _light_row(ctx, light, colour)
+        ctx.pdf.ln(5)
+
+    _keep_together(ctx.pdf, draw)
+
+
+def _light_row(ctx: _Ctx, light: Light, colour: str) -> None:
+    """One traffic-light row: a coloured label cell and the advice beside it."""
+    pdf = ctx.pdf
+    x, y, label_w, pad = pdf.l_margin, pdf.get_y(), 46.0, 2.5
+    text_w = pdf.epw - label_w
+    _font(ctx)
+    height = pdf.multi_cell(text_w, ctx.lh, light.text, dry_run=True, padding=pad,
+                            output=MethodReturnValue.HEIGHT)
+    _font(ctx, "B")
+    label_h = pdf.multi_cell(label_w, ctx.lh, f"{light.label}\n{light.range}", dry_run=True,
+                             padding=pad, output=MethodReturnValue.HEIGHT)
+    row_h = max(float(height), float(label_h))
+    pdf.set_fill_color(*_rgb(colour))
+    pdf.set_draw_color(*_rgb(colour))
+    pdf.set_line_width(0.6)
+    pdf.rect(x, y, pdf.epw, row_h, style="D")
+    pdf.rect(x, y, label_w, row_h, style="F")
+    _font(ctx, "B", colour="#FFFFFF")
+    pdf.set_xy(x, y)
+    pdf.multi_cell(label_w, ctx.lh, f"{light.label}\n{light.range}", padding=pad)
+    _font(ctx)
+    pdf.set_xy(x + label_w, y)
+    pdf.multi_cell(text_w, ctx.lh, light.text, padding=pad)
+    pdf.set_xy(x, y + row_h + 2)
+
+
+def _running_cues(ctx: _Ctx) -> None:
+    w = ctx.t.wording.running_cues
+    _simple_section(ctx, w.heading, w.intro, _texts(ctx.plan.get("cues")))
+
+
+def _education(ctx: _Ctx) -> None:
+    w = ctx.t.wording.education
+    _simple_section(ctx, w.heading, w.intro, _texts(ctx.plan.get("education")))
+
+
+def _precautions(ctx: _Ctx) -> None:
+    w = ctx.t.wording.precautions
+    _simple_section(ctx, w.heading, w.intro, _texts(ctx.plan.get("precautions")))
+
+
+def _tracking_log(ctx: _Ctx) -> None:
+    items = _plan_exercises(ctx)
+    if not items:
+        return
+    w = ctx.t.wording.tracking_log
+
+    def draw() -> None:
+        _heading(ctx, w.heading)
+        if w.intro:
+            _para(ctx, w.intro, gap=3)
+        _log_table(ctx, len(items))
+        ctx.pdf.ln(3)
+        _label(ctx, w.key_heading, ctx.pdf.l_margin)
+        _font(ctx, size=ctx.t.page.body_pt - 1)
+        keys = [_log_key(ctx, item) for item in items]
+        _list(ctx, keys, ctx.pdf.l_margin, ctx.pdf.epw, numbered=True)
+        ctx.pdf.ln(4)
+
+    _keep_together(ctx.pdf, draw)
+
+
+def _log_key(ctx: _Ctx, item: Mapping[str, Any]) -> str:
+    side = _exercise_side(ctx, item)
+    name = _exercise_name(ctx, item)
+    return f"{name} ({side})" if side else name
+
+
+def _log_table(ctx: _Ctx, count: int) -> None:
+    pdf, w = ctx.pdf, ctx.t.wording.tracking_log
+    tick_w = min(16.0, int((pdf.epw - 18 - 2 * 34 - 0.5) / count * 10) / 10)
+    widths = (18.0, *([tick_w] * count), 34.0, 34.0)
+    size = ctx.t.page.body_pt - 1
+    _font(ctx, size=size)
+    heading_style = FontFace(emphasis="BOLD", color=_rgb("#FFFFFF"),
+                             fill_color=_rgb(ctx.t.colours.accent))
+    pdf.set_draw_color(*_rgb(ctx.t.colours.muted))
+    pdf.set_line_width(0.25)
+    with pdf.table(col_widths=widths, width=sum(widths), align=Align.L, text_align="CENTER",
+                   headings_style=heading_style, line_height=size * PT_TO_MM * 1.3,
+                   min_row_height=7.5, cell_fill_mode=TableCellFillMode.ROWS,
+                   cell_fill_color=_rgb(ctx.t.colours.box_fill)) as table:
+        table.row([w.day, *[str(n) for n in range(1, count + 1)], w.pain, w.morning])
+        for day in range(1, 15):
+            table.row([str(day), *[""] * count, "", ""])
+
+
+def _get_help(ctx: _Ctx) -> None:
+    w, c = ctx.t.wording.get_help, ctx.t.colours
+
+    def inner() -> None:
+        _heading(ctx, w.heading, level=1)
+        _para(ctx, w.intro, style="B")
+        _list(ctx, w.items, ctx.pdf.l_margin, ctx.pdf.epw)
+
+    _keep_together(ctx.pdf, lambda: _box(ctx, inner, c.red, c.alert_fill))
+
+
+def _review(ctx: _Ctx) -> None:
+    when = text.review_date(ctx.plan)
+    if when is None:
+        return
+    w = ctx.t.wording.review
+
+    def draw() -> None:
+        _heading(ctx, w.heading)
+        _para(ctx, text.fill(w.text, date=text.format_date(when, ctx.t)))
+
+    _keep_together(ctx.pdf, draw)
+
+
+SECTIONS: dict[str, Callable[[_Ctx], None]] = {
+    "header": _header,
+    "referral": _referral,
+    "found": _found,
+    "exercises": _exercises,
+    "pain_guide": _pain_guide,
+    "running_cues": _running_cues,
+    "education": _education,
+    "precautions": _precautions,
+    "tracking_log": _tracking_log,
+    "get_help": _get_help,
+    "review": _review,
+}
+
+
+def _urgent_page(ctx: _Ctx) -> None:
+    """The one page an urgent referral gets: what is wrong, what to do, who to call."""
+    pdf, w, c = ctx.pdf, ctx.t.wording.urgent, ctx.t.colours
+    pdf.start_section(w.heading)
+    _font(ctx, "B", ctx.t.page.body_pt + 10, "#FFFFFF")
+    pdf.set_fill_color(*_rgb(c.red))
+    pdf.multi_cell(0, 12, w.heading, fill=True, padding=(3, 4), new_x=XPos.LMARGIN,
+                   new_y=YPos.NEXT)
+    pdf.ln(4)
+    _header_rows(ctx)
+    _para(ctx, w.intro, style="B", gap=4)
+    reasons = [str(r["reason"]) for r in ctx.plan.get("referrals") or [] if isinstance(r, Mapping)]
+    _urgent_list(ctx, w.why_heading, reasons, numbered=False)
+    _urgent_list(ctx, w.what_heading, w.what_to_do, numbered=True)
+    person = _person(ctx.plan, ctx.assessment)
+    contact = [str(v) for v in (person.get("name"), _clinic_name(ctx.plan, ctx.assessment, ctx.t),
+                                ctx.t.clinic.contact) if v]
+    _keep_together(pdf, lambda: _box(ctx, lambda: _urgent_contact(ctx, contact), c.accent,
+                                      c.box_fill))
+
+
+def _header_rows(ctx: _Ctx) -> None:
+    w = ctx.t.wording.header
+    _label_row(ctx, w.name_label, _client_name(ctx.plan, ctx.assessment), 38)
+    day = text.format_date(text.parse_date(ctx.plan["assessed_on"]), ctx.t)
+    _label_row(ctx, w.date_label, day, 38)
+    ctx.pdf.ln(4)
+
+
+def _urgent_list(ctx: _Ctx, heading: str, items: Sequence[str], numbered: bool) -> None:
+    if not items:
+        return
+    _font(ctx, "B", ctx.t.page.body_pt + 3, ctx.t.colours.red)
+    ctx.pdf.cell(0, 9, heading, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    _list(ctx, items, ctx.pdf.l_margin, ctx.pdf.epw, numbered=numbered)
+    ctx.pdf.ln(3)
+
+
+def _urgent_contact(ctx: _Ctx, lines: Sequence[str]) -> None:
+    _font(ctx, "B", colour=ctx.t.colours.accent)
+    ctx.pdf.cell(0, ctx.lh, ctx.t.wording.urgent.contact_heading, new_x=XPos.LMARGIN,
+                 new_y=YPos.NEXT)
+    for line in lines:
+        _para(ctx, line, gap=0.5)
+
+
+# ------------------------------------------------------------------------------ public: handout
+def render_handout(plan: dict[str, Any], assessment: dict[str, Any],
+                   exercises: dict[str, dict[str, Any]], template: Template,
+                   template_dir: Path, *, paper: str | None = "a4") -> bytes:
+    """Render the client handout.
+
+    Args:
+        plan: the plan (Contract 2) as plain JSON data.
+        assessment: the assessment (Contract 1) as plain data.
+        exercises: exercise id → exercise record, for every exercise in the plan.
+        template: the validated handout template.
+        template_dir: folder the template's font and logo paths are relative to.
+        paper: "a4" or "letter"; None uses the template's page size.
+
+    Returns:
+        The PDF bytes; the same inputs always give the same bytes.
+
+    Raises:
+        ValueError: a font or logo file is missing, the paper size is unknown, the wording
+            uses an unknown placeholder, or the plan names an exercise missing from
+            ``exercises``.
+    """
+    client = _client_name(plan, assessment)
+    pdf = _new_doc(template, template_dir, paper, template.wording.footer, client)
+    title = template.wording.header.title
+    day = text.format_date(text.parse_date(plan["assessed_on"]), template)
+    _set_metadata(pdf, f"{title} – {client}", f"{title}, {day}",
+                  _clinic_name(plan, assessment, template), plan)
+    ctx = _Ctx(pdf, plan, assessment, exercises, template, template_dir)
+    pdf.add_page()
+    if plan.get("status") == "refer_urgent":
+        _urgent_page(ctx)
+    else:
+        for name in template.sections:
+            SECTIONS[name](ctx)
+    return bytes(pdf.output())
+
+
+# ---------------------------------------------------------------------- public: clinician report
+def render_clinician_report(plan: dict[str, Any], assessment: dict[str, Any],
+                            exercises: dict[str, dict[str, Any]], template: Template,
+                            template_dir: Path, *, paper: str | None = "a4") -> bytes:
+    """Render the clinician report: findings, reasons, exclusions and the full rule trace.
+
+    Args and Raises are as for ``render_handout``.
+    """
+    r = template.report
+    client = _client_name(plan, assessment)
+    pdf = _new_doc(template, template_dir, paper, r.footer, client)
+    day = text.format_date(text.parse_date(plan["assessed_on"]), template)
+    _set_metadata(pdf, f"{r.title} – {client}", f"{r.title}, {day}",
+                  _clinic_name(plan, assessment, template), plan)
+    ctx = _Ctx(pdf, plan, assessment, exercises, template, template_dir)
+    pdf.add_page()
+    _report_title(ctx)
+    for heading, columns, widths, rows in _report_tables(ctx):
+        _report_section(ctx, heading, columns, widths, rows)
+    notes = assessment.get("notes")
+    if notes:
+        _report_heading(ctx, r.headings.notes)
+        _para(ctx, str(notes), size=template.page.report_pt)
+    return bytes(pdf.output())
+
+
+def _s(value: object) -> str:
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, list | tuple):
+        return ", ".join(_s(v) for v in value) or "–"
+    return text.number(value)
+
+
+def _report_title(ctx: _Ctx) -> None:
+    pdf, r, plan = ctx.pdf, ctx.t.report, ctx.plan
+    _font(ctx, "B", ctx.t.page.report_pt + 9, ctx.t.colours.accent)
+    pdf.start_section(r.title)
+    pdf.cell(0, 10, r.title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(2)
+    rows = [[label, value] for label, value in _title_fields(ctx) if value]
+    _table(ctx, rows, (1.0, 3.0), headings=False)
+
+
+def _title_fields(ctx: _Ctx) -> list[tuple[str, str]]:
+    lab, plan = ctx.t.report.labels, ctx.plan
+    client = plan.get("client") or ctx.assessment.get("client") or {}
+    person = _person(plan, ctx.assessment)
+    made = plan.get("generated_with") or {}
+    previous = plan.get("previous") or {}
+    prev = f"{_s(previous.get('revision'))} ({_s(previous.get('sha256'))})" if previous else ""
+    return [
+        (lab.client, _client_name(plan, ctx.assessment)),
+        (lab.client_id, str(client.get("id") or "")),
+        (lab.assessed_on, str(plan["assessed_on"])),
+        (lab.clinician, str(person.get("name") or "")),
+        (lab.clinic, _clinic_name(plan, ctx.assessment, ctx.t)),
+        (lab.status, str(plan.get("status", ""))),
+        (lab.revision, _s(plan.get("revision")) if plan.get("revision") is not None else ""),
+        (lab.previous, prev),
+        (lab.review, _s(plan.get("review_in_days")) if "review_in_days" in plan else ""),
+        (lab.engine, str(made.get("engine") or "")),
+        (lab.rules_sha256, str(made.get("rules_sha256") or "")),
+        (lab.exercises_sha256, str(made.get("exercises_sha256") or "")),
+    ]
+
+
+TableSpec = tuple[str, list[str], tuple[float, ...], list[list[str]]]
+
+
+def _report_tables(ctx: _Ctx) -> list[TableSpec]:
+    h, col, plan = ctx.t.report.headings, ctx.t.report.columns, ctx.plan
+    items = [i for i in plan.get("exercises") or [] if isinstance(i, Mapping)]
+    return [
+        (h.findings, [col.finding, col.side, col.value, col.grade, col.flagged, col.threshold],
+         (3, 1.3, 1.5, 1.5, 1.2, 3), _finding_rows(ctx)),
+        (h.pain, [col.region, col.side, col.rest, col.activity, col.weeks, col.diagnosis],
+         (2.5, 1.3, 1, 1, 1, 2.5), _pain_rows(ctx.assessment)),
+        (h.red_flags, [col.text], (1,), [[_s(f)] for f in ctx.assessment.get("red_flags") or []]),
+        (h.referrals, [col.reason, col.urgency, col.rule], (5, 1.3, 2),
+         [[_s(r.get("reason")), _s(r.get("urgency")), _s(r.get("rule"))]
+          for r in plan.get("referrals") or []]),
+        (h.precautions, [col.text, col.rule], (5, 2), _text_rows(plan.get("precautions"))),
+        (h.exercises, [col.order, col.id, col.name, col.ladder, col.side, col.dosage, col.change],
+         (0.5, 2.6, 2.6, 2, 1, 3, 1.4), [_exercise_row(ctx, n, i) for n, i in
+                                         enumerate(items, start=1)]),
+        (h.because, [col.exercise, col.rule, col.findings, col.evidence], (2.3, 2.3, 3, 2),
+         _because_rows(items)),
+        (h.excluded, [col.exercise, col.rule, col.reason], (2.3, 2.3, 4.4),
+         [[_s(e.get("exercise")), _s(e.get("rule")), _s(e.get("reason"))]
+          for e in plan.get("excluded") or []]),
+        (h.cues, [col.text, col.rule], (5, 2), _text_rows(plan.get("cues"))),
+        (h.education, [col.text, col.rule], (5, 2), _text_rows(plan.get("education"))),
+        (h.trace, [col.order, col.rule, col.fired_on], (0.5, 2.5, 5),
+         [[str(n), _s(t.get("rule")), _s(t.get("fired_on"))]
+          for n, t in enumerate(plan.get("trace") or [], start=1)]),
+    ]
+
+
+def _finding_rows(ctx: _Ctx) -> list[list[str]]:
+    r = ctx.t.report
+    rows = []
+    for f in ctx.plan.get("findings") or []:
+        value = f"{_s(f.get('value'))} {f.get('unit') or ''}".strip()
+        flagged = r.flag_yes if f.get("flagged") else r.flag_no
+        rows.append([_s(f.get("path") or f.get("finding")), _s(f.get("side")), value,
+                     _s(f.get("grade")), flagged, _s(f.get("threshold"))])
+    return rows
+
+
+def _pain_rows(assessment: Mapping[str, Any]) -> list[list[str]]:
+    return [[_s(p.get("region")), _s(p.get("side")), _s(p.get("nrs_rest")),
+             _s(p.get("nrs_activity")), _s(p.get("weeks")), _s(p.get("diagnosis"))]
+            for p in assessment.get("pain") or []]
+
+
+def _text_rows(items: object) -> list[list[str]]:
+    if not isinstance(items, list):
+        return []
+    return [[_s(i.get("text")), _s(i.get("rule"))] for i in items if isinstance(i, Mapping)]
+
+
+def _exercise_row(ctx: _Ctx, number: int, item: Mapping[str, Any]) -> list[str]:
+    words = ctx.t.wording.exercises.dose
+    ladder = f"{_s(item.get('ladder'))} L{_s(item.get('level'))}"
+    return [str(number), _s(item.get("id")), _exercise_name(ctx, item), ladder,
+            _s(item.get("side")), _s(text.dosage_text(item.get("dosage"), words)),
+            _s(item.get("change"))]
+
+
+def _because_rows(items: Sequence[Mapping[str, Any]]) -> list[list[str]]:
+    return [[_s(item.get("id")), _s(b.get("rule")), _s(b.get("findings")), _s(b.get("evidence"))]
+            for item in items for b in item.get("because") or []]
+
+
+def _report_heading(ctx: _Ctx, heading: str) -> None:
+    pdf = ctx.pdf
+    if pdf.will_page_break(25):
+        pdf.add_page()
+    pdf.ln(3)
+    pdf.start_section(heading)
+    _font(ctx, "B", ctx.t.page.report_pt + 3, ctx.t.colours.accent)
+    pdf.cell(0, 7, heading, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(1)
+
+
+def _report_section(ctx: _Ctx, heading: str, columns: list[str], widths: tuple[float, ...],
+                    rows: list[list[str]]) -> None:
+    _report_heading(ctx, heading)
+    if not rows:
+        _para(ctx, ctx.t.report.empty, size=ctx.t.page.report_pt, colour=ctx.t.colours.muted)
+        return
+    _table(ctx, [columns, *rows], widths, headings=True)
+
+
+def _table(ctx: _Ctx, rows: list[list[str]], widths: tuple[float, ...], headings: bool) -> None:
+    pdf, size = ctx.pdf, ctx.t.page.report_pt
+    _font(ctx, size=size)
+    pdf.set_draw_color(*_rgb(ctx.t.colours.muted))
+    pdf.set_line_width(0.2)
+    style = FontFace(emphasis="BOLD", color=_rgb("#FFFFFF"), fill_color=_rgb(ctx.t.colours.accent))
+    with pdf.table(col_widths=widths, text_align="LEFT", first_row_as_headings=headings,
+                   headings_style=style, line_height=size * PT_TO_MM * 1.35, padding=1.2,
+                   cell_fill_mode=TableCellFillMode.ROWS,
+                   cell_fill_color=_rgb(ctx.t.colours.box_fill)) as table:
+        for row in rows:
+            table.row(row)
+    pdf.ln(2)

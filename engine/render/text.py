@@ -1,0 +1,146 @@
+"""Plain-language wording for the handout: dates, sides, doses and findings (no PDF code).
+
+Every fixed word comes from the template; this module only picks and fills the right sentence.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from engine.models.template import DoseWording, ExerciseSides, FoundPhrase, Template
+
+_FORMATTER = string.Formatter()
+
+
+def fill(pattern: str, **values: object) -> str:
+    """Fill ``{placeholders}`` in template wording.
+
+    Raises:
+        ValueError: the wording uses a placeholder the engine does not provide.
+    """
+    for _, field, _, _ in _FORMATTER.parse(pattern):
+        if field is not None and field not in values:
+            known = ", ".join("{" + k + "}" for k in sorted(values)) or "none"
+            raise ValueError(
+                f"template wording {pattern!r} uses unknown placeholder {{{field}}} "
+                f"(known here: {known})"
+            )
+    return pattern.format(**values)
+
+
+def number(value: object) -> str:
+    """Write a number without a needless ``.0`` (30.0 → "30", 2.5 → "2.5")."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def parse_date(value: object) -> date:
+    """Read an ISO date (``2026-11-20``) given as text or a ``date``."""
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError as err:
+        raise ValueError(f"not an ISO date: {value!r}") from err
+
+
+def format_date(day: date, template: Template) -> str:
+    """Write a date in the template's words, e.g. "20 November 2026"."""
+    month = template.dates.months[day.month - 1]
+    return fill(template.dates.format, day=day.day, month=month, year=day.year)
+
+
+def review_date(plan: Mapping[str, Any]) -> date | None:
+    """Return assessed_on + review_in_days, or None when the plan has no review interval."""
+    days = plan.get("review_in_days")
+    if days is None:
+        return None
+    return parse_date(plan["assessed_on"]) + timedelta(days=int(days))
+
+
+def side_label(side: object, sided: bool, words: ExerciseSides) -> str | None:
+    """Return "Right leg" / "Both sides", or None for an exercise that has no side."""
+    if not sided and side in (None, "both"):
+        return None
+    labels = {"left": words.left, "right": words.right, "both": words.both}
+    return labels.get(str(side))
+
+
+def _count(n: object, many: str, one: str) -> str:
+    return fill(one if n == 1 else many, n=number(n))
+
+
+def dosage_text(dosage: Mapping[str, Any] | None, words: DoseWording) -> str:
+    """Write a dose in plain words: "3 sets × 30-second holds · 5 days a week · rest 30 s"."""
+    if not dosage:
+        return ""
+    main = _dose_main(dosage, words)
+    parts = [main] if main else []
+    per_week = dosage.get("per_week")
+    if per_week is not None:
+        parts.append(words.every_day if per_week == 7 else fill(words.per_week, n=per_week))
+    if dosage.get("rest_s") is not None:
+        parts.append(fill(words.rest, n=number(dosage["rest_s"])))
+    if dosage.get("note"):
+        parts.append(str(dosage["note"]))
+    return words.joiner.join(parts)
+
+
+def _dose_main(dosage: Mapping[str, Any], words: DoseWording) -> str:
+    pieces: list[str] = []
+    if dosage.get("sets") is not None:
+        pieces.append(_count(dosage["sets"], words.sets, words.sets_one))
+    if dosage.get("reps") is not None:
+        pieces.append(_count(dosage["reps"], words.reps, words.reps_one))
+    if dosage.get("hold_s") is not None:
+        pieces.append(fill(words.hold, n=number(dosage["hold_s"])))
+    if dosage.get("minutes") is not None:
+        pieces.append(fill(words.minutes, n=number(dosage["minutes"])))
+    return words.times.join(pieces)
+
+
+def found_sentences(findings: Sequence[Mapping[str, Any]], template: Template) -> list[str]:
+    """Turn the plan's flagged findings into plain sentences, one per kind and side.
+
+    A finding flagged on both the left and the right (or with side "both") gets the template's
+    "both" sentence; a finding without a side gets its "any" sentence.
+    """
+    sides_by_kind: dict[str, list[str | None]] = {}
+    for item in findings:
+        if not item.get("flagged", True):
+            continue
+        kind = str(item["finding"])
+        seen = sides_by_kind.setdefault(kind, [])
+        if item.get("side") not in seen:
+            seen.append(item.get("side"))
+    sentences: list[str] = []
+    for kind, sides in sides_by_kind.items():
+        phrase = getattr(template.found_wording, kind, None)
+        if not isinstance(phrase, FoundPhrase):
+            raise ValueError(f"template has no found_wording for finding {kind!r}")
+        sentences.extend(_phrase_for(phrase, sides, template))
+    return sentences
+
+
+def _phrase_for(phrase: FoundPhrase, sides: list[str | None], template: Template) -> list[str]:
+    named = {s for s in sides if s in ("left", "right")}
+    if "both" in sides or named == {"left", "right"}:
+        return [_pick(phrase.both, phrase.any, phrase.one_side)]
+    out: list[str] = []
+    for side in sorted(named):
+        word = template.sides.left if side == "left" else template.sides.right
+        out.append(fill(_pick(phrase.one_side, phrase.any, phrase.both), side=word))
+    if None in sides or not out:
+        out.append(_pick(phrase.any, phrase.both, phrase.one_side))
+    return out
+
+
+def _pick(*options: str | None) -> str:
+    for option in options:
+        if option:
+            return option
+    return ""  # unreachable: FoundPhrase requires one sentence

@@ -1,0 +1,325 @@
+"""Load rule files, thresholds and references; link every reference; find rules that cannot work.
+
+Errors carry file:line:col. Warnings (derived facts nobody uses, …) do not stop a plan.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine import yamlio
+from engine.errors import Diagnostic, EngineError, LinkError
+from engine.facts import CATALOGUE, FieldSpec
+from engine.library import ExerciseLibrary, content_hash
+from engine.models.exercise import TAGS, Reference, ReferenceFile
+from engine.models.rule import From, Ref, Rule, RuleFile, Test, When
+from engine.models.thresholds import Thresholds
+from engine.validation import dotted_path, validate
+from engine.yamlio import Loc, LocationIndex
+
+THRESHOLDS_FILE = "thresholds.yaml"
+REFERENCES_FILE = "references.yaml"
+NOT_RULES = {THRESHOLDS_FILE, REFERENCES_FILE}
+Catalogue = dict[str, dict[str, FieldSpec]]
+
+
+@dataclass
+class RuleSource:
+    """Where a rule was written."""
+
+    file: str
+    index: LocationIndex
+    loc: Loc
+
+    def at(self, *sub: str | int) -> tuple[int, int]:
+        """Return line and column of a place inside the rule."""
+        pos = self.index.value((*self.loc, *sub))
+        return pos.line, pos.column
+
+
+@dataclass
+class RuleBook:
+    """Every rule by stage, with thresholds, references and where each rule lives."""
+
+    rules: dict[str, list[Rule]] = field(default_factory=lambda: {"assessment": [], "progression": []})
+    sources: dict[str, RuleSource] = field(default_factory=dict)
+    thresholds: Thresholds | None = None
+    references: dict[str, Reference] = field(default_factory=dict)
+    warnings: list[Diagnostic] = field(default_factory=list)
+    sha256: str = ""
+
+    def by_id(self) -> dict[str, Rule]:
+        """Return every rule keyed by id."""
+        return {r.id: r for rules in self.rules.values() for r in rules}
+
+    def rule_files(self, folder: Path) -> list[Path]:
+        """Return the rule files in a folder (test files and data files excluded)."""
+        return rule_files(folder)
+
+
+def rule_files(folder: Path) -> list[Path]:
+    """Return ``rules/**/*.yaml`` except thresholds, references and ``*.test.yaml``."""
+    return sorted(p for p in folder.rglob("*.yaml")
+                  if p.name not in NOT_RULES and not p.name.endswith(".test.yaml"))
+
+
+def load_rulebook(folder: Path, library: ExerciseLibrary,
+                  catalogues: dict[str, Catalogue] | None = None) -> RuleBook:
+    """Load and link every rule file under ``folder``.
+
+    Raises:
+        InputError: schema errors and broken links, all at once.
+    """
+    if not folder.is_dir():
+        raise LinkError.at(str(folder), "rules folder not found")
+    book = RuleBook()
+    errors: list[Diagnostic] = []
+    for name, model in ((THRESHOLDS_FILE, Thresholds), (REFERENCES_FILE, ReferenceFile)):
+        try:
+            doc = validate(model, *yamlio.read(folder / name))
+        except EngineError as exc:
+            errors += exc.diagnostics
+            continue
+        if isinstance(doc, Thresholds):
+            book.thresholds = doc
+        elif isinstance(doc, ReferenceFile):
+            book.references = {r.id: r for r in doc.references}
+    files = rule_files(folder)
+    for path in files:
+        errors += _load_file(book, path)
+    if not errors:
+        errors += Linker(book, library, catalogues or default_catalogues()).run()
+    book.warnings.sort()
+    errs = [d for d in errors if d.severity == "error"]
+    book.warnings += [d for d in errors if d.severity != "error"]
+    if errs:
+        raise LinkError(errs)
+    book.sha256 = content_hash([*files, folder / THRESHOLDS_FILE, folder / REFERENCES_FILE], folder)
+    return book
+
+
+def default_catalogues() -> dict[str, Catalogue]:
+    """Fact catalogues per stage (progression adds feedback facts)."""
+    from engine.progression import CATALOGUE as PROGRESSION
+
+    return {"assessment": CATALOGUE, "progression": PROGRESSION}
+
+
+def _load_file(book: RuleBook, path: Path) -> list[Diagnostic]:
+    try:
+        data, index = yamlio.read(path)
+        doc = validate(RuleFile, data, index)
+    except EngineError as exc:
+        return list(exc.diagnostics)
+    diags = []
+    for i, rule in enumerate(doc.rules):
+        src = RuleSource(str(path), index, ("rules", i))
+        if rule.id in book.sources:
+            first = book.sources[rule.id]
+            line, col = src.at("id")
+            diags.append(Diagnostic(str(path), line, col, f"rules[{i}].id",
+                                    f"duplicate rule id '{rule.id}' (also in {first.file}:{first.at('id')[0]})",
+                                    code="link.duplicate_id"))
+            continue
+        book.sources[rule.id] = src
+        book.rules[doc.stage].append(rule)
+    return diags
+
+
+class Linker:
+    """Cross-checks rules against exercises, references and the fact catalogue."""
+
+    def __init__(self, book: RuleBook, library: ExerciseLibrary, catalogues: dict[str, Catalogue]) -> None:
+        self.book, self.lib, self.catalogues = book, library, catalogues
+        self.diags: list[Diagnostic] = []
+
+    def run(self) -> list[Diagnostic]:
+        """Check everything; return diagnostics (errors and warnings)."""
+        for stage, rules in self.book.rules.items():
+            derived = self._derived(rules)
+            used: set[str] = set()
+            for rule in rules:
+                src = self.book.sources[rule.id]
+                self._evidence(rule, src)
+                used |= self._when(rule, src, self.catalogues[stage], derived)
+                self._actions(rule, src)
+            for kind, (rule_id, _) in sorted(derived.items()):
+                if kind not in used:
+                    self._add(self.book.sources[rule_id], ("then",), f"derived fact '{kind}' is not used by any rule",
+                              "link.unused_derived", severity="warning")
+        return self.diags
+
+    def _add(self, src: RuleSource, sub: Loc, message: str, code: str, *,
+             hint: str = "", severity: str = "error") -> None:
+        line, col = src.at(*sub)
+        self.diags.append(Diagnostic(src.file, line, col, dotted_path((*src.loc, *sub)), message,
+                                     severity=severity, code=code, hint=hint))
+
+    def _did_you_mean(self, value: str, known: Any) -> str:
+        close = difflib.get_close_matches(value, sorted(known), n=1)
+        return f"did you mean '{close[0]}'?" if close else ""
+
+    def _evidence(self, rule: Rule, src: RuleSource) -> None:
+        for i, ev in enumerate(rule.evidence):
+            if ev not in self.book.references:
+                self._add(src, ("evidence", i), f"unknown reference '{ev}' (not in {REFERENCES_FILE})",
+                          "link.unknown_reference", hint=self._did_you_mean(ev, self.book.references))
+
+    def _derived(self, rules: list[Rule]) -> dict[str, tuple[str, dict[str, FieldSpec]]]:
+        out: dict[str, tuple[str, dict[str, FieldSpec]]] = {}
+        for rule in rules:
+            for action in rule.then:
+                if action.derive is not None:
+                    kind = action.derive.fact
+                    fields = out.get(kind, (rule.id, {}))[1]
+                    for name, value in action.derive.set.items():
+                        fields[name] = FieldSpec("str" if isinstance(value, From | str) else
+                                                 "bool" if isinstance(value, bool) else "num")
+                    out.setdefault(kind, (rule.id, fields))
+        return out
+
+    def _when(self, rule: Rule, src: RuleSource, cat: Catalogue,
+              derived: dict[str, tuple[str, dict[str, FieldSpec]]]) -> set[str]:
+        used = set()
+        for loc, pattern in _patterns(rule.when, ("when",)):
+            kind = str(pattern.fact)
+            used.add(kind)
+            if kind in cat:
+                fields = cat[kind]
+            elif kind in derived:
+                fields = {**derived[kind][1], "side": FieldSpec("str")}
+            else:
+                self._add(src, (*loc, "fact"), f"unknown fact '{kind}': no assessment fact and no rule derives it",
+                          "link.unknown_fact", hint=self._did_you_mean(kind, {*cat, *derived}))
+                continue
+            if pattern.where is not None:
+                self._tests(src, (*loc, "where"), pattern.where, kind, fields)
+        return used
+
+    def _tests(self, src: RuleSource, loc: Loc, test: Test, kind: str, fields: dict[str, FieldSpec]) -> None:
+        if test.all is not None or test.any is not None:
+            key = "all" if test.all is not None else "any"
+            for i, child in enumerate(test.all or test.any or []):
+                self._tests(src, (*loc, key, i), child, kind, fields)
+            if test.all is not None:
+                self._impossible(src, loc, test.all, kind)
+            return
+        name, op = str(test.field), str(test.op())
+        spec = fields.get(name)
+        if spec is None:
+            self._add(src, (*loc, "field"), f"fact '{kind}' has no field '{name}'", "link.unknown_field",
+                      hint=self._did_you_mean(name, fields) or "fields: " + ", ".join(sorted(fields)))
+            return
+        value = test.value()
+        if isinstance(value, Ref) or op == "exists":
+            return
+        values = value if isinstance(value, list) else [value]
+        for v in values:
+            self._check_value(src, (*loc, "in" if op == "in" else op), kind, name, spec, op, v)
+
+    def _check_value(self, src: RuleSource, loc: Loc, kind: str, name: str, spec: FieldSpec,
+                     op: str, v: Any) -> None:
+        is_num = isinstance(v, int | float) and not isinstance(v, bool)
+        ok = (spec.type == "num" and is_num) or (spec.type == "bool" and isinstance(v, bool)) \
+            or (spec.type == "str" and isinstance(v, str))
+        if not ok:
+            self._add(src, loc, f"'{kind}.{name}' is {_TYPE_WORD[spec.type]}; {v!r} can never match",
+                      "link.type_mismatch")
+        elif op in ("lt", "lte", "gt", "gte") and spec.type != "num":
+            self._add(src, loc, f"'{op}' needs a number field; '{kind}.{name}' is {_TYPE_WORD[spec.type]}",
+                      "link.type_mismatch")
+        elif spec.type == "str" and spec.values and v not in spec.values:
+            self._add(src, loc, f"'{v}' is never a value of '{kind}.{name}'", "link.unknown_value",
+                      hint=self._did_you_mean(str(v), spec.values) or "values: " + ", ".join(spec.values))
+
+    def _impossible(self, src: RuleSource, loc: Loc, tests: list[Test], kind: str) -> None:
+        lo: dict[str, tuple[float, bool]] = {}
+        hi: dict[str, tuple[float, bool]] = {}
+        for t in tests:
+            op, v = t.op(), t.value()
+            if op not in ("gt", "gte", "lt", "lte", "eq") or isinstance(v, bool) or not isinstance(v, int | float):
+                continue
+            f = str(t.field)
+            if op in ("gt", "gte", "eq"):
+                cand = (float(v), op == "gt")
+                if f not in lo or cand[0] > lo[f][0] or (cand[0] == lo[f][0] and cand[1]):
+                    lo[f] = cand
+            if op in ("lt", "lte", "eq"):
+                cand = (float(v), op == "lt")
+                if f not in hi or cand[0] < hi[f][0] or (cand[0] == hi[f][0] and cand[1]):
+                    hi[f] = cand
+        for f in sorted(set(lo) & set(hi)):
+            (a, a_strict), (b, b_strict) = lo[f], hi[f]
+            if a > b or (a == b and (a_strict or b_strict)):
+                self._add(src, loc, f"'{kind}.{f}' can never be both above {a:g} and below {b:g}: the rule can never fire",
+                          "link.never_true")
+
+    def _actions(self, rule: Rule, src: RuleSource) -> None:
+        aliases = _aliases(rule.when)
+        for i, action in enumerate(rule.then):
+            loc: Loc = ("then", i)
+            if action.prescribe is not None:
+                self._prescribe(src, (*loc, "prescribe"), action.prescribe.exercise, action.prescribe.ladder,
+                                action.prescribe.level)
+                self._from(src, (*loc, "prescribe", "side"), action.prescribe.side, aliases)
+            if action.exclude is not None:
+                ex = action.exclude
+                if ex.exercise is not None and ex.exercise not in self.lib.exercises:
+                    self._add(src, (*loc, "exclude", "exercise"), f"unknown exercise '{ex.exercise}'",
+                              "link.unknown_exercise", hint=self._did_you_mean(ex.exercise, self.lib.exercises))
+                if ex.tag is not None and ex.tag not in TAGS:
+                    self._add(src, (*loc, "exclude", "tag"), f"unknown tag '{ex.tag}'", "link.unknown_tag",
+                              hint=self._did_you_mean(ex.tag, TAGS) or "tags: " + ", ".join(TAGS))
+                if ex.ladder is not None and ex.ladder not in self.lib.ladders:
+                    self._add(src, (*loc, "exclude", "ladder"), f"unknown ladder '{ex.ladder}'",
+                              "link.unknown_ladder", hint=self._did_you_mean(ex.ladder, self.lib.ladders))
+            if action.derive is not None:
+                for key, value in action.derive.set.items():
+                    self._from(src, (*loc, "derive", "set", key), value, aliases)
+            if action.progress is not None and action.progress.of not in aliases:
+                self._add(src, (*loc, "progress", "of"), f"'{action.progress.of}' is not a fact matched by this rule",
+                          "link.unknown_alias", hint="matched: " + ", ".join(sorted(aliases)))
+
+    def _prescribe(self, src: RuleSource, loc: Loc, exercise: str | None, ladder: str | None,
+                   level: int | None) -> None:
+        if exercise is not None and exercise not in self.lib.exercises:
+            self._add(src, (*loc, "exercise"), f"unknown exercise '{exercise}'", "link.unknown_exercise",
+                      hint=self._did_you_mean(exercise, self.lib.exercises))
+        if ladder is not None:
+            if ladder not in self.lib.ladders:
+                self._add(src, (*loc, "ladder"), f"unknown ladder '{ladder}'", "link.unknown_ladder",
+                          hint=self._did_you_mean(ladder, self.lib.ladders))
+            elif level is not None and self.lib.at(ladder, level) is None:
+                self._add(src, (*loc, "level"), f"ladder '{ladder}' has no level {level} (1..{self.lib.top(ladder)})",
+                          "link.unknown_level")
+
+    def _from(self, src: RuleSource, loc: Loc, value: Any, aliases: dict[str, set[str]]) -> None:
+        if not isinstance(value, From):
+            return
+        alias = value.from_.split(".")[0]
+        if alias not in aliases:
+            self._add(src, loc, f"'from: {value.from_}' names no fact matched by this rule",
+                      "link.unknown_alias", hint="matched: " + ", ".join(sorted(aliases)))
+
+
+_TYPE_WORD = {"num": "a number", "bool": "true/false", "str": "a word"}
+
+
+def _patterns(when: When, loc: Loc) -> Iterator[tuple[Loc, When]]:
+    if when.fact is not None:
+        yield loc, when
+        return
+    key = "all" if when.all is not None else "any"
+    for i, child in enumerate(when.all or when.any or []):
+        yield from _patterns(child, (*loc, key, i))
+
+
+def _aliases(when: When) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for _, p in _patterns(when, ()):
+        out.setdefault(p.alias, set()).add(str(p.fact))
+    return out

@@ -1,0 +1,158 @@
+"""The only module that imports durable_rules: register compiled rulesets and evaluate facts.
+
+Evaluation protocol (DURABLE.md §10.7): a host without timer threads; a fresh session id per
+evaluation; facts staged one by one with the low-level assert (no action runs yet); one sink
+fact through the host runs the whole agenda synchronously; exceptions that durable_rules
+swallows into the session state are raised; the session is deleted (safe: the sink ran).
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import durable_rules_engine
+from durable import engine
+from durable.engine import MessageNotHandledException, MessageObservedException
+
+from engine.compiler import SINK, SINK_KIND, CompiledRuleset
+from engine.errors import EvaluationError
+
+DeriveFn = Callable[[str, dict[str, dict[str, Any]]], list[dict[str, Any]]]
+"""Given a rule id and its bound facts, return the facts the rule derives."""
+
+
+@dataclass(frozen=True)
+class Firing:
+    """One rule firing: which rule, on which facts (alias → fact), what it derived."""
+
+    rule: str
+    bindings: dict[str, dict[str, Any]]
+    derived: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass
+class _Session:
+    firings: list[Firing] = field(default_factory=list)
+    seen: set[tuple[str, tuple[str, ...]]] = field(default_factory=set)
+    errors: list[str] = field(default_factory=list)
+    counter: itertools.count[int] = field(default_factory=itertools.count)
+
+
+class _SyncHost(engine.Host):  # type: ignore[misc]
+    """durable Host without background timer threads: everything runs in the caller."""
+
+    def _run(self) -> None:
+        pass
+
+
+class Runtime:
+    """Registered rulesets in one host; evaluate fact lists against them."""
+
+    def __init__(self) -> None:
+        self._host = _SyncHost()
+        self._sessions: dict[str, _Session] = {}
+        self._names: set[str] = set()
+        self._lock = threading.Lock()
+        self._sids = itertools.count()
+
+    def register(self, compiled: CompiledRuleset, derive: DeriveFn) -> None:
+        """Register a compiled ruleset once (same content → same name → no-op)."""
+        with self._lock:
+            if compiled.name in self._names:
+                return
+            definition: dict[str, Any] = {}
+            for dname, body in copy.deepcopy(compiled.spec).items():
+                if dname == SINK:
+                    body["run"] = _noop
+                else:
+                    body["run"] = self._action(compiled.rule_of[dname], compiled.aliases[dname], derive)
+                definition[dname] = body
+            try:
+                self._host.register_rulesets({compiled.name: definition})
+            except Exception as exc:  # durable raises bare Exception with an error code
+                raise EvaluationError(f"rules engine refused the compiled rules: {exc}") from None
+            self._names.add(compiled.name)
+
+    def _action(self, rule_id: str, aliases: tuple[str, ...], derive: DeriveFn) -> Callable[[Any], None]:
+        def action(c: Any) -> None:
+            session = self._sessions[c.s.sid]
+            bindings = {a: _fact_dict(getattr(c, a)) for a in aliases}
+            key = (rule_id, tuple(sorted(str(b.get("fid")) for b in bindings.values())))
+            if key in session.seen:  # DNF variants of one rule on the same facts
+                return
+            session.seen.add(key)
+            try:
+                new = derive(rule_id, bindings)
+            except Exception as exc:  # surfaced after the run; never swallowed
+                session.errors.append(f"{rule_id}: {exc!r}")
+                return
+            made = []
+            for fact in new:
+                fact = dict(fact, fid=f"{fact['kind']}#{next(session.counter)}<{rule_id}")
+                made.append(fact)
+                try:
+                    c.assert_fact(fact)
+                except (MessageNotHandledException, MessageObservedException):
+                    pass  # no rule uses it / already derived: recorded in the firing anyway
+            session.firings.append(Firing(rule_id, bindings, tuple(made)))
+        return action
+
+    def evaluate(self, compiled: CompiledRuleset, facts: list[dict[str, Any]]) -> list[Firing]:
+        """Run the agenda for these facts; return firings in firing order.
+
+        Raises:
+            EvaluationError: the engine failed or an action raised.
+        """
+        name = compiled.name
+        sid = f"e{next(self._sids)}"
+        session = _Session()
+        self._sessions[sid] = session
+        try:
+            ruleset = self._host.get_ruleset(name)
+            for fact in facts:
+                try:
+                    ruleset.assert_fact(dict(fact, sid=sid))
+                except (MessageNotHandledException, MessageObservedException):
+                    pass  # no rule mentions this fact
+            state = self._host.assert_fact(name, {"sid": sid, "kind": SINK_KIND})
+            if state and "exception" in state:
+                session.errors.append(str(state["exception"])[:500])
+        except Exception as exc:
+            raise EvaluationError(f"rules engine failure: {exc}") from None
+        finally:
+            self._sessions.pop(sid, None)
+            try:
+                self._host.delete_state(name, sid)
+            except Exception:  # noqa: S110 - nothing left to clean if the session never existed
+                pass
+        if session.errors:
+            raise EvaluationError("a rule action failed: " + "; ".join(session.errors))
+        return session.firings
+
+
+def _noop(c: Any) -> None:
+    return None
+
+
+def _fact_dict(obj: Any) -> dict[str, Any]:
+    data = getattr(obj, "_d", obj)
+    return {k: v for k, v in dict(data).items() if k not in ("sid", "id", "$s")}
+
+
+_RUNTIME: Runtime | None = None
+
+
+def runtime() -> Runtime:
+    """Return the process-wide runtime (one durable host per process)."""
+    global _RUNTIME  # noqa: PLW0603
+    if _RUNTIME is None:
+        _RUNTIME = Runtime()
+    return _RUNTIME
+
+
+__all__ = ["Firing", "Runtime", "durable_rules_engine", "runtime"]

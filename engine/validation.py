@@ -1,0 +1,154 @@
+"""Validate parsed YAML against a model and turn pydantic errors into positioned diagnostics."""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from engine.errors import Diagnostic, SchemaError
+from engine.yamlio import LocationIndex
+
+M = TypeVar("M", bound=BaseModel)
+
+_TYPE_WORDS = {
+    "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_type": "must be a number",
+    "bool_type": "must be true or false",
+    "string_type": "must be text",
+    "date_type": "must be a date written like 2026-11-20",
+    "list_type": "must be a list",
+    "dict_type": "must be a mapping of keys to values",
+    "model_type": "must be a mapping of keys to values",
+    "model_attributes_type": "must be a mapping of keys to values",
+    "none_required": "must be empty",
+}
+
+
+def validate(model: type[M], data: Any, index: LocationIndex, *, context: Any = None) -> M:
+    """Validate ``data`` into ``model``; report every problem at once with its position.
+
+    Raises:
+        SchemaError: one diagnostic per problem, sorted by position in the file.
+    """
+    if data is None:
+        raise SchemaError.at(index.file, "the file is empty", line=1, column=1)
+    try:
+        return model.model_validate(data, context=context)
+    except ValidationError as exc:
+        diags = [_diagnostic(model, err, index) for err in exc.errors(include_url=False)]
+        raise SchemaError(sorted(set(diags))) from None
+
+
+def _diagnostic(model: type[BaseModel], err: Any, index: LocationIndex) -> Diagnostic:
+    loc = _clean_loc(model, tuple(err["loc"]))
+    kind = err["type"]
+    dotted = dotted_path(loc)
+    hint = ""
+    if kind == "extra_forbidden":
+        pos = index.key(loc)
+        allowed = _fields_at(model, loc[:-1])
+        message = f"unknown key '{loc[-1]}'"
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
+        if close:
+            hint = f"did you mean '{close[0]}'?"
+        elif allowed:
+            hint = "allowed keys: " + ", ".join(allowed)
+    elif kind == "missing":
+        pos = index.value(loc[:-1])
+        message = f"missing required key '{loc[-1]}'"
+    else:
+        pos = index.value(loc)
+        message = _message(err)
+    return Diagnostic(index.file, pos.line, pos.column, dotted, message, code=f"schema.{kind}", hint=hint)
+
+
+def _message(err: Any) -> str:
+    kind = err["type"]
+    got = err.get("input")
+    if kind == "literal_error":
+        expected = err.get("ctx", {}).get("expected", "")
+        words = expected.replace("'", "").replace(" or ", ", ")
+        return f"{_show(got)} is not allowed; use one of: {words}"
+    if kind in _TYPE_WORDS:
+        return f"{_TYPE_WORDS[kind]} (got {_show(got)})"
+    msg = str(err["msg"])
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    return msg[:1].lower() + msg[1:]
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    text = repr(value) if isinstance(value, str) else str(value)
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    return text if len(text) < 60 else text[:57] + "..."
+
+
+def _unwrap(tp: Any) -> list[Any]:
+    """Return the model classes or containers hiding in an annotation."""
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(tp)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [t for a in typing.get_args(tp) for t in _unwrap(a)]
+    return [tp]
+
+
+def _step(tp: Any, part: str | int) -> Any:
+    for cand in _unwrap(tp):
+        origin = typing.get_origin(cand)
+        if isinstance(part, int) and origin in (list, tuple):
+            return typing.get_args(cand)[0]
+        if isinstance(part, str) and origin is dict:
+            return typing.get_args(cand)[1]
+        if isinstance(cand, type) and issubclass(cand, BaseModel) and part in cand.model_fields:
+            return cand.model_fields[part].annotation
+    return None
+
+
+def _models_in(tp: Any) -> list[type[BaseModel]]:
+    return [c for c in _unwrap(tp) if isinstance(c, type) and issubclass(c, BaseModel)]
+
+
+def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    tp: Any = model
+    for part in loc:
+        tp = _step(tp, part)
+        if tp is None:
+            return []
+    return sorted({name for m in _models_in(tp) for name in m.model_fields})
+
+
+def _clean_loc(model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Drop union-member tags pydantic inserts into ``loc`` (e.g. 'function-after[...]')."""
+    out: list[Any] = []
+    for part in loc:
+        if isinstance(part, str) and ("[" in part or part in _TAGS):
+            continue
+        out.append(part)
+    return tuple(out)
+
+
+_TAGS = {"str", "int", "float", "bool", "list", "dict"}
+
+
+def dotted_path(loc: tuple[Any, ...]) -> str:
+    """Render a location as ``findings.pelvic_drop.left_stance_deg`` / ``pain[0].side``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out

@@ -1,0 +1,243 @@
+"""Strict, safe YAML loading that keeps a position for every key and value.
+
+The only module that imports PyYAML. Rules enforced for clinician-edited files:
+
+* safe loading only, one document, no anchors/aliases/merge keys (no "billion laughs");
+* duplicate keys are errors naming both lines;
+* YAML 1.2 scalars: only ``true``/``false`` are booleans (``side: no`` stays the string
+  ``"no"`` and is then rejected by the model), no octal ``010`` or base-60 ``12:30`` ints,
+  ``1e3`` is a float;
+* bounded input size; non-UTF-8 and binary input is a clear error.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.events import AliasEvent
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from engine.errors import Diagnostic, YamlError
+
+MAX_BYTES = 1_000_000
+Loc = tuple[str | int, ...]
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 core-schema scalars, no aliases, no duplicate keys."""
+
+    yaml_implicit_resolvers: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:  # type: ignore[override]
+        if self.check_event(AliasEvent):
+            event = self.peek_event()
+            raise _PositionedProblem("anchors and aliases (*name) are not allowed", event.start_mark)
+        node = super().compose_node(parent, index)  # type: ignore[misc]
+        if node is not None and getattr(node, "anchor", None):
+            raise _PositionedProblem("anchors (&name) are not allowed", node.start_mark)
+        return node  # type: ignore[no-any-return]
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, Node] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise _PositionedProblem("merge keys (<<) are not allowed", key_node.start_mark)
+            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            if not isinstance(key, str | int | float | bool) or key is None:
+                raise _PositionedProblem("keys must be plain words", key_node.start_mark)
+            if key in seen:
+                first = seen[key].start_mark.line + 1
+                raise _PositionedProblem(
+                    f"duplicate key '{key}' (first defined on line {first})", key_node.start_mark
+                )
+            seen[key] = key_node
+        return super().construct_mapping(node, deep=deep)
+
+
+class _PositionedProblem(Exception):
+    def __init__(self, message: str, mark: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.mark = mark
+
+
+def _resolver(tag: str, pattern: str, first: str) -> None:
+    _StrictLoader.add_implicit_resolver(tag, re.compile(pattern, re.X), list(first))
+
+
+_resolver("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF")
+_resolver("tag:yaml.org,2002:int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789")
+_resolver(
+    "tag:yaml.org,2002:float",
+    r"""^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?
+        |[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$""",
+    "-+0123456789.",
+)
+_resolver("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", "~nN")
+_resolver(
+    "tag:yaml.org,2002:timestamp",
+    r"^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?)$",
+    "0123456789",
+)
+
+
+def _construct_int(loader: _StrictLoader, node: ScalarNode) -> int:
+    text = str(loader.construct_scalar(node)).replace("_", "")
+    if text.startswith(("0o", "0x")):
+        return int(text, 0)
+    return int(text, 10)
+
+
+def _construct_float(loader: _StrictLoader, node: ScalarNode) -> float:
+    text = str(loader.construct_scalar(node)).lower()
+    if text.endswith(".inf"):
+        return float("-inf") if text.startswith("-") else float("inf")
+    if text == ".nan":
+        return float("nan")
+    return float(text)
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)  # type: ignore[arg-type]
+_StrictLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Position:
+    """1-based line and column of a key or value in a file."""
+
+    line: int
+    column: int
+
+
+class LocationIndex:
+    """Maps a path of keys/indices (as pydantic reports it) to a place in the file."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self._values: dict[Loc, Position] = {}
+        self._keys: dict[Loc, Position] = {}
+
+    def add(self, loc: Loc, value: Position, key: Position | None = None) -> None:
+        """Record where the value (and, for mapping entries, the key) of ``loc`` is."""
+        self._values[loc] = value
+        if key is not None:
+            self._keys[loc] = key
+
+    def value(self, loc: Loc) -> Position:
+        """Return the position of the value at ``loc`` or of its nearest recorded ancestor."""
+        return self._nearest(self._values, loc)
+
+    def key(self, loc: Loc) -> Position:
+        """Return the position of the key at ``loc`` (the value if no key), else an ancestor."""
+        if loc in self._keys:
+            return self._keys[loc]
+        return self.value(loc)
+
+    def has(self, loc: Loc) -> bool:
+        """Return whether ``loc`` exists in the file."""
+        return loc in self._values
+
+    def _nearest(self, table: dict[Loc, Position], loc: Loc) -> Position:
+        for cut in range(len(loc), -1, -1):
+            hit = table.get(loc[:cut])
+            if hit is not None:
+                return hit
+        return Position(1, 1)
+
+
+def _pos(mark: Any) -> Position:
+    return Position(mark.line + 1, mark.column + 1)
+
+
+def _walk(node: Node, loc: Loc, index: LocationIndex) -> Iterator[None]:
+    if isinstance(node, MappingNode):
+        for key_node, value_node in node.value:
+            child = (*loc, key_node.value)
+            index.add(child, _pos(value_node.start_mark), _pos(key_node.start_mark))
+            yield from _walk(value_node, child, index)
+    elif isinstance(node, SequenceNode):
+        for i, item in enumerate(node.value):
+            child = (*loc, i)
+            index.add(child, _pos(item.start_mark))
+            yield from _walk(item, child, index)
+    yield None
+
+
+def _decode(raw: bytes, file: str) -> str:
+    if len(raw) > MAX_BYTES:
+        raise YamlError.at(file, f"file is too large ({len(raw)} bytes; the limit is {MAX_BYTES})")
+    if b"\x00" in raw:
+        raise YamlError.at(file, "this is a binary file, not a YAML text file")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise YamlError.at(
+            file, "the file is not UTF-8 text (save it as UTF-8)", line=line, column=1
+        ) from None
+    return text
+
+
+def parse(source: str | bytes, file: str) -> tuple[Any, LocationIndex]:
+    """Parse one YAML document strictly; return the data and its location index.
+
+    Raises:
+        YamlError: unreadable, unsafe or malformed YAML, with the file position.
+    """
+    text = _decode(source.encode("utf-8") if isinstance(source, str) else source, file)
+    loader = _StrictLoader(text)
+    index = LocationIndex(file)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, index
+        index.add((), _pos(node.start_mark))
+        for _ in _walk(node, (), index):
+            pass
+        data = loader.construct_document(node)
+    except _PositionedProblem as exc:
+        pos = _pos(exc.mark)
+        raise YamlError.at(file, exc.message, line=pos.line, column=pos.column) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        pos = _pos(mark) if mark is not None else Position(1, 1)
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise YamlError.at(file, f"invalid YAML: {problem}", line=pos.line, column=pos.column) from None
+    except (yaml.YAMLError, ValueError, OverflowError, RecursionError) as exc:
+        raise YamlError.at(file, f"invalid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+    return data, index
+
+
+def read(path: Path | str) -> tuple[Any, LocationIndex]:
+    """Read and parse a YAML file (``-`` reads standard input)."""
+    name = str(path)
+    if name == "-":
+        import sys
+
+        return parse(sys.stdin.buffer.read(MAX_BYTES + 1), "<stdin>")
+    p = Path(path)
+    try:
+        with p.open("rb") as fh:
+            raw = fh.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise YamlError.at(name, "file not found") from None
+    except IsADirectoryError:
+        raise YamlError.at(name, "is a folder, not a file") from None
+    except OSError as exc:
+        raise YamlError.at(name, f"cannot read: {exc.strerror}") from None
+    return parse(raw, name)
+
+
+def dump(data: Any) -> str:
+    """Serialise plain data as block-style YAML (for generated templates and files)."""
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
+
+
+__all__ = ["Diagnostic", "LocationIndex", "Position", "dump", "parse", "read"]
