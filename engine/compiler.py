@@ -174,3 +174,20 @@ def compile_rules(rules: list[Rule], name_prefix: str = "rehab", *, where: str =
         raise RuleCompileError(diags)
     digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
     return CompiledRuleset(f"{name_prefix}-{digest}", spec, rule_of, aliases)
+
+
+def tested_fields(when: When) -> dict[str, set[str]]:
+    """Return, per alias, the fields the rule's tests look at (for explanations)."""
+    out: dict[str, set[str]] = {}
+    for conj in when_dnf(when):
+        for p in conj:
+            out.setdefault(p.alias, set()).update(_fields(p.test))
+    return out
+
+
+def _fields(t: Test | None) -> set[str]:
+    if t is None:
+        return set()
+    if t.all is not None or t.any is not None:
+        return {f for c in (t.all or t.any or []) for f in _fields(c)}
+    return {str(t.field)}

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine import __version__
+from engine.compiler import tested_fields
 from engine.facts import FactSet
 from engine.library import ExerciseLibrary
 from engine.models.assessment import Assessment
@@ -54,7 +55,7 @@ class _Collected:
 
 def describe(fact: dict[str, Any], sources: dict[str, Any]) -> list[str]:
     """Describe a matched fact as ``path=value`` findings, or ``kind(field=value)`` if derived."""
-    if sources:
+    if sources and not str(fact.get("fid", "")).count("<"):
         return [f"{k}={_show(v)}" for k, v in sorted(sources.items())]
     attrs = ", ".join(f"{k}={_show(v)}" for k, v in sorted(fact.items())
                       if k not in ("kind", "fid", "derived_by", "_j"))
@@ -88,10 +89,19 @@ class Planner:
     def because(self, rule: Rule, firing: Firing, sources: dict[str, dict[str, Any]]) -> Because:
         """Return the reason record for a firing: rule, findings with values, evidence."""
         values: dict[str, Any] = {}
-        for fact in firing.bindings.values():
-            values.update(sources.get(str(fact.get("fid")), {}))
+        for alias, fact in firing.bindings.items():
+            values.update(self._evidence_of(rule, alias, fact, sources))
         return Because(rule=rule.id, findings=sorted(values), values=dict(sorted(values.items())),
                        evidence=list(rule.evidence))
+
+    def _evidence_of(self, rule: Rule, alias: str, fact: dict[str, Any],
+                     sources: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        """Findings behind a bound fact; for summary facts, the fields the rule tested."""
+        found = sources.get(str(fact.get("fid")))
+        if found:
+            return found
+        fields = tested_fields(rule.when).get(alias, set())
+        return {f"{fact['kind']}.{k}": fact[k] for k in sorted(fields) if k in fact}
 
     def collect(self, firings: list[Firing], facts: FactSet) -> _Collected:
         """Interpret each firing's actions in firing order."""
@@ -102,8 +112,8 @@ class Planner:
             why = self.because(rule, firing, sources)
             for made in firing.derived:
                 sources[str(made["fid"])] = dict(why.values)
-            fired_on = [d for f in firing.bindings.values()
-                        for d in describe(f, facts.sources.get(str(f.get("fid")), {}))]
+            fired_on = [d for alias, f in firing.bindings.items()
+                        for d in describe(f, self._evidence_of(rule, alias, f, sources))]
             out.trace.append(TraceItem(rule=rule.id, fired_on=fired_on, derived=[
                 {k: v for k, v in d.items() if k not in ("fid", "_j")} for d in firing.derived]))
             for action in rule.then:

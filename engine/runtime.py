@@ -78,6 +78,15 @@ class Runtime:
                 raise EvaluationError(f"rules engine refused the compiled rules: {exc}") from None
             self._names.add(compiled.name)
 
+    def unregister(self, name: str) -> None:
+        """Drop a ruleset and free its C handle (only while no evaluation runs)."""
+        with self._lock:
+            old = self._host._ruleset_directory.pop(name, None)
+            if old is not None:
+                self._host._ruleset_list.remove(old)
+                durable_rules_engine.delete_ruleset(old._handle)
+            self._names.discard(name)
+
     def _action(self, rule_id: str, aliases: tuple[str, ...], derive: DeriveFn) -> Callable[[Any], None]:
         def action(c: Any) -> None:
             session = self._sessions[c.s.sid]
@@ -96,7 +105,7 @@ class Runtime:
                 fact = dict(fact, fid=f"{fact['kind']}#{next(session.counter)}<{rule_id}")
                 made.append(fact)
                 try:
-                    c.assert_fact(fact)
+                    c.assert_fact(dict(fact))
                 except (MessageNotHandledException, MessageObservedException):
                     pass  # no rule uses it / already derived: recorded in the firing anyway
             session.firings.append(Firing(rule_id, bindings, tuple(made)))

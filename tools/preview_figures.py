@@ -18,12 +18,10 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine.render.figure import draw_picture, validate_picture  # noqa: E402
-
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--out", default="/tmp/figures.pdf")
+    ap.add_argument("--out", default="/tmp/figures.pdf")  # noqa: S108 - dev preview only
     ap.add_argument("--png", action="store_true", help="also write PNGs with pdftoppm -r 60")
     ap.add_argument("--cols", type=int, default=3)
     ap.add_argument("--rows", type=int, default=4)
@@ -31,6 +29,8 @@ def main() -> int:
     args = ap.parse_args()
 
     from fpdf import FPDF
+
+    from engine.render.figure import draw_picture, validate_picture
 
     files = sorted((ROOT / "exercises").glob("*.yaml"))
     records = []
@@ -78,7 +78,9 @@ def main() -> int:
         if shutil.which("pdftoppm") is None:
             print("pdftoppm not found (apt-get install poppler-utils)", file=sys.stderr)
             return 1
-        subprocess.run(["pdftoppm", "-png", "-r", "60", str(out), str(out.with_suffix(""))], check=True)  # noqa: E501
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "60", str(out), str(out.with_suffix(""))], check=True
+        )
     return 1 if problems else 0
 
 

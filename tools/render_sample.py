@@ -22,8 +22,6 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.render import pdf as render  # noqa: E402
-
 TEMPLATE_DIR = ROOT / "templates"
 LONG = (
     " Keep your knee in line with your second toe the whole time, and keep your hips level as if"
@@ -55,8 +53,13 @@ def make_exercise(item: dict[str, Any], long: bool) -> dict[str, Any]:
     """A fabricated exercise record for a plan item."""
     extra = LONG if long else ""
     return {
-        "id": item["id"], "name": item["name"], "ladder": item["ladder"], "level": item["level"],
-        "targets": item["targets"], "tags": item["tags"], "sided": item.get("sided", True),
+        "id": item["id"],
+        "name": item["name"],
+        "ladder": item["ladder"],
+        "level": item["level"],
+        "targets": item["targets"],
+        "tags": item["tags"],
+        "sided": item.get("sided", True),
         "purpose": "Makes the muscle at the side of your hip stronger, so your hips stay level."
         + extra,
         "steps": [
@@ -66,8 +69,10 @@ def make_exercise(item: dict[str, Any], long: bool) -> dict[str, Any]:
             "Hold still and keep breathing.",
             "Relax slowly, then repeat.",
         ],
-        "cues": ["Stand tall, like a string pulls your head up.", "Keep your weight over your"
-                 " whole foot." + extra],
+        "cues": [
+            "Stand tall, like a string pulls your head up.",
+            "Keep your weight over your whole foot." + extra,
+        ],
         "equipment": [],
         "doses": [],
         "precautions": ["Stop if you feel pain on the outside of your knee above 5 out of 10."]
@@ -84,25 +89,50 @@ def variants(plan: dict[str, Any]) -> dict[str, tuple[dict[str, Any], bool]]:
     for item in one["exercises"]:
         item.pop("change", None)
     urgent = copy.deepcopy(plan)
-    urgent.update(status="refer_urgent", exercises=[], referrals=[
-        {"reason": "You told us about numbness between your legs and a change in passing urine."
-         " A doctor needs to check your back today.", "urgency": "urgent",
-         "rule": "rf-cauda-equina"}])
+    urgent.update(
+        status="refer_urgent",
+        exercises=[],
+        referrals=[
+            {
+                "reason": "You told us about numbness between your legs and a change in passing"
+                " urine. A doctor needs to check your back today.",
+                "urgency": "urgent",
+                "rule": "rf-cauda-equina",
+            }
+        ],
+    )
     refer = copy.deepcopy(plan)
-    refer.update(status="refer_and_exercise", exercises=refer["exercises"][:3], referrals=[
-        {"reason": "Your doctor should check the pain in your lower back that spreads down"
-         " your leg.", "urgency": "soon", "rule": "rf-radicular-review"}])
+    refer.update(
+        status="refer_and_exercise",
+        exercises=refer["exercises"][:3],
+        referrals=[
+            {
+                "reason": "Your doctor should check the pain in your lower back that spreads down"
+                " your leg.",
+                "urgency": "soon",
+                "rule": "rf-radicular-review",
+            }
+        ],
+    )
     none = copy.deepcopy(plan)
     none.update(status="no_findings", exercises=[], findings=[], precautions=[])
-    return {"one": (one, False), "eight-long": (plan, True), "urgent": (urgent, False),
-            "refer": (refer, False), "none": (none, False)}
+    return {
+        "one": (one, False),
+        "eight-long": (plan, True),
+        "urgent": (urgent, False),
+        "refer": (refer, False),
+        "none": (none, False),
+    }
 
 
 def main(out: Path) -> int:
     """Render every sample at A4 and Letter; check determinism."""
+    from engine.render import pdf as render
+
     out.mkdir(parents=True, exist_ok=True)
-    template = render.load_template_dict(yaml.safe_load((TEMPLATE_DIR / "handout.yaml").read_text(
-        encoding="utf-8")))
+    template = render.load_template_dict(
+        yaml.safe_load((TEMPLATE_DIR / "handout.yaml").read_text(encoding="utf-8"))
+    )
     plan = json.loads((ROOT / "tools/sample_plan.json").read_text(encoding="utf-8"))
     assessment = json.loads((ROOT / "tools/sample_assessment.json").read_text(encoding="utf-8"))
     from pypdf import PdfReader
@@ -110,8 +140,10 @@ def main(out: Path) -> int:
     for name, (sample, long) in variants(plan).items():
         exercises = {i["id"]: make_exercise(i, long) for i in plan["exercises"]}
         for paper in ("a4", "letter"):
-            for kind, fn in (("handout", render.render_handout),
-                             ("report", render.render_clinician_report)):
+            for kind, fn in (
+                ("handout", render.render_handout),
+                ("report", render.render_clinician_report),
+            ):
                 data = fn(sample, assessment, exercises, template, TEMPLATE_DIR, paper=paper)
                 again = fn(sample, assessment, exercises, template, TEMPLATE_DIR, paper=paper)
                 assert data == again, f"{name} {kind} {paper}: not deterministic"
@@ -123,4 +155,4 @@ def main(out: Path) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("/tmp/render")))
+    raise SystemExit(main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("/tmp/render")))  # noqa: S108

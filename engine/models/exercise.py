@@ -29,7 +29,7 @@ JOINTS = (
 )
 
 Coord = Annotated[float, Field(ge=-5, le=105)]
-Point = tuple[Coord, Coord]
+Point = Annotated[list[Coord], Field(min_length=2, max_length=2)]
 Step = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=300)]
 
 

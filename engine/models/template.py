@@ -140,6 +140,8 @@ class HeaderWording(_Strict):
     """Label before the clinic name."""
     contact_label: Text
     """Label before the clinic contact."""
+    review_label: Text
+    """Label before the next check-up date."""
 
 
 class Urgency(_Strict):

@@ -84,7 +84,8 @@ def validate_picture(picture: Mapping[str, Any]) -> list[str]:
         if key not in ("view", "alt", "poses", "props"):
             errors.append(f"picture: unknown key {key!r}")
     if picture.get("view") not in VIEWS:
-        errors.append(f"picture.view: must be one of {', '.join(VIEWS)}, got {picture.get('view')!r}")
+        views = ", ".join(VIEWS)
+        errors.append(f"picture.view: must be one of {views}, got {picture.get('view')!r}")
     alt = picture.get("alt")
     if not isinstance(alt, str) or not alt.strip():
         errors.append("picture.alt: a short non-empty text is required")
@@ -137,9 +138,12 @@ def validate_picture(picture: Mapping[str, Any]) -> list[str]:
                     errors.append(f"{where}.dashed: expected true or false")
             else:
                 _check_coord(value, f"{where}.{key}", errors)
-        if kind == "step" and all(_is_num(prop.get(k)) for k in ("x", "y", "w", "h")):
-            if prop["x"] + prop["w"] > 100 or prop["y"] + prop["h"] > 100:
-                errors.append(f"{where}: step box reaches outside 0-100")
+        if (
+            kind == "step"
+            and all(_is_num(prop.get(k)) for k in ("x", "y", "w", "h"))
+            and (prop["x"] + prop["w"] > 100 or prop["y"] + prop["h"] > 100)
+        ):
+            errors.append(f"{where}: step box reaches outside 0-100")
     return errors
 
 
@@ -148,7 +152,9 @@ def _pt(v: Sequence[float]) -> Point:
     return (float(v[0]), float(v[1]))
 
 
-def _content_bbox(poses: Sequence[Mapping[str, Any]], props: Sequence[Mapping[str, Any]]) -> tuple[float, float, float, float]:  # noqa: E501
+def _content_bbox(
+    poses: Sequence[Mapping[str, Any]], props: Sequence[Mapping[str, Any]]
+) -> tuple[float, float, float, float]:
     xs: list[float] = []
     ys: list[float] = []
     for pose in poses:
@@ -189,7 +195,9 @@ def _content_bbox(poses: Sequence[Mapping[str, Any]], props: Sequence[Mapping[st
 class _Map:
     """Uniform scale + offset from picture units to page millimetres."""
 
-    def __init__(self, bbox: tuple[float, float, float, float], x: float, y: float, w: float, h: float):  # noqa: E501
+    def __init__(
+        self, bbox: tuple[float, float, float, float], x: float, y: float, w: float, h: float
+    ):
         bx0, by0, bx1, by1 = bbox
         bby0, bby1 = by0, by1
         self.s = min(w / (bx1 - bx0), h / (by1 - by0))
@@ -229,7 +237,9 @@ def _zigzag(a: Point, b: Point, amp: float, n: int) -> list[Point]:
     return pts
 
 
-def _draw_ground_props(pdf: fpdf.FPDF, props: Iterable[Mapping[str, Any]], m: _Map, color: Color) -> None:  # noqa: E501
+def _draw_ground_props(
+    pdf: fpdf.FPDF, props: Iterable[Mapping[str, Any]], m: _Map, color: Color
+) -> None:
     s = m.s
     for prop in props:
         kind = prop["type"]
@@ -267,7 +277,9 @@ def _draw_ground_props(pdf: fpdf.FPDF, props: Iterable[Mapping[str, Any]], m: _M
                 _line(pdf, a, b)
 
 
-def _draw_top_props(pdf: fpdf.FPDF, props: Iterable[Mapping[str, Any]], m: _Map, color: Color, accent: Color) -> None:  # noqa: E501
+def _draw_top_props(
+    pdf: fpdf.FPDF, props: Iterable[Mapping[str, Any]], m: _Map, color: Color, accent: Color
+) -> None:
     s = m.s
     for prop in props:
         kind = prop["type"]
@@ -299,7 +311,9 @@ def _mid(a: Sequence[float], b: Sequence[float]) -> Point:
     return ((float(a[0]) + float(b[0])) / 2, (float(a[1]) + float(b[1])) / 2)
 
 
-def _draw_pose(pdf: fpdf.FPDF, joints: Mapping[str, Sequence[float]], m: _Map, color: Color, accent: Color) -> None:  # noqa: E501
+def _draw_pose(
+    pdf: fpdf.FPDF, joints: Mapping[str, Sequence[float]], m: _Map, color: Color, accent: Color
+) -> None:
     s = m.s
     limb_w = max(0.5, 2.6 * s)
     trunk_w = max(0.6, 3.2 * s)
@@ -356,7 +370,11 @@ def draw_picture(
             pdf.set_text_color(*_GREY)
             pdf.set_font_size(7)
             pdf.set_xy(x + 1, y + 1)
-            pdf.multi_cell(w - 2, 3, str(picture.get("alt", "picture missing")) if isinstance(picture, Mapping) else "")  # noqa: E501
+            pdf.multi_cell(
+                w - 2,
+                3,
+                str(picture.get("alt", "picture missing")) if isinstance(picture, Mapping) else "",
+            )
             return
         poses: list[Mapping[str, Any]] = list(picture["poses"])
         props: list[Mapping[str, Any]] = list(picture.get("props") or [])

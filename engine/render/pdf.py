@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,11 @@ class _Doc(FPDF):
         self.rr_footer = footer
         self.rr_client = client
 
+    def multi_cell(self, *args: Any, **kwargs: Any) -> Any:
+        """Left-align text by default: ragged right is easier to read than justified."""
+        kwargs.setdefault("align", Align.L)
+        return super().multi_cell(*args, **kwargs)
+
     def footer(self) -> None:
         """Draw the page footer inside the bottom margin."""
         self.set_y(-self.rr_template.page.margins_mm.bottom + 5)
@@ -67,8 +73,9 @@ def _rgb(colour: str) -> RGB:
     return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
 
 
-def _new_doc(template: Template, template_dir: Path, paper: str | None, footer: str,
-             client: str) -> _Doc:
+def _new_doc(
+    template: Template, template_dir: Path, paper: str | None, footer: str, client: str
+) -> _Doc:
     size = (paper or template.page.size).lower()
     if size not in PAPER_SIZES:
         raise ValueError(f"unknown paper size {paper!r} (use a4 or letter)")
@@ -113,7 +120,7 @@ class _Ctx:
     @property
     def lh(self) -> float:
         """Body line height in mm."""
-        return self.t.page.body_pt * PT_TO_MM * 1.4
+        return self.t.page.body_pt * PT_TO_MM * 1.3
 
 
 def _person(plan: Plan, assessment: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -131,16 +138,21 @@ def _client_name(plan: Plan, assessment: Mapping[str, Any]) -> str:
 
 
 # -------------------------------------------------------------------------- drawing primitives
-def _font(ctx: _Ctx, style: str = "", size: float | None = None, colour: str | None = None
-          ) -> None:
+def _font(ctx: _Ctx, style: str = "", size: float | None = None, colour: str | None = None) -> None:
     ctx.pdf.set_font(FAMILY, style, size or ctx.t.page.body_pt)
     ctx.pdf.set_text_color(*_rgb(colour or ctx.t.colours.text))
 
 
-def _para(ctx: _Ctx, words: str, style: str = "", size: float | None = None,
-          colour: str | None = None, gap: float = 1.5) -> None:
+def _para(
+    ctx: _Ctx,
+    words: str,
+    style: str = "",
+    size: float | None = None,
+    colour: str | None = None,
+    gap: float = 1.5,
+) -> None:
     _font(ctx, style, size, colour)
-    lh = (size or ctx.t.page.body_pt) * PT_TO_MM * 1.4
+    lh = (size or ctx.t.page.body_pt) * PT_TO_MM * 1.3
     ctx.pdf.set_x(ctx.pdf.l_margin)
     ctx.pdf.multi_cell(0, lh, words, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     ctx.pdf.ln(gap)
@@ -175,15 +187,15 @@ def _keep_together(pdf: FPDF, draw: Draw) -> None:
     draw()
 
 
-def _heading(ctx: _Ctx, title: str, level: int = 0) -> None:
+def _heading(ctx: _Ctx, title: str, boxed: bool = False) -> None:
     """Bookmark and draw a section heading (call inside a keep-together block)."""
     pdf = ctx.pdf
-    pdf.start_section(title, level=level)
-    size = ctx.t.page.body_pt + (4 if level == 0 else 2)
+    pdf.start_section(title, level=0)
+    size = ctx.t.page.body_pt + (2 if boxed else 4)
     _font(ctx, "B", size, ctx.t.colours.accent)
     pdf.set_x(pdf.l_margin)
     pdf.multi_cell(0, size * PT_TO_MM * 1.3, title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    if level == 0:
+    if not boxed:
         pdf.set_draw_color(*_rgb(ctx.t.colours.accent))
         pdf.set_line_width(0.4)
         pdf.line(pdf.l_margin, pdf.get_y() + 0.5, pdf.l_margin + pdf.epw, pdf.get_y() + 0.5)
@@ -231,6 +243,7 @@ def _simple_section(ctx: _Ctx, heading: str, intro: str, items: Sequence[str]) -
 # ---------------------------------------------------------------------------- handout sections
 def _header(ctx: _Ctx) -> None:
     pdf, w = ctx.pdf, ctx.t.wording.header
+    pdf.start_section(w.title)
     _logo(ctx)
     _font(ctx, "B", ctx.t.page.body_pt + 10, ctx.t.colours.accent)
     pdf.multi_cell(pdf.epw - 45, 12, w.title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -242,11 +255,17 @@ def _header(ctx: _Ctx) -> None:
         (w.clinician_label, str(person.get("name") or "")),
         (w.clinic_label, _clinic_name(ctx.plan, ctx.assessment, ctx.t)),
         (w.contact_label, ctx.t.clinic.contact),
+        (w.review_label, _review_words(ctx)),
     ]
     for label, value in rows:
         if value:
-            _label_row(ctx, label, value, 38)
+            _label_row(ctx, label, value, 44)
     pdf.ln(5)
+
+
+def _review_words(ctx: _Ctx) -> str:
+    when = text.review_date(ctx.plan)
+    return text.format_date(when, ctx.t) if when else ""
 
 
 def _label_row(ctx: _Ctx, label: str, value: str, label_w: float) -> None:
@@ -266,8 +285,9 @@ def _logo(ctx: _Ctx) -> None:
     if not path.is_file():
         raise ValueError(f"template clinic.logo: image file not found: {path}")
     pdf = ctx.pdf
-    pdf.image(str(path), x=pdf.l_margin + pdf.epw - 40, y=pdf.t_margin, w=40, h=15,
-              keep_aspect_ratio=True)
+    pdf.image(
+        str(path), x=pdf.l_margin + pdf.epw - 40, y=pdf.t_margin, w=40, h=15, keep_aspect_ratio=True
+    )
 
 
 def _referral(ctx: _Ctx) -> None:
@@ -277,13 +297,14 @@ def _referral(ctx: _Ctx) -> None:
     w = ctx.t.wording.referral
     urgency = {"urgent": w.urgency.urgent, "soon": w.urgency.soon, "routine": w.urgency.routine}
     lines = [
-        f"{r['reason']} ({urgency[str(r['urgency'])]})" if r.get("urgency") in urgency
+        f"{r['reason']} ({urgency[str(r['urgency'])]})"
+        if r.get("urgency") in urgency
         else str(r["reason"])
         for r in referrals
     ]
 
     def inner() -> None:
-        _heading(ctx, w.heading, level=1)
+        _heading(ctx, w.heading, boxed=True)
         _para(ctx, w.intro)
         _list(ctx, lines, ctx.pdf.l_margin, ctx.pdf.epw)
 
@@ -303,7 +324,7 @@ def _no_findings(ctx: _Ctx) -> None:
     w = ctx.t.wording.no_findings
 
     def inner() -> None:
-        _heading(ctx, w.heading, level=0)
+        _heading(ctx, w.heading, boxed=True)
         _para(ctx, w.text)
 
     _keep_together(ctx.pdf, lambda: _box(ctx, inner, ctx.t.colours.green, ctx.t.colours.box_fill))
@@ -323,7 +344,7 @@ def _exercises(ctx: _Ctx) -> None:
 
     _keep_together(ctx.pdf, first)
     for number, item in enumerate(items[1:], start=2):
-        _keep_together(ctx.pdf, lambda n=number, i=item: _exercise_block(ctx, n, i))
+        _keep_together(ctx.pdf, partial(_exercise_block, ctx, number, item))
 
 
 def _plan_exercises(ctx: _Ctx) -> list[Mapping[str, Any]]:
@@ -356,8 +377,16 @@ def _exercise_block(ctx: _Ctx, number: int, item: Mapping[str, Any]) -> None:
     picture = record.get("picture")
     pic_w = min(62.0, pdf.epw * 0.36) if picture else 0.0
     if picture:
-        figure.draw_picture(pdf, picture, pdf.l_margin, top, pic_w, pic_w * 0.72,
-                            color=_rgb(ctx.t.colours.text), accent=_rgb(ctx.t.colours.accent))
+        figure.draw_picture(
+            pdf,
+            picture,
+            pdf.l_margin,
+            top,
+            pic_w,
+            pic_w * 0.72,
+            color=_rgb(ctx.t.colours.text),
+            accent=_rgb(ctx.t.colours.accent),
+        )
     x = pdf.l_margin + (pic_w + 5 if picture else 0)
     pdf.set_xy(x, top)
     _exercise_text(ctx, record, x, pdf.l_margin + pdf.epw - x)
@@ -377,8 +406,7 @@ def _title_bar(ctx: _Ctx, title: str, side: str | None) -> None:
     _font(ctx, "B", ctx.t.page.body_pt + 2, "#FFFFFF")
     pdf.set_fill_color(*_rgb(ctx.t.colours.accent))
     pdf.set_x(pdf.l_margin)
-    pdf.multi_cell(0, 8, title, fill=True, padding=(1, 3), new_x=XPos.LMARGIN,
-                   new_y=YPos.NEXT)
+    pdf.multi_cell(0, 8, title, fill=True, padding=(1, 3), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     if side:
         pdf.ln(1)
         _font(ctx, "B", colour=ctx.t.colours.accent)
@@ -389,8 +417,12 @@ def _title_bar(ctx: _Ctx, title: str, side: str | None) -> None:
 def _change_line(ctx: _Ctx, change: str, note: str) -> None:
     pdf, c = ctx.pdf, ctx.t.colours
     labels = ctx.t.wording.exercises.changes
-    words = {"new": labels.new, "harder": labels.harder, "same": labels.same,
-             "easier": labels.easier}
+    words = {
+        "new": labels.new,
+        "harder": labels.harder,
+        "same": labels.same,
+        "easier": labels.easier,
+    }
     colours = {"new": c.accent, "harder": c.green, "same": c.muted, "easier": c.amber}
     word = words.get(change, change.upper())
     _font(ctx, "B", ctx.t.page.body_pt - 1, "#FFFFFF")
@@ -415,8 +447,7 @@ def _exercise_text(ctx: _Ctx, record: Mapping[str, Any], x: float, width: float)
         _label(ctx, w.purpose_label, x)
         _font(ctx)
         pdf.set_x(x)
-        pdf.multi_cell(width, ctx.lh, str(record["purpose"]), new_x=XPos.LMARGIN,
-                       new_y=YPos.NEXT)
+        pdf.multi_cell(width, ctx.lh, str(record["purpose"]), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.ln(1.5)
     for label, key, numbered in ((w.steps_label, "steps", True), (w.cues_label, "cues", False)):
         entries = [str(s) for s in record.get(key) or []]
@@ -433,8 +464,9 @@ def _dose_box(ctx: _Ctx, words: str) -> None:
     pdf.set_draw_color(*_rgb(ctx.t.colours.accent))
     pdf.set_line_width(0.3)
     pdf.set_x(pdf.l_margin)
-    pdf.multi_cell(0, ctx.lh, words, border=1, fill=True, padding=(2, 3),
-                   new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(
+        0, ctx.lh, words, border=1, fill=True, padding=(2, 3), new_x=XPos.LMARGIN, new_y=YPos.NEXT
+    )
     pdf.ln(2)
 
 
@@ -460,11 +492,18 @@ def _light_row(ctx: _Ctx, light: Light, colour: str) -> None:
     x, y, label_w, pad = pdf.l_margin, pdf.get_y(), 46.0, 2.5
     text_w = pdf.epw - label_w
     _font(ctx)
-    height = pdf.multi_cell(text_w, ctx.lh, light.text, dry_run=True, padding=pad,
-                            output=MethodReturnValue.HEIGHT)
+    height = pdf.multi_cell(
+        text_w, ctx.lh, light.text, dry_run=True, padding=pad, output=MethodReturnValue.HEIGHT
+    )
     _font(ctx, "B")
-    label_h = pdf.multi_cell(label_w, ctx.lh, f"{light.label}\n{light.range}", dry_run=True,
-                             padding=pad, output=MethodReturnValue.HEIGHT)
+    label_h = pdf.multi_cell(
+        label_w,
+        ctx.lh,
+        f"{light.label}\n{light.range}",
+        dry_run=True,
+        padding=pad,
+        output=MethodReturnValue.HEIGHT,
+    )
     row_h = max(float(height), float(label_h))
     pdf.set_fill_color(*_rgb(colour))
     pdf.set_draw_color(*_rgb(colour))
@@ -528,14 +567,23 @@ def _log_table(ctx: _Ctx, count: int) -> None:
     widths = (18.0, *([tick_w] * count), 34.0, 34.0)
     size = ctx.t.page.body_pt - 1
     _font(ctx, size=size)
-    heading_style = FontFace(emphasis="BOLD", color=_rgb("#FFFFFF"),
-                             fill_color=_rgb(ctx.t.colours.accent))
+    heading_style = FontFace(
+        emphasis="BOLD", color=_rgb("#FFFFFF"), fill_color=_rgb(ctx.t.colours.accent)
+    )
     pdf.set_draw_color(*_rgb(ctx.t.colours.muted))
+    pdf.set_fill_color(255, 255, 255)
     pdf.set_line_width(0.25)
-    with pdf.table(col_widths=widths, width=sum(widths), align=Align.L, text_align="CENTER",
-                   headings_style=heading_style, line_height=size * PT_TO_MM * 1.3,
-                   min_row_height=7.5, cell_fill_mode=TableCellFillMode.ROWS,
-                   cell_fill_color=_rgb(ctx.t.colours.box_fill)) as table:
+    with pdf.table(
+        col_widths=widths,
+        width=sum(widths),
+        align=Align.L,
+        text_align="CENTER",
+        headings_style=heading_style,
+        line_height=size * PT_TO_MM * 1.3,
+        min_row_height=7,
+        cell_fill_mode=TableCellFillMode.ROWS,
+        cell_fill_color=_rgb(ctx.t.colours.box_fill),
+    ) as table:
         table.row([w.day, *[str(n) for n in range(1, count + 1)], w.pain, w.morning])
         for day in range(1, 15):
             table.row([str(day), *[""] * count, "", ""])
@@ -545,7 +593,7 @@ def _get_help(ctx: _Ctx) -> None:
     w, c = ctx.t.wording.get_help, ctx.t.colours
 
     def inner() -> None:
-        _heading(ctx, w.heading, level=1)
+        _heading(ctx, w.heading, boxed=True)
         _para(ctx, w.intro, style="B")
         _list(ctx, w.items, ctx.pdf.l_margin, ctx.pdf.epw)
 
@@ -586,8 +634,7 @@ def _urgent_page(ctx: _Ctx) -> None:
     pdf.start_section(w.heading)
     _font(ctx, "B", ctx.t.page.body_pt + 10, "#FFFFFF")
     pdf.set_fill_color(*_rgb(c.red))
-    pdf.multi_cell(0, 12, w.heading, fill=True, padding=(3, 4), new_x=XPos.LMARGIN,
-                   new_y=YPos.NEXT)
+    pdf.multi_cell(0, 12, w.heading, fill=True, padding=(3, 4), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(4)
     _header_rows(ctx)
     _para(ctx, w.intro, style="B", gap=4)
@@ -595,10 +642,18 @@ def _urgent_page(ctx: _Ctx) -> None:
     _urgent_list(ctx, w.why_heading, reasons, numbered=False)
     _urgent_list(ctx, w.what_heading, w.what_to_do, numbered=True)
     person = _person(ctx.plan, ctx.assessment)
-    contact = [str(v) for v in (person.get("name"), _clinic_name(ctx.plan, ctx.assessment, ctx.t),
-                                ctx.t.clinic.contact) if v]
-    _keep_together(pdf, lambda: _box(ctx, lambda: _urgent_contact(ctx, contact), c.accent,
-                                      c.box_fill))
+    contact = [
+        str(v)
+        for v in (
+            person.get("name"),
+            _clinic_name(ctx.plan, ctx.assessment, ctx.t),
+            ctx.t.clinic.contact,
+        )
+        if v
+    ]
+    _keep_together(
+        pdf, lambda: _box(ctx, lambda: _urgent_contact(ctx, contact), c.accent, c.box_fill)
+    )
 
 
 def _header_rows(ctx: _Ctx) -> None:
@@ -620,16 +675,23 @@ def _urgent_list(ctx: _Ctx, heading: str, items: Sequence[str], numbered: bool) 
 
 def _urgent_contact(ctx: _Ctx, lines: Sequence[str]) -> None:
     _font(ctx, "B", colour=ctx.t.colours.accent)
-    ctx.pdf.cell(0, ctx.lh, ctx.t.wording.urgent.contact_heading, new_x=XPos.LMARGIN,
-                 new_y=YPos.NEXT)
+    ctx.pdf.cell(
+        0, ctx.lh, ctx.t.wording.urgent.contact_heading, new_x=XPos.LMARGIN, new_y=YPos.NEXT
+    )
     for line in lines:
         _para(ctx, line, gap=0.5)
 
 
 # ------------------------------------------------------------------------------ public: handout
-def render_handout(plan: dict[str, Any], assessment: dict[str, Any],
-                   exercises: dict[str, dict[str, Any]], template: Template,
-                   template_dir: Path, *, paper: str | None = "a4") -> bytes:
+def render_handout(
+    plan: dict[str, Any],
+    assessment: dict[str, Any],
+    exercises: dict[str, dict[str, Any]],
+    template: Template,
+    template_dir: Path,
+    *,
+    paper: str | None = "a4",
+) -> bytes:
     """Render the client handout.
 
     Args:
@@ -652,8 +714,13 @@ def render_handout(plan: dict[str, Any], assessment: dict[str, Any],
     pdf = _new_doc(template, template_dir, paper, template.wording.footer, client)
     title = template.wording.header.title
     day = text.format_date(text.parse_date(plan["assessed_on"]), template)
-    _set_metadata(pdf, f"{title} – {client}", f"{title}, {day}",
-                  _clinic_name(plan, assessment, template), plan)
+    _set_metadata(
+        pdf,
+        f"{title} – {client}",
+        f"{title}, {day}",
+        _clinic_name(plan, assessment, template),
+        plan,
+    )
     ctx = _Ctx(pdf, plan, assessment, exercises, template, template_dir)
     pdf.add_page()
     if plan.get("status") == "refer_urgent":
@@ -665,9 +732,15 @@ def render_handout(plan: dict[str, Any], assessment: dict[str, Any],
 
 
 # ---------------------------------------------------------------------- public: clinician report
-def render_clinician_report(plan: dict[str, Any], assessment: dict[str, Any],
-                            exercises: dict[str, dict[str, Any]], template: Template,
-                            template_dir: Path, *, paper: str | None = "a4") -> bytes:
+def render_clinician_report(
+    plan: dict[str, Any],
+    assessment: dict[str, Any],
+    exercises: dict[str, dict[str, Any]],
+    template: Template,
+    template_dir: Path,
+    *,
+    paper: str | None = "a4",
+) -> bytes:
     """Render the clinician report: findings, reasons, exclusions and the full rule trace.
 
     Args and Raises are as for ``render_handout``.
@@ -676,8 +749,13 @@ def render_clinician_report(plan: dict[str, Any], assessment: dict[str, Any],
     client = _client_name(plan, assessment)
     pdf = _new_doc(template, template_dir, paper, r.footer, client)
     day = text.format_date(text.parse_date(plan["assessed_on"]), template)
-    _set_metadata(pdf, f"{r.title} – {client}", f"{r.title}, {day}",
-                  _clinic_name(plan, assessment, template), plan)
+    _set_metadata(
+        pdf,
+        f"{r.title} – {client}",
+        f"{r.title}, {day}",
+        _clinic_name(plan, assessment, template),
+        plan,
+    )
     ctx = _Ctx(pdf, plan, assessment, exercises, template, template_dir)
     pdf.add_page()
     _report_title(ctx)
@@ -699,7 +777,7 @@ def _s(value: object) -> str:
 
 
 def _report_title(ctx: _Ctx) -> None:
-    pdf, r, plan = ctx.pdf, ctx.t.report, ctx.plan
+    pdf, r = ctx.pdf, ctx.t.report
     _font(ctx, "B", ctx.t.page.report_pt + 9, ctx.t.colours.accent)
     pdf.start_section(r.title)
     pdf.cell(0, 10, r.title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -738,28 +816,61 @@ def _report_tables(ctx: _Ctx) -> list[TableSpec]:
     h, col, plan = ctx.t.report.headings, ctx.t.report.columns, ctx.plan
     items = [i for i in plan.get("exercises") or [] if isinstance(i, Mapping)]
     return [
-        (h.findings, [col.finding, col.side, col.value, col.grade, col.flagged, col.threshold],
-         (3, 1.3, 1.5, 1.5, 1.2, 3), _finding_rows(ctx)),
-        (h.pain, [col.region, col.side, col.rest, col.activity, col.weeks, col.diagnosis],
-         (2.5, 1.3, 1, 1, 1, 2.5), _pain_rows(ctx.assessment)),
+        (
+            h.findings,
+            [col.finding, col.side, col.value, col.grade, col.flagged, col.threshold],
+            (3, 1.3, 1.5, 1.5, 1.2, 3),
+            _finding_rows(ctx),
+        ),
+        (
+            h.pain,
+            [col.region, col.side, col.rest, col.activity, col.weeks, col.diagnosis],
+            (2.5, 1.3, 1, 1, 1, 2.5),
+            _pain_rows(ctx.assessment),
+        ),
         (h.red_flags, [col.text], (1,), [[_s(f)] for f in ctx.assessment.get("red_flags") or []]),
-        (h.referrals, [col.reason, col.urgency, col.rule], (5, 1.3, 2),
-         [[_s(r.get("reason")), _s(r.get("urgency")), _s(r.get("rule"))]
-          for r in plan.get("referrals") or []]),
+        (
+            h.referrals,
+            [col.reason, col.urgency, col.rule],
+            (5, 1.3, 2),
+            [
+                [_s(r.get("reason")), _s(r.get("urgency")), _s(r.get("rule"))]
+                for r in plan.get("referrals") or []
+            ],
+        ),
         (h.precautions, [col.text, col.rule], (5, 2), _text_rows(plan.get("precautions"))),
-        (h.exercises, [col.order, col.id, col.name, col.ladder, col.side, col.dosage, col.change],
-         (0.5, 2.6, 2.6, 2, 1, 3, 1.4), [_exercise_row(ctx, n, i) for n, i in
-                                         enumerate(items, start=1)]),
-        (h.because, [col.exercise, col.rule, col.findings, col.evidence], (2.3, 2.3, 3, 2),
-         _because_rows(items)),
-        (h.excluded, [col.exercise, col.rule, col.reason], (2.3, 2.3, 4.4),
-         [[_s(e.get("exercise")), _s(e.get("rule")), _s(e.get("reason"))]
-          for e in plan.get("excluded") or []]),
+        (
+            h.exercises,
+            [col.order, col.id, col.name, col.ladder, col.side, col.dosage, col.change],
+            (0.5, 2.6, 2.6, 2, 1, 3, 1.4),
+            [_exercise_row(ctx, n, i) for n, i in enumerate(items, start=1)],
+        ),
+        (
+            h.because,
+            [col.exercise, col.rule, col.findings, col.evidence],
+            (2.3, 2.3, 3, 2),
+            _because_rows(items),
+        ),
+        (
+            h.excluded,
+            [col.exercise, col.rule, col.reason],
+            (2.3, 2.3, 4.4),
+            [
+                [_s(e.get("exercise")), _s(e.get("rule")), _s(e.get("reason"))]
+                for e in plan.get("excluded") or []
+            ],
+        ),
         (h.cues, [col.text, col.rule], (5, 2), _text_rows(plan.get("cues"))),
         (h.education, [col.text, col.rule], (5, 2), _text_rows(plan.get("education"))),
-        (h.trace, [col.order, col.rule, col.fired_on], (0.5, 2.5, 5),
-         [[str(n), _s(t.get("rule")), _s(t.get("fired_on"))]
-          for n, t in enumerate(plan.get("trace") or [], start=1)]),
+        (
+            h.trace,
+            [col.order, col.rule, col.fired_on],
+            (0.5, 2.5, 5),
+            [
+                [str(n), _s(t.get("rule")), _s(t.get("fired_on"))]
+                for n, t in enumerate(plan.get("trace") or [], start=1)
+            ],
+        ),
     ]
 
 
@@ -767,17 +878,34 @@ def _finding_rows(ctx: _Ctx) -> list[list[str]]:
     r = ctx.t.report
     rows = []
     for f in ctx.plan.get("findings") or []:
-        value = f"{_s(f.get('value'))} {f.get('unit') or ''}".strip()
+        unit = {"deg": "°"}.get(str(f.get("unit")), f" {f.get('unit') or ''}")
+        value = f"{_s(f.get('value'))}{unit}".strip() if f.get("value") is not None else "–"
         flagged = r.flag_yes if f.get("flagged") else r.flag_no
-        rows.append([_s(f.get("path") or f.get("finding")), _s(f.get("side")), value,
-                     _s(f.get("grade")), flagged, _s(f.get("threshold"))])
+        rows.append(
+            [
+                _s(f.get("finding")),
+                _s(f.get("side")),
+                value,
+                _s(f.get("grade")),
+                flagged,
+                _s(f.get("threshold")),
+            ]
+        )
     return rows
 
 
 def _pain_rows(assessment: Mapping[str, Any]) -> list[list[str]]:
-    return [[_s(p.get("region")), _s(p.get("side")), _s(p.get("nrs_rest")),
-             _s(p.get("nrs_activity")), _s(p.get("weeks")), _s(p.get("diagnosis"))]
-            for p in assessment.get("pain") or []]
+    return [
+        [
+            _s(p.get("region")),
+            _s(p.get("side")),
+            _s(p.get("nrs_rest")),
+            _s(p.get("nrs_activity")),
+            _s(p.get("weeks")),
+            _s(p.get("diagnosis")),
+        ]
+        for p in assessment.get("pain") or []
+    ]
 
 
 def _text_rows(items: object) -> list[list[str]]:
@@ -789,14 +917,23 @@ def _text_rows(items: object) -> list[list[str]]:
 def _exercise_row(ctx: _Ctx, number: int, item: Mapping[str, Any]) -> list[str]:
     words = ctx.t.wording.exercises.dose
     ladder = f"{_s(item.get('ladder'))} L{_s(item.get('level'))}"
-    return [str(number), _s(item.get("id")), _exercise_name(ctx, item), ladder,
-            _s(item.get("side")), _s(text.dosage_text(item.get("dosage"), words)),
-            _s(item.get("change"))]
+    return [
+        str(number),
+        _s(item.get("id")),
+        _exercise_name(ctx, item),
+        ladder,
+        _s(item.get("side")),
+        _s(text.dosage_text(item.get("dosage"), words)),
+        _s(item.get("change")),
+    ]
 
 
 def _because_rows(items: Sequence[Mapping[str, Any]]) -> list[list[str]]:
-    return [[_s(item.get("id")), _s(b.get("rule")), _s(b.get("findings")), _s(b.get("evidence"))]
-            for item in items for b in item.get("because") or []]
+    return [
+        [_s(item.get("id")), _s(b.get("rule")), _s(b.get("findings")), _s(b.get("evidence"))]
+        for item in items
+        for b in item.get("because") or []
+    ]
 
 
 def _report_heading(ctx: _Ctx, heading: str) -> None:
@@ -810,8 +947,9 @@ def _report_heading(ctx: _Ctx, heading: str) -> None:
     pdf.ln(1)
 
 
-def _report_section(ctx: _Ctx, heading: str, columns: list[str], widths: tuple[float, ...],
-                    rows: list[list[str]]) -> None:
+def _report_section(
+    ctx: _Ctx, heading: str, columns: list[str], widths: tuple[float, ...], rows: list[list[str]]
+) -> None:
     _report_heading(ctx, heading)
     if not rows:
         _para(ctx, ctx.t.report.empty, size=ctx.t.page.report_pt, colour=ctx.t.colours.muted)
@@ -823,12 +961,19 @@ def _table(ctx: _Ctx, rows: list[list[str]], widths: tuple[float, ...], headings
     pdf, size = ctx.pdf, ctx.t.page.report_pt
     _font(ctx, size=size)
     pdf.set_draw_color(*_rgb(ctx.t.colours.muted))
+    pdf.set_fill_color(255, 255, 255)
     pdf.set_line_width(0.2)
     style = FontFace(emphasis="BOLD", color=_rgb("#FFFFFF"), fill_color=_rgb(ctx.t.colours.accent))
-    with pdf.table(col_widths=widths, text_align="LEFT", first_row_as_headings=headings,
-                   headings_style=style, line_height=size * PT_TO_MM * 1.35, padding=1.2,
-                   cell_fill_mode=TableCellFillMode.ROWS,
-                   cell_fill_color=_rgb(ctx.t.colours.box_fill)) as table:
+    with pdf.table(
+        col_widths=widths,
+        text_align="LEFT",
+        first_row_as_headings=headings,
+        headings_style=style,
+        line_height=size * PT_TO_MM * 1.35,
+        padding=1.2,
+        cell_fill_mode=TableCellFillMode.ROWS,
+        cell_fill_color=_rgb(ctx.t.colours.box_fill),
+    ) as table:
         for row in rows:
             table.row(row)
     pdf.ln(2)

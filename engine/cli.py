@@ -1,0 +1,227 @@
+"""The ``rehab`` command line. Thin: parse arguments, call one stage function, map errors to exit codes.
+
+Heavy modules (durable_rules, fpdf2, the engine stages) are imported inside commands so that
+``rehab --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from engine import __version__
+from engine.errors import EngineError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+app = typer.Typer(
+    name="rehab",
+    help="Exercise prescription for runners: assessment in, explained plan and printable handout out.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+rules_app = typer.Typer(help="Check and test the rule set.", no_args_is_help=True)
+exercises_app = typer.Typer(help="Browse the exercise library.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+app.add_typer(exercises_app, name="exercises")
+
+RulesDir = Annotated[Path | None, typer.Option("--rules", envvar="REHAB_RULES", help="Rules folder (default: the shipped rules).", show_default=False)]
+ExercisesDir = Annotated[Path | None, typer.Option("--exercises", envvar="REHAB_EXERCISES", help="Exercises folder (default: the shipped library).", show_default=False)]
+TemplatesDir = Annotated[Path | None, typer.Option("--templates", envvar="REHAB_TEMPLATES", help="Templates folder (default: the shipped templates).", show_default=False)]
+Force = Annotated[bool, typer.Option("--force", "-f", help="Replace output files that already exist.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+def guarded(fn: F) -> F:
+    """Run a command; turn engine errors into diagnostics and exit 2, Ctrl-C into 130."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except EngineError as exc:
+            typer.echo(exc.render(), err=True)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(130) from None
+        except typer.Exit:
+            raise
+        except Exception as exc:
+            if os.environ.get("REHAB_DEBUG"):
+                raise
+            typer.echo(f"internal error (a bug, please report it): {type(exc).__name__}: {exc}\n"
+                       "set REHAB_DEBUG=1 to see the traceback", err=True)
+            raise typer.Exit(3) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"rehab-rules {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False,
+) -> None:
+    """Exercise prescription for runners: assessment in, explained plan and printable handout out.
+
+    Example: `rehab plan examples/seed-marathon-bilateral-drop.yaml -o handout.pdf --json plan.json`
+    """
+
+
+@app.command()
+@guarded
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="Assessment or feedback YAML files ('-' for stdin).", show_default=False)],
+) -> None:
+    """Check assessment (or feedback) files and list every problem with file:line:col.
+
+    Example: `rehab validate examples/*.yaml`
+    """
+    from engine.commands import validate_files
+
+    ok = validate_files(files)
+    raise typer.Exit(0 if ok else 2)
+
+
+@app.command()
+@guarded
+def schema(
+    kind: Annotated[str | None, typer.Argument(help="assessment | feedback | rules | rule-tests | exercise | ladders | references | thresholds | template | plan")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write <kind>.schema.json files into this folder.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every schema (with --out).")] = False,
+) -> None:
+    """Print the JSON Schema of an input format, for YAML editors.
+
+    Put `# yaml-language-server: $schema=<path>` at the top of a YAML file to get checks and completion.
+
+    Example: `rehab schema assessment > assessment.schema.json`
+    """
+    from engine.commands import export_schemas
+
+    export_schemas(kind, out, all_)
+
+
+@app.command()
+@guarded
+def plan(
+    assessments: Annotated[list[Path], typer.Argument(help="Assessment YAML file(s).", show_default=False)],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Handout PDF to write.")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Plan JSON to write ('-' for stdout).")] = None,
+    report: Annotated[Path | None, typer.Option("--clinician-report", help="Clinician report PDF to write.")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out-dir", help="Several assessments: write <name>.pdf, <name>.plan.json, <name>.report.pdf here.")] = None,
+    paper: Annotated[str, typer.Option("--paper", help="a4 or letter.")] = "a4",
+    rules: RulesDir = None, exercises: ExercisesDir = None, templates: TemplatesDir = None, force: Force = False,
+) -> None:
+    """Make the plan for an assessment: JSON plan, client handout and clinician report.
+
+    Example: `rehab plan examples/seed-marathon-bilateral-drop.yaml -o handout.pdf --json plan.json --clinician-report report.pdf`
+
+    Batch: `rehab plan examples/*.yaml --out-dir out/`
+    """
+    from engine.commands import PlanOptions, plan_batch, plan_one
+
+    opts = PlanOptions(rules, exercises, templates, paper, force)
+    if out_dir is not None:
+        raise typer.Exit(plan_batch(assessments, out_dir, opts))
+    if len(assessments) != 1:
+        raise EngineError.at("plan", "give one assessment, or use --out-dir for several")
+    plan_one(assessments[0], output, json_out, report, opts)
+
+
+@app.command()
+@guarded
+def explain(
+    assessment: Annotated[Path, typer.Argument(help="Assessment YAML file.", show_default=False)],
+    as_json: AsJson = False, rules: RulesDir = None, exercises: ExercisesDir = None,
+) -> None:
+    """Show the decision path: findings → derived facts → rules fired → plan items.
+
+    Example: `rehab explain examples/seed-marathon-bilateral-drop.yaml`
+    """
+    from engine.explain import explain_file
+
+    typer.echo(explain_file(assessment, rules, exercises, as_json=as_json), nl=False)
+
+
+@rules_app.command("check")
+@guarded
+def rules_check(
+    rules: RulesDir = None, exercises: ExercisesDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Check every rule, exercise, threshold and reference file; errors exit 2.
+
+    Example: `rehab rules check --rules my-clinic/rules`
+    """
+    from engine.commands import check_rules
+
+    raise typer.Exit(check_rules(rules, exercises, as_json=as_json))
+
+
+@rules_app.command("test")
+@guarded
+def rules_test(
+    path: Annotated[Path | None, typer.Argument(help="A *.test.yaml file or a folder (default: the rules folder).")] = None,
+    rules: RulesDir = None, exercises: ExercisesDir = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every case.")] = False,
+) -> None:
+    """Run the rule test cases (*.test.yaml beside the rules).
+
+    Example: `rehab rules test rules/`
+    """
+    from engine.rule_testing import run_cli
+
+    raise typer.Exit(run_cli(path, rules, exercises, verbose=verbose))
+
+
+@exercises_app.command("list")
+@guarded
+def exercises_list(
+    target: Annotated[str | None, typer.Option("--target", help="Only exercises with this target.")] = None,
+    tag: Annotated[str | None, typer.Option("--tag", help="Only exercises with this tag.")] = None,
+    ladder: Annotated[str | None, typer.Option("--ladder", help="Only this ladder.")] = None,
+    as_json: AsJson = False, exercises: ExercisesDir = None,
+) -> None:
+    """List exercises by ladder and level.
+
+    Example: `rehab exercises list --target pelvic_control`
+    """
+    from engine.commands import list_exercises
+
+    typer.echo(list_exercises(exercises, target, tag, ladder, as_json=as_json), nl=False)
+
+
+@exercises_app.command("show")
+@guarded
+def exercises_show(
+    exercise_id: Annotated[str, typer.Argument(help="Exercise id.", show_default=False)],
+    as_json: AsJson = False, exercises: ExercisesDir = None,
+) -> None:
+    """Show one exercise: steps, cues, doses, precautions, evidence.
+
+    Example: `rehab exercises show wb-glute-med-hold`
+    """
+    from engine.commands import show_exercise
+
+    typer.echo(show_exercise(exercises, exercise_id, as_json=as_json), nl=False)
+
+
+def main() -> None:
+    """Console entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:  # pragma: no cover - outside a command
+        sys.exit(130)

@@ -1,0 +1,280 @@
+"""What each CLI command does, as plain functions (the CLI only parses arguments)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from engine.errors import Diagnostic, EngineError, InputError, OutputError
+from engine.output import check_target, write_atomic
+
+SCHEMA_BASE = "https://rehab-rules.invalid/schemas/"
+
+
+def _err(text: str) -> None:
+    typer.echo(text, err=True)
+
+
+def validate_files(files: list[Path]) -> bool:
+    """Validate each file as an assessment or feedback; print OK or every error."""
+    from engine import yamlio
+    from engine.feedback import Feedback
+    from engine.models.assessment import Assessment
+    from engine.validation import validate
+
+    ok = True
+    for path in files:
+        try:
+            data, index = yamlio.read(path)
+            model: Any = Feedback if isinstance(data, dict) and "reported_on" in data else Assessment
+            doc = validate(model, data, index)
+        except EngineError as exc:
+            _err(exc.render())
+            ok = False
+            continue
+        what = "feedback" if model is Feedback else f"assessment of {doc.client.name}"
+        typer.echo(f"{path}: OK ({what})")
+    return ok
+
+
+def schema_models() -> dict[str, Any]:
+    """Return every exported schema's model (or type adapter) by kind."""
+    from engine.feedback import Feedback
+    from engine.models.assessment import Assessment
+    from engine.models.exercise import Exercise, LadderFile, ReferenceFile
+    from engine.models.plan import Plan
+    from engine.models.rule import RuleFile
+    from engine.models.template import Template
+    from engine.models.thresholds import Thresholds
+    from engine.rule_testing import RuleTestFile
+
+    return {"assessment": Assessment, "feedback": Feedback, "rules": RuleFile, "rule-tests": RuleTestFile,
+            "exercise": Exercise, "ladders": LadderFile, "references": ReferenceFile,
+            "thresholds": Thresholds, "template": Template, "plan": Plan}
+
+
+def schema_text(kind: str) -> str:
+    """Return the JSON Schema of one format, deterministic, with $schema and $id."""
+    models = schema_models()
+    if kind not in models:
+        raise InputError.at("schema", f"unknown format '{kind}'", hint="one of: " + ", ".join(models))
+    mode = "serialization" if kind == "plan" else "validation"
+    schema = models[kind].model_json_schema(by_alias=True, mode=mode)
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
+              "$id": f"{SCHEMA_BASE}{kind}.schema.json", **schema}
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
+def export_schemas(kind: str | None, out: Path | None, all_: bool) -> None:
+    """Print one schema, or write some/all into a folder."""
+    kinds = list(schema_models()) if all_ or kind is None and out is not None else [kind or "assessment"]
+    if out is None:
+        if len(kinds) != 1:
+            raise InputError.at("schema", "--all needs --out DIR")
+        typer.echo(schema_text(kinds[0]), nl=False)
+        return
+    if not out.is_dir():
+        raise OutputError.at(str(out), "folder does not exist")
+    for k in kinds:
+        write_atomic(out / f"{k}.schema.json", schema_text(k))
+        typer.echo(f"wrote {out / f'{k}.schema.json'}")
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """Options shared by single and batch planning."""
+
+    rules: Path | None
+    exercises: Path | None
+    templates: Path | None
+    paper: str
+    force: bool
+
+
+def _paper(value: str) -> str:
+    paper = value.lower()
+    if paper not in ("a4", "letter"):
+        raise InputError.at("--paper", f"'{value}' is not a paper size; use a4 or letter")
+    return paper
+
+
+def plan_one(path: Path, output: Path | None, json_out: Path | None, report: Path | None,
+             opts: PlanOptions) -> None:
+    """Plan one assessment and write the requested outputs atomically."""
+    from engine.content import load_content
+    from engine.handout import render, load_template
+    from engine.pipeline import evaluate, load_assessment
+
+    paper = _paper(opts.paper)
+    targets = [p for p in (output, json_out, report) if p is not None]
+    if not targets:
+        raise InputError.at("plan", "nothing to write: give -o handout.pdf, --json plan.json (or -) or --clinician-report")
+    if len({str(t) for t in targets if str(t) != "-"}) != len([t for t in targets if str(t) != "-"]):
+        raise OutputError.at("plan", "two outputs have the same file name")
+    for t in targets:
+        check_target(t, force=opts.force, protect=(path,))
+    content = load_content(opts.rules, opts.exercises)
+    if output or report:
+        load_template(opts.templates)
+    result = evaluate(content, load_assessment(path))
+    blobs: list[tuple[Path, bytes | str]] = []
+    if json_out is not None:
+        blobs.append((json_out, result.plan.to_json()))
+    if output is not None:
+        blobs.append((output, render(result.plan, result.assessment, content, templates_dir=opts.templates, paper=paper)))
+    if report is not None:
+        blobs.append((report, render(result.plan, result.assessment, content, report=True,
+                                     templates_dir=opts.templates, paper=paper)))
+    for target, blob in blobs:
+        write_atomic(target, blob)
+        if str(target) != "-":
+            _err(f"wrote {target}")
+    _err(f"{path}: {result.plan.status}, {len(result.plan.exercises)} exercises, "
+         f"{len(result.plan.referrals)} referrals")
+
+
+def plan_batch(paths: list[Path], out_dir: Path, opts: PlanOptions) -> int:
+    """Plan many assessments into a folder; report bad files and go on; return the exit code."""
+    from engine.content import load_content
+    from engine.handout import load_template, render
+    from engine.pipeline import evaluate, load_assessment
+
+    paper = _paper(opts.paper)
+    if not out_dir.is_dir():
+        raise OutputError.at(str(out_dir), "output folder does not exist")
+    content = load_content(opts.rules, opts.exercises)
+    load_template(opts.templates)
+    failed: list[str] = []
+    counts: dict[str, int] = {}
+    stems = [p.name.removesuffix(".yaml").removesuffix(".yml") for p in paths]
+    with typer.progressbar(list(zip(paths, stems, strict=True)), label="planning", file=sys.stderr,
+                           hidden=not sys.stderr.isatty()) as bar:
+        for path, stem in bar:
+            try:
+                outs = [out_dir / f"{stem}.pdf", out_dir / f"{stem}.plan.json", out_dir / f"{stem}.report.pdf"]
+                for o in outs:
+                    check_target(o, force=opts.force, protect=(path,))
+                result = evaluate(content, load_assessment(path))
+                blobs = [render(result.plan, result.assessment, content, templates_dir=opts.templates, paper=paper),
+                         result.plan.to_json(),
+                         render(result.plan, result.assessment, content, report=True,
+                                templates_dir=opts.templates, paper=paper)]
+                for o, blob in zip(outs, blobs, strict=True):
+                    write_atomic(o, blob)
+                counts[result.plan.status] = counts.get(result.plan.status, 0) + 1
+            except EngineError as exc:
+                _err("\n" + exc.render())
+                failed.append(str(path))
+    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    _err(f"{len(paths) - len(failed)} planned ({summary or 'none'}), {len(failed)} failed; output in {out_dir}")
+    return 2 if failed else 0
+
+
+def check_rules(rules: Path | None, exercises: Path | None, *, as_json: bool) -> int:
+    """Load, link and compile all content; print errors and warnings; return the exit code."""
+    from engine.compiler import compile_rules
+    from engine.library import load_library
+    from engine.resources import data_dir
+    from engine.rulebook import load_rulebook
+
+    diags: list[Diagnostic] = []
+    summary = ""
+    try:
+        lib = load_library(data_dir("exercises", exercises))
+        book = load_rulebook(data_dir("rules", rules), lib)
+        diags += book.warnings
+        for stage, rs in book.rules.items():
+            if rs:
+                compile_rules(rs, stage, where=str(data_dir("rules", rules)))
+        summary = (f"{sum(len(r) for r in book.rules.values())} rules, {len(lib.exercises)} exercises, "
+                   f"{len(lib.ladders)} ladders, {len(book.references)} references")
+    except EngineError as exc:
+        diags = list(exc.diagnostics) + diags
+    errors = [d for d in diags if d.severity == "error"]
+    if as_json:
+        typer.echo(json.dumps({"ok": not errors, "diagnostics": [d.as_dict() for d in diags]}, indent=2))
+    else:
+        for d in diags:
+            _err(d.render())
+        if not errors:
+            typer.echo(f"OK: {summary}" + (f" ({len(diags)} warnings)" if diags else ""))
+        else:
+            _err(f"{len(errors)} errors")
+    return 2 if errors else 0
+
+
+def list_exercises(folder: Path | None, target: str | None, tag: str | None, ladder: str | None,
+                   *, as_json: bool) -> str:
+    """Return the library listing, filtered."""
+    from engine.library import load_library
+    from engine.models.exercise import TAGS, TARGETS
+    from engine.resources import data_dir
+
+    if target is not None and target not in TARGETS:
+        raise InputError.at("--target", f"unknown target '{target}'", hint="one of: " + ", ".join(TARGETS))
+    if tag is not None and tag not in TAGS:
+        raise InputError.at("--tag", f"unknown tag '{tag}'", hint="one of: " + ", ".join(TAGS))
+    lib = load_library(data_dir("exercises", folder))
+    if ladder is not None and ladder not in lib.ladders:
+        raise InputError.at("--ladder", f"unknown ladder '{ladder}'", hint="one of: " + ", ".join(sorted(lib.ladders)))
+    chosen = [e for lad in sorted(lib.ladders) for e in lib.ladder(lad)
+              if (target is None or target in e.targets) and (tag is None or tag in e.tags)
+              and (ladder is None or e.ladder == ladder)]
+    if as_json:
+        return json.dumps([{"id": e.id, "name": e.name, "ladder": e.ladder, "level": e.level,
+                            "targets": list(e.targets), "tags": list(e.tags)} for e in chosen], indent=2) + "\n"
+    lines, current = [], None
+    for e in chosen:
+        if e.ladder != current:
+            current = e.ladder
+            lines.append(f"{e.ladder}: {lib.ladders[e.ladder].name}")
+        lines.append(f"  L{e.level:<2} {e.id:<32} {e.name}  [{', '.join(e.tags)}]")
+    return "\n".join(lines) + ("\n" if lines else "no exercises match\n")
+
+
+def show_exercise(folder: Path | None, exercise_id: str, *, as_json: bool) -> str:
+    """Return one exercise as text or JSON."""
+    import difflib
+
+    from engine.library import load_library
+    from engine.resources import data_dir
+
+    lib = load_library(data_dir("exercises", folder))
+    ex = lib.exercises.get(exercise_id)
+    if ex is None:
+        close = difflib.get_close_matches(exercise_id, list(lib.exercises), n=1)
+        raise InputError.at(exercise_id, "no such exercise",
+                            hint=f"did you mean '{close[0]}'?" if close else "see `rehab exercises list`")
+    if as_json:
+        return json.dumps(ex.model_dump(mode="json", by_alias=True), indent=2, ensure_ascii=False) + "\n"
+    out = [f"{ex.name} ({ex.id})", f"ladder {ex.ladder}, level {ex.level} of {lib.top(ex.ladder)}",
+           f"targets: {', '.join(ex.targets)}", f"tags: {', '.join(ex.tags) or '-'}",
+           f"equipment: {', '.join(ex.equipment) or 'none'}", "", ex.purpose, "", "Steps:"]
+    out += [f"  {i}. {s}" for i, s in enumerate(ex.steps, 1)]
+    out += ["Cues:"] + [f"  - {c}" for c in ex.cues]
+    out += ["Doses (easiest first):"] + [f"  {i}. {dose_words(d.model_dump())}" for i, d in enumerate(ex.doses, 1)]
+    if ex.precautions:
+        out += ["Precautions:"] + [f"  - {p}" for p in ex.precautions]
+    out += [f"Evidence: {', '.join(ex.evidence)}"]
+    return "\n".join(out) + "\n"
+
+
+def dose_words(d: dict[str, Any]) -> str:
+    """Describe a dose in one line, e.g. '3 sets x 30 s hold, 5 days a week, rest 30 s'."""
+    if d.get("reps"):
+        main = f"{d['sets']} sets x {d['reps']} reps"
+    elif d.get("hold_s"):
+        main = f"{d['sets']} sets x {d['hold_s']} s hold"
+    else:
+        main = f"{d['sets']} x {d['minutes']} min"
+    main += f", {d['per_week']} days a week"
+    if d.get("rest_s"):
+        main += f", rest {d['rest_s']} s"
+    if d.get("note"):
+        main += f" ({d['note']})"
+    return main

@@ -1,0 +1,65 @@
+"""Contract 3: the client's feedback at review (YAML, version 1)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from engine.models.assessment import Quality, RedFlag
+from engine.models.base import Int, Slug, StrictModel
+from pydantic_core import PydanticCustomError
+
+Pain10 = Int(0, 10)
+
+
+class ExerciseFeedback(StrictModel):
+    """How one exercise went since the last plan."""
+
+    id: Slug
+    """Exercise id from the plan."""
+    side: Literal["left", "right", "both"]
+    """Side, as in the plan."""
+    completed: bool
+    """Did all prescribed sets/reps."""
+    pain_during: Pain10  # type: ignore[valid-type]
+    """Pain during the exercise, 0..10."""
+    pain_next_morning: Pain10  # type: ignore[valid-type]
+    """Pain the next morning, 0..10."""
+    control: Quality
+    """Movement quality: good | fair | poor."""
+
+
+class RunningFeedback(StrictModel):
+    """How running went."""
+
+    pain_during: Pain10  # type: ignore[valid-type]
+    """Pain while running, 0..10."""
+    pain_next_morning: Pain10  # type: ignore[valid-type]
+    """Pain the next morning, 0..10."""
+
+
+class Feedback(StrictModel):
+    """Feedback at review, version 1."""
+
+    version: Literal[1]
+    """Format version; must be 1."""
+    reported_on: dt.date
+    """Date of the review; not in the future."""
+    exercises: list[ExerciseFeedback] = Field(min_length=1)
+    """One entry per exercise (and side) of the plan."""
+    running: RunningFeedback | None = None
+    """Running, if the client ran."""
+    new_red_flags: list[RedFlag] | None = None
+    """Red flags that are new since the plan; any entry leads to referral."""
+    spreading_leg_symptoms: bool | None = None
+    """Leg symptoms spread further down the leg (peripheralisation); counts as red."""
+
+    @field_validator("reported_on")
+    @classmethod
+    def _not_in_future(cls, value: dt.date, info: ValidationInfo) -> dt.date:
+        today = (info.context or {}).get("today") or dt.date.today()
+        if value > today:
+            raise PydanticCustomError("future_date", "is in the future ({value})", {"value": value.isoformat()})
+        return value

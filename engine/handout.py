@@ -1,0 +1,52 @@
+"""Glue between the plan and the PDF renderer: load the template, pass plain data, wrap errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from engine import yamlio
+from engine.content import Content
+from engine.errors import RenderError
+from engine.models.assessment import Assessment
+from engine.models.plan import Plan
+from engine.resources import data_dir
+from engine.validation import validate
+
+TEMPLATE_FILE = "handout.yaml"
+PAPERS = ("a4", "letter")
+
+
+def load_template(templates_dir: Path | str | None = None) -> tuple[Any, Path]:
+    """Load and validate templates/handout.yaml; return the template and its folder."""
+    from engine.models.template import Template
+
+    folder = data_dir("templates", templates_dir)
+    data, index = yamlio.read(folder / TEMPLATE_FILE)
+    return validate(Template, data, index), folder
+
+
+def _inputs(plan: Plan, assessment: Assessment, content: Content) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    used = {e.id for e in plan.exercises}
+    exercises = {i: content.library.exercises[i].model_dump(mode="json", by_alias=True)
+                 for i in sorted(used) if i in content.library.exercises}
+    return plan.model_dump(mode="json"), assessment.model_dump(mode="json"), exercises
+
+
+def render(plan: Plan, assessment: Assessment, content: Content, *, report: bool = False,
+           templates_dir: Path | str | None = None, paper: str = "a4") -> bytes:
+    """Render the client handout (or, with ``report``, the clinician report) as PDF bytes.
+
+    Raises:
+        RenderError: template, font or drawing problems.
+        InputError: the template file is invalid.
+    """
+    from engine.render import pdf
+
+    template, folder = load_template(templates_dir)
+    plan_d, assessment_d, exercises = _inputs(plan, assessment, content)
+    fn = pdf.render_clinician_report if report else pdf.render_handout
+    try:
+        return fn(plan_d, assessment_d, exercises, template, folder, paper=paper)
+    except (ValueError, OSError, KeyError) as exc:
+        raise RenderError.at(str(folder / TEMPLATE_FILE), f"cannot render the PDF: {exc}") from None

@@ -1,0 +1,226 @@
+"""Rule test cases (``rules/**/*.test.yaml``): one runner for ``rehab rules test`` and pytest.
+
+A case is a partial assessment (defaults filled in) and what the plan must show::
+
+    version: 1
+    cases:
+      - name: right-stance drop gets right-side work
+        assessment: {findings: {pelvic_drop: {left_stance_deg: 3.0, right_stance_deg: 9.0}}}
+        fires: [cpd-unilateral]
+        silent: [cpd-bilateral]
+        includes: [{exercise: wb-glute-med-hold, side: right}]
+        excludes: [{tag: impact}]
+        status: exercise
+        referral: none
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import typer
+from pydantic import Field
+
+from engine import yamlio
+from engine.errors import EngineError
+from engine.models.base import Int, Slug, StrictModel, Text, Word
+from engine.models.plan import Plan
+from engine.validation import validate
+
+DEFAULT_ASSESSMENT: dict[str, Any] = {
+    "version": 1, "client": {"name": "Test Runner"}, "assessed_on": dt.date(2026, 11, 1),
+}
+DEFAULT_FEEDBACK_DATE = dt.date(2026, 11, 15)
+
+
+class Match(StrictModel):
+    """Describes plan exercises: every given key must match."""
+
+    exercise: Slug | None = None
+    """Exercise id."""
+    ladder: Slug | None = None
+    """Ladder id."""
+    target: Word | None = None
+    """A target the exercise trains."""
+    tag: Word | None = None
+    """A tag the exercise has."""
+    side: Literal["left", "right", "both"] | None = None
+    """Side in the plan."""
+    level: Int(1, 50) | None = None  # type: ignore[valid-type]
+    """Ladder level."""
+    dose_step: Int(1, 10) | None = None  # type: ignore[valid-type]
+    """Dose step (progression)."""
+    change: Literal["new", "harder", "same", "easier"] | None = None
+    """Change marked at review (progression)."""
+
+    def matches(self, item: dict[str, Any]) -> bool:
+        """Return whether a plan exercise (as JSON data) fits this description."""
+        checks = {"exercise": item["id"], "ladder": item["ladder"], "side": item["side"],
+                  "level": item["level"], "dose_step": item.get("dose_step"), "change": item.get("change")}
+        for key, have in checks.items():
+            want = getattr(self, key)
+            if want is not None and want != have:
+                return False
+        if self.target is not None and self.target not in item["targets"]:
+            return False
+        return self.tag is None or self.tag in item["tags"]
+
+    def label(self) -> str:
+        """Return the description as text."""
+        return "{" + ", ".join(f"{k}: {v}" for k, v in self.model_dump(exclude_none=True).items()) + "}"
+
+
+class Case(StrictModel):
+    """One test case."""
+
+    name: Text
+    """What the case shows."""
+    assessment: dict[str, Any] = Field(default_factory=dict)
+    """Partial assessment, merged over the file's base and the defaults."""
+    feedback: list[dict[str, Any]] | None = None
+    """Progression: feedback rounds, each a partial feedback; exercises omitted = all of the plan with these values."""
+    fires: list[Slug] = Field(default_factory=list)
+    """Rules that must fire (at the last round)."""
+    silent: list[Slug] = Field(default_factory=list)
+    """Rules that must not fire."""
+    includes: list[Match] = Field(default_factory=list)
+    """Each must match some plan exercise."""
+    excludes: list[Match] = Field(default_factory=list)
+    """None may match any plan exercise."""
+    status: Literal["exercise", "refer_urgent", "refer_and_exercise", "no_findings"] | None = None
+    """Plan status."""
+    referral: Literal["urgent", "soon", "routine", "none"] | None = None
+    """Most urgent referral, or none."""
+    count: tuple[Int(0, 20), Int(0, 20)] | None = None  # type: ignore[valid-type]
+    """Number of exercises must lie in [min, max]."""
+    todo: Text | None = None
+    """Known gap: the case is expected to fail until fixed."""
+
+
+class RuleTestFile(StrictModel):
+    """A *.test.yaml file."""
+
+    version: Literal[1]
+    """Format version."""
+    base: dict[str, Any] = Field(default_factory=dict)
+    """Partial assessment merged into every case."""
+    cases: list[Case] = Field(min_length=1)
+    """The cases."""
+
+
+@dataclass
+class CaseResult:
+    """Outcome of one case."""
+
+    file: str
+    line: int
+    name: str
+    failures: list[str] = field(default_factory=list)
+    todo: str | None = None
+    fired: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Passed (or a todo that still fails)."""
+        return not self.failures if self.todo is None else bool(self.failures)
+
+
+def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """Merge mappings recursively; lists and scalars in ``over`` win."""
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        out[k] = deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else copy.deepcopy(v)
+    return out
+
+
+def test_files(path: Path) -> list[Path]:
+    """Return the *.test.yaml files under a folder (or the file itself)."""
+    return [path] if path.is_file() else sorted(path.rglob("*.test.yaml"))
+
+
+def _check(case: Case, plan: Plan) -> list[str]:
+    data = plan.model_dump(mode="json")
+    items = data["exercises"]
+    fired = [t["rule"] for t in data["trace"]]
+    failures = [f"expected rule {r} to fire; got {', '.join(fired) or 'nothing'}" for r in case.fires if r not in fired]
+    failures += [f"expected rule {r} to stay silent; it fired" for r in case.silent if r in fired]
+    plan_list = ", ".join(f"{i['id']}({i['side']},L{i['level']})" for i in items) or "no exercises"
+    failures += [f"expected plan to include {m.label()}; got {plan_list}"
+                 for m in case.includes if not any(m.matches(i) for i in items)]
+    failures += [f"expected plan to exclude {m.label()}; got {plan_list}"
+                 for m in case.excludes if any(m.matches(i) for i in items)]
+    if case.status is not None and case.status != plan.status:
+        failures.append(f"expected status {case.status}; got {plan.status}")
+    if case.referral is not None:
+        top = plan.referrals[0].urgency if plan.referrals else "none"
+        if top != case.referral:
+            failures.append(f"expected referral {case.referral}; got {top}")
+    if case.count is not None and not case.count[0] <= len(items) <= case.count[1]:
+        failures.append(f"expected {case.count[0]}-{case.count[1]} exercises; got {len(items)}")
+    return failures
+
+
+def run_case(content: Any, file_base: dict[str, Any], case: Case) -> tuple[Plan, list[str]]:
+    """Build the case's plan (and progressions) and check the expectations."""
+    from engine.models.assessment import Assessment
+    from engine.pipeline import evaluate
+
+    data = deep_merge(deep_merge(DEFAULT_ASSESSMENT, file_base), case.assessment)
+    assessment = Assessment.model_validate(data)
+    plan = evaluate(content, assessment).plan
+    if case.feedback:
+        from engine.progression import progress_rounds
+
+        plan = progress_rounds(content, plan, case.feedback, assessment)
+    return plan, _check(case, plan)
+
+
+def run_file(content: Any, path: Path) -> list[CaseResult]:
+    """Run every case of one test file."""
+    data, index = yamlio.read(path)
+    doc = validate(RuleTestFile, data, index)
+    results = []
+    for i, case in enumerate(doc.cases):
+        line = index.value(("cases", i)).line
+        res = CaseResult(str(path), line, case.name, todo=case.todo)
+        try:
+            plan, res.failures = run_case(content, doc.base, case)
+            res.fired = [t.rule for t in plan.trace]
+        except EngineError as exc:
+            res.failures = [f"case input is invalid: {d.message} at {d.path}" for d in exc.diagnostics]
+        except ValueError as exc:
+            res.failures = [f"case input is invalid: {exc}".splitlines()[0]]
+        results.append(res)
+    return results
+
+
+def run_cli(path: Path | None, rules: Path | None, exercises: Path | None, *, verbose: bool) -> int:
+    """Run cases and print ``file:line: case: expected … got …`` for failures; return exit code."""
+    from engine.content import load_content
+    from engine.resources import data_dir
+
+    content = load_content(rules, exercises)
+    root = path or data_dir("rules", rules)
+    files = test_files(root)
+    if not files:
+        raise EngineError.at(str(root), "no *.test.yaml files found")
+    results = [r for f in files for r in run_file(content, f)]
+    bad = [r for r in results if not r.ok]
+    for r in results:
+        if not r.ok:
+            if r.todo is not None:
+                typer.echo(f"{r.file}:{r.line}: {r.name}: marked todo but passes now; remove 'todo'", err=True)
+            for failure in r.failures:
+                typer.echo(f"{r.file}:{r.line}: {r.name}: {failure}", err=True)
+        elif verbose:
+            typer.echo(f"{r.file}:{r.line}: ok {'(todo) ' if r.todo else ''}{r.name}")
+    fired = {rule for r in results for rule in r.fired}
+    never = sorted(set(content.rules()) - fired)
+    for rule_id in never:
+        typer.echo(f"warning: rule {rule_id} fires in no test case", err=True)
+    typer.echo(f"{len(results) - len(bad)} passed, {len(bad)} failed")
+    return 2 if bad else 0

@@ -1,0 +1,129 @@
+"""Differential property test: durable_rules (through the compiler) against the reference.
+
+Random rule sets (patterns, nested all/any, every operator, equality joins, forward chaining)
+and random facts; the set of firings must be identical. REHAB_DIFF_EXAMPLES raises the count.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine.compiler import compile_rules
+from engine.content import derive_fn
+from engine.models.rule import RuleFile
+from engine.runtime import runtime
+from tests.reference import canon
+from tests.reference import evaluate as reference
+
+EXAMPLES = int(os.environ.get("REHAB_DIFF_EXAMPLES", "150"))
+FACT_SETS = 25
+SIDES = ["left", "right"]
+GRADES = ["x", "y", "z"]
+
+side_v = st.sampled_from(SIDES)
+grade_v = st.sampled_from(GRADES)
+num_v = st.one_of(st.integers(0, 10), st.sampled_from([2.5, 5.0, 7.5]))
+
+
+@st.composite
+def leaf(draw: Any, joinable: list[str]) -> dict[str, Any]:
+    field = draw(st.sampled_from(["side", "g", "n", "flag"]))
+    if field == "side" and joinable and draw(st.booleans()):
+        return {"field": "side", "eq": {"ref": f"{draw(st.sampled_from(joinable))}.side"}}
+    if draw(st.integers(0, 9)) == 0:
+        return {"field": field, "exists": draw(st.booleans())}
+    if field == "n":
+        op = draw(st.sampled_from(["eq", "ne", "lt", "lte", "gt", "gte", "in"]))
+        if op == "in":
+            return {"field": "n", "in": draw(st.lists(st.integers(0, 10), min_size=1, max_size=3))}
+        return {"field": "n", op: draw(num_v)}
+    values = {"side": side_v, "g": grade_v, "flag": st.booleans()}[field]
+    op = draw(st.sampled_from(["eq", "ne", "in"] if field != "flag" else ["eq", "ne"]))
+    if op == "in":
+        return {"field": field, "in": draw(st.lists(values, min_size=1, max_size=2, unique=True))}
+    return {"field": field, op: draw(values)}
+
+
+def cond_tree(joinable: list[str], depth: int = 2) -> st.SearchStrategy[dict[str, Any]]:
+    if depth == 0:
+        return leaf(joinable)
+    return st.one_of(
+        leaf(joinable),
+        st.builds(lambda xs: {"all": xs}, st.lists(cond_tree(joinable, depth - 1), min_size=1, max_size=3)),
+        st.builds(lambda xs: {"any": xs}, st.lists(cond_tree(joinable, depth - 1), min_size=1, max_size=3)),
+    )
+
+
+def pattern(kind: str, alias: str, joinable: list[str]) -> st.SearchStrategy[dict[str, Any]]:
+    return st.one_of(st.just({"fact": kind, "as": alias}),
+                     cond_tree(joinable).map(lambda t: {"fact": kind, "as": alias, "where": t}))
+
+
+@st.composite
+def when(draw: Any, first: str, second: str) -> dict[str, Any]:
+    shape = draw(st.integers(0, 4))
+    if shape == 0:
+        return draw(pattern(first, "p", []))
+    if shape == 1:
+        return {"all": [draw(pattern(first, "p", [])), draw(pattern(second, "q", ["p"]))]}
+    if shape == 2:
+        return {"any": [draw(pattern(first, "p", [])), draw(pattern(second, "q", []))]}
+    if shape == 3:
+        return {"all": [draw(pattern(first, "p", [])),
+                        {"any": [draw(pattern(second, "q", ["p"])), draw(pattern(second, "q", ["p"]))]}]}
+    return {"any": [{"all": [draw(pattern(first, "p", [])), draw(pattern(second, "q", ["p"]))]},
+                    draw(pattern(second, "q", []))]}
+
+
+@st.composite
+def rulesets(draw: Any) -> list[dict[str, Any]]:
+    rules = []
+    for i in range(draw(st.integers(1, 6))):
+        rules.append({"id": f"r{i}", "description": "t", "priority": draw(st.integers(0, 5)), "evidence": ["x"],
+                      "when": draw(when("a", "b")),
+                      "then": [{"derive": {"fact": "d", "set": {"side": {"from": "p.side"}, "g": draw(grade_v)}}}]
+                      if draw(st.booleans()) else [{"cue": "c"}]})
+    for i in range(draw(st.integers(0, 3))):
+        rules.append({"id": f"s{i}", "description": "t", "priority": draw(st.integers(0, 5)), "evidence": ["x"],
+                      "when": draw(when("d", "a")), "then": [{"cue": "c"}]})
+    return rules
+
+
+@st.composite
+def fact(draw: Any, kind: str, i: int) -> dict[str, Any]:
+    f: dict[str, Any] = {"kind": kind, "fid": f"{kind}{i}"}
+    for name, values in (("side", side_v), ("g", grade_v), ("n", num_v), ("flag", st.booleans())):
+        if draw(st.integers(0, 5)) > 0:
+            f[name] = draw(values)
+    return f
+
+
+@st.composite
+def fact_sets(draw: Any) -> list[list[dict[str, Any]]]:
+    out = []
+    for _ in range(FACT_SETS):
+        facts = [draw(fact("a", i)) for i in range(draw(st.integers(0, 3)))]
+        facts += [draw(fact("b", i)) for i in range(draw(st.integers(0, 3)))]
+        out.append(facts)
+    return out
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@given(rules=rulesets(), sets=fact_sets())
+def test_durable_matches_reference(rules: list[dict[str, Any]], sets: list[list[dict[str, Any]]]) -> None:
+    doc = RuleFile.model_validate({"version": 1, "rules": rules})
+    compiled = compile_rules(doc.rules, "diff")
+    rt = runtime()
+    rt.register(compiled, derive_fn({r.id: r for r in doc.rules}))
+    try:
+        for facts in sets:
+            got = {(f.rule, tuple(sorted(canon(b) for b in f.bindings.values())))
+                   for f in rt.evaluate(compiled, facts)}
+            want = reference(list(doc.rules), facts)
+            assert got == want, f"facts={facts}\nonly engine={got - want}\nonly reference={want - got}"
+    finally:
+        rt.unregister(compiled.name)
