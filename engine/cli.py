@@ -156,6 +156,43 @@ def explain(
     typer.echo(explain_file(assessment, rules, exercises, as_json=as_json), nl=False)
 
 
+@app.command()
+@guarded
+def progress(
+    plan_file: Annotated[Path, typer.Argument(metavar="PLAN.json", help="The current plan (JSON).", show_default=False)],
+    feedback: Annotated[Path, typer.Argument(metavar="FEEDBACK.yaml", help="The client's feedback.", show_default=False)],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Next handout PDF.")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Next plan JSON ('-' for stdout).")] = None,
+    report: Annotated[Path | None, typer.Option("--clinician-report", help="Clinician report PDF.")] = None,
+    paper: Annotated[str, typer.Option("--paper", help="a4 or letter.")] = "a4",
+    rules: RulesDir = None, exercises: ExercisesDir = None, templates: TemplatesDir = None, force: Force = False,
+) -> None:
+    """Review: move each exercise up, hold it or move it down from the client's feedback.
+
+    Writes plan revision n+1; the earlier plan is never changed.
+
+    Example: `rehab progress zoe/plan-1.json zoe/feedback-2026-12-04.yaml --json zoe/plan-2.json -o zoe/handout-2.pdf`
+    """
+    from engine.commands import PlanOptions, progress_files
+
+    progress_files(plan_file, feedback, output, json_out, report, PlanOptions(rules, exercises, templates, paper, force))
+
+
+@app.command()
+@guarded
+def history(
+    folder: Annotated[Path, typer.Argument(help="Folder with a client's plan JSON files.", show_default=False)],
+    as_json: AsJson = False,
+) -> None:
+    """List a client's plans in order with what changed at each review.
+
+    Example: `rehab history clients/zoe/`
+    """
+    from engine.commands import history as run_history
+
+    typer.echo(run_history(folder, as_json=as_json), nl=False)
+
+
 @rules_app.command("check")
 @guarded
 def rules_check(
@@ -217,6 +254,39 @@ def exercises_show(
     from engine.commands import show_exercise
 
     typer.echo(show_exercise(exercises, exercise_id, as_json=as_json), nl=False)
+
+
+@app.command()
+@guarded
+def assess(
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Assessment YAML to write (default: print it).")] = None,
+    force: Force = False,
+) -> None:
+    """Enter an assessment step by step in the terminal; writes a commented, valid YAML file.
+
+    Answers can be piped in (one per line) for scripting.
+
+    Example: `rehab assess -o clients/zoe-2026-11-20.yaml`
+    """
+    from engine.assess import run_assess
+
+    raise typer.Exit(run_assess(output, force=force))
+
+
+@app.command()
+@guarded
+def new(
+    kind: Annotated[str, typer.Argument(help="assessment | feedback | rule | exercise", show_default=False)],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: print it).")] = None,
+    force: Force = False,
+) -> None:
+    """Write a commented template to fill in, with the $schema line for editors.
+
+    Example: `rehab new assessment -o clients/new-client.yaml`
+    """
+    from engine.scaffold import new_file
+
+    new_file(kind, output, force=force)
 
 
 def main() -> None:

@@ -278,3 +278,82 @@ def dose_words(d: dict[str, Any]) -> str:
     if d.get("note"):
         main += f" ({d['note']})"
     return main
+
+
+def assessment_from_plan(plan: Any) -> Any:
+    """A minimal assessment (client, date, clinician) for rendering a plan made at review."""
+    from engine.models.assessment import Assessment
+
+    return Assessment.model_validate({
+        "version": 1, "client": plan.client.model_dump(exclude_none=True),
+        "assessed_on": __import__("datetime").date.fromisoformat(plan.assessed_on),
+        **({"clinician": plan.clinician.model_dump(exclude_none=True)} if plan.clinician else {}),
+    }, context={"today": __import__("datetime").date.max})
+
+
+def progress_files(plan_path: Path, feedback_path: Path, output: Path | None, json_out: Path | None,
+                   report: Path | None, opts: PlanOptions) -> None:
+    """Write the next plan (and handouts) from a plan and the client's feedback."""
+    from engine.content import load_content
+    from engine.handout import load_template, render
+    from engine.progression import load_feedback, load_plan, progress
+
+    paper = _paper(opts.paper)
+    targets = [p for p in (output, json_out, report) if p is not None]
+    if not targets:
+        raise InputError.at("progress", "nothing to write: give -o next.pdf, --json next.json (or -) or --clinician-report")
+    for t in targets:
+        check_target(t, force=opts.force, protect=(plan_path, feedback_path))
+    content = load_content(opts.rules, opts.exercises)
+    if output or report:
+        load_template(opts.templates)
+    plan = load_plan(plan_path)
+    feedback, index = load_feedback(feedback_path)
+    nxt = progress(content, plan, feedback, index)
+    assessment = assessment_from_plan(nxt)
+    blobs: list[tuple[Path, bytes | str]] = []
+    if json_out is not None:
+        blobs.append((json_out, nxt.to_json()))
+    if output is not None:
+        blobs.append((output, render(nxt, assessment, content, templates_dir=opts.templates, paper=paper)))
+    if report is not None:
+        blobs.append((report, render(nxt, assessment, content, report=True, templates_dir=opts.templates, paper=paper)))
+    for target, blob in blobs:
+        write_atomic(target, blob)
+        if str(target) != "-":
+            _err(f"wrote {target}")
+    changes = ", ".join(f"{e.id} {e.change}" for e in nxt.exercises) or "no exercises"
+    _err(f"revision {nxt.revision}: {nxt.status}; {changes}")
+
+
+def history(folder: Path, *, as_json: bool) -> str:
+    """List a client's plans (plan JSON files in a folder) in order, with what changed."""
+    from engine.progression import load_plan, plan_sha256
+
+    if not folder.is_dir():
+        raise InputError.at(str(folder), "folder not found")
+    plans = []
+    for path in sorted(folder.glob("*.json")):
+        try:
+            plans.append((path, load_plan(path)))
+        except EngineError:
+            continue
+    if not plans:
+        raise InputError.at(str(folder), "no plan JSON files here")
+    plans.sort(key=lambda pp: (pp[1].client.id or pp[1].client.name, pp[1].revision, pp[1].assessed_on, pp[0].name))
+    hashes = {plan_sha256(p): path.name for path, p in plans}
+    rows = []
+    for path, p in plans:
+        prev = hashes.get(p.previous.sha256, "?") if p.previous else None
+        rows.append({"file": path.name, "client": p.client.name, "revision": p.revision, "date": p.assessed_on,
+                     "status": p.status, "follows": prev,
+                     "exercises": [{"id": e.id, "side": e.side, "level": e.level, "dose_step": e.dose_step,
+                                    "change": e.change or "new"} for e in p.exercises]})
+    if as_json:
+        return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+    out = []
+    for r in rows:
+        follows = f" (follows {r['follows']})" if r["follows"] else ""
+        out.append(f"{r['client']} — revision {r['revision']}, {r['date']}, {r['status']}: {r['file']}{follows}")
+        out += [f"    {e['change']:<7} {e['id']} ({e['side']}) level {e['level']}, dose {e['dose_step']}" for e in r["exercises"]]
+    return "\n".join(out) + "\n"

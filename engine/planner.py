@@ -232,7 +232,18 @@ class Planner:
             status=status, referrals=refs, precautions=out.texts["precaution"], exercises=exercises,  # type: ignore[arg-type]
             excluded=excluded, cues=out.texts["cue"], education=out.texts["educate"],
             review_in_days=min(out.reviews, default=self.t.plan.review_in_days), trace=out.trace,
-            clinician=clinician, findings=[FindingItem(**f) for f in facts.findings], not_included=dropped)
+            clinician=clinician, findings=[FindingItem(**f) for f in facts.findings], not_included=dropped,
+            conditions=conditions_of(a))
+
+
+def conditions_of(a: Assessment) -> list[str]:
+    """Diagnoses (and 'radicular') recorded in the assessment, for progression overrides."""
+    found = {p.diagnosis for p in a.pains if p.diagnosis}
+    if any(p.radicular for p in a.pains):
+        found.add("radicular")
+    if "suspected_bone_stress_injury" in a.flags:
+        found.add("bone_stress_injury")
+    return sorted(found)
 
 
 def _dedupe_referrals(refs: list[Referral]) -> list[Referral]:

@@ -1,8 +1,37 @@
-"""Progression at review: plan + feedback → next plan (pain-monitoring model, CLINICAL.md §5)."""
+"""Progression at review: plan + feedback → next plan (pain-monitoring model, CLINICAL.md §5).
+
+Progression rules (``stage: progression``) match one ``feedback`` fact per reviewed exercise and
+one ``review`` fact, and say ``progress: {change: up|hold|down|review, of: <alias>}``. When
+several rules speak about one exercise the most conservative wins: review > down > hold > up.
+
+* up: next dose step of the exercise, else the next ladder level at its first dose; at the top
+  of the ladder (or when the next level is excluded) the exercise holds;
+* down: one ladder level down at its first dose; at the bottom, 1/3 fewer sets (20–50 % less
+  volume, CLINICAL.md §5.2);
+* review: as down, plus a referral back to the clinician (two red reviews in a row);
+* new red flags run the assessment rules' red-flag logic: an urgent referral removes all exercises.
+"""
 
 from __future__ import annotations
 
-from engine.facts import FieldSpec
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine import __version__, yamlio
+from engine.content import Content, derive_fn
+from engine.errors import Diagnostic, InputError
+from engine.facts import FactSet, FieldSpec
+from engine.feedback import ExerciseFeedback, Feedback
+from engine.models.plan import (
+    Because, Dose, Excluded, GeneratedWith, Plan, PlanExercise, Previous, Referral, TextItem, TraceItem,
+)
+from engine.models.rule import Rule
+from engine.planner import describe
+from engine.validation import validate
+from engine.yamlio import LocationIndex
 
 CATALOGUE: dict[str, dict[str, FieldSpec]] = {
     "feedback": {
@@ -21,15 +50,271 @@ CATALOGUE: dict[str, dict[str, FieldSpec]] = {
         "control": FieldSpec("str", ("good", "fair", "poor")),
         "previous_reds": FieldSpec("num"),
         "gait_drill": FieldSpec("bool"),
+        "impact": FieldSpec("bool"),
     },
     "review": {
         "has_new_red_flags": FieldSpec("bool"),
+        "ran": FieldSpec("bool"),
         "running_pain_during": FieldSpec("num"),
         "running_pain_next_morning": FieldSpec("num"),
         "spreading_leg_symptoms": FieldSpec("bool"),
         "bone_stress_injury": FieldSpec("bool"),
         "radicular": FieldSpec("bool"),
+        "tendinopathy": FieldSpec("bool"),
         "days_since_plan": FieldSpec("num"),
     },
 }
 """Facts the progression rules match."""
+
+RANK = {"up": 0, "hold": 1, "down": 2, "review": 3}
+TENDON = {"achilles_tendinopathy", "gluteal_tendinopathy", "hamstring_tendinopathy"}
+
+
+def plan_sha256(plan: Plan) -> str:
+    """Hash of the plan's canonical JSON (what `rehab plan --json` writes)."""
+    return hashlib.sha256(plan.to_json().encode("utf-8")).hexdigest()
+
+
+def load_plan(path: Path | str) -> Plan:
+    """Read a plan JSON file (JSON is YAML: positions are kept for errors)."""
+    data, index = yamlio.read(path)
+    return validate(Plan, data, index)
+
+
+def load_feedback(path: Path | str) -> tuple[Feedback, LocationIndex]:
+    """Read and validate a feedback file."""
+    data, index = yamlio.read(path)
+    return validate(Feedback, data, index), index
+
+
+def _key(item_id: str, side: str) -> tuple[str, str]:
+    return item_id, side
+
+
+def match_feedback(plan: Plan, feedback: Feedback, index: LocationIndex | None = None) -> dict[int, PlanExercise]:
+    """Pair each feedback entry with its plan exercise; refuse entries that are not in the plan.
+
+    Raises:
+        InputError: unknown exercise ids or sides, duplicates, or a review date before the plan.
+    """
+    items = {_key(e.id, e.side): e for e in plan.exercises}
+    diags: list[Diagnostic] = []
+    file = index.file if index else "<feedback>"
+    paired: dict[int, PlanExercise] = {}
+    for i, fb in enumerate(feedback.exercises):
+        pos = index.value(("exercises", i, "id")) if index else yamlio.Position(0, 0)
+        item = items.get(_key(fb.id, fb.side))
+        if item is None:
+            sides = [e.side for e in plan.exercises if e.id == fb.id]
+            msg = (f"'{fb.id}' is in the plan for side {', '.join(sides)}, not {fb.side}" if sides
+                   else f"exercise '{fb.id}' is not in this plan (plan has: {', '.join(e.id for e in plan.exercises) or 'none'})")
+            diags.append(Diagnostic(file, pos.line, pos.column, f"exercises[{i}]", msg, code="feedback.unknown_exercise"))
+        elif any(p is item for p in paired.values()):
+            diags.append(Diagnostic(file, pos.line, pos.column, f"exercises[{i}]",
+                                    f"'{fb.id}' ({fb.side}) is listed twice", code="feedback.duplicate"))
+        else:
+            paired[i] = item
+    if feedback.reported_on.isoformat() < plan.assessed_on:
+        pos = index.value(("reported_on",)) if index else yamlio.Position(0, 0)
+        diags.append(Diagnostic(file, pos.line, pos.column, "reported_on",
+                                f"is before the plan's date ({plan.assessed_on})", code="feedback.date"))
+    if diags:
+        raise InputError(diags)
+    return paired
+
+
+def _facts(content: Content, plan: Plan, feedback: Feedback, paired: dict[int, PlanExercise]) -> FactSet:
+    out = FactSet()
+    lib = content.library
+    for i, item in paired.items():
+        fb = feedback.exercises[i]
+        ex = lib.exercises.get(item.id)
+        top = lib.top(item.ladder)
+        doses = len(ex.doses) if ex else item.dose_step
+        base = item.last_morning_pain or 0
+        out.add("feedback", f"exercises[{i}]", {
+            "exercise": item.id, "side": item.side, "ladder": item.ladder, "level": item.level,
+            "dose_step": item.dose_step, "at_top": item.level >= top and item.dose_step >= doses,
+            "at_bottom": item.level <= 1, "last_dose": item.dose_step >= doses,
+            "completed": fb.completed, "pain_during": fb.pain_during,
+            "pain_next_morning": fb.pain_next_morning, "morning_change": fb.pain_next_morning - base,
+            "control": fb.control, "previous_reds": item.red_count,
+            "gait_drill": "gait_drill" in item.tags, "impact": "impact" in item.tags,
+        }, {f"exercises[{i}].{k}": getattr(fb, k) for k in ("pain_during", "pain_next_morning", "control", "completed")})
+    run = feedback.running
+    conditions = set(plan.conditions)
+    days = (feedback.reported_on - dt.date.fromisoformat(plan.assessed_on)).days
+    out.add("review", "review", {
+        "has_new_red_flags": bool(feedback.new_red_flags), "ran": run is not None,
+        "running_pain_during": run.pain_during if run else None,
+        "running_pain_next_morning": run.pain_next_morning if run else None,
+        "spreading_leg_symptoms": bool(feedback.spreading_leg_symptoms),
+        "bone_stress_injury": "bone_stress_injury" in conditions, "radicular": "radicular" in conditions,
+        "tendinopathy": bool(conditions & TENDON), "days_since_plan": days,
+    }, {"spreading_leg_symptoms": feedback.spreading_leg_symptoms} if feedback.spreading_leg_symptoms else {})
+    return out
+
+
+@dataclass
+class _Decision:
+    change: str
+    reason: str
+    because: list[Because] = field(default_factory=list)
+
+
+def _decide(content: Content, facts: FactSet, firings: list[Any]) -> tuple[dict[str, _Decision], list[TraceItem], list[tuple[Rule, Any]]]:
+    rules = content.rules()
+    decisions: dict[str, _Decision] = {}
+    trace: list[TraceItem] = []
+    others: list[tuple[Rule, Any]] = []
+    for f in firings:
+        rule = rules[f.rule]
+        values: dict[str, Any] = {}
+        for fact in f.bindings.values():
+            values.update(facts.sources.get(str(fact.get("fid")), {}))
+        why = Because(rule=rule.id, findings=sorted(values), values=dict(sorted(values.items())), evidence=list(rule.evidence))
+        trace.append(TraceItem(rule=rule.id, fired_on=[d for fact in f.bindings.values()
+                                                     for d in describe(fact, facts.sources.get(str(fact.get("fid")), {}))]))
+        for action in rule.then:
+            if action.progress is None:
+                others.append((rule, action))
+                continue
+            fid = str(f.bindings.get(action.progress.of, {}).get("fid"))
+            have = decisions.get(fid)
+            new = _Decision(action.progress.change, action.progress.reason, [why])
+            if have is None or RANK[new.change] > RANK[have.change]:
+                if have is not None:
+                    new.because = have.because + new.because
+                decisions[fid] = new
+            elif why not in have.because:
+                have.because.append(why)
+    return decisions, trace, others
+
+
+def _excluded(plan: Plan, content: Content, ex_id: str) -> bool:
+    ex = content.library.exercises[ex_id]
+    labels = {x.exercise for x in plan.excluded}
+    return ex.id in labels or f"ladder:{ex.ladder}" in labels or any(f"tag:{t}" in labels for t in ex.tags)
+
+
+def _apply(plan: Plan, content: Content, item: PlanExercise, d: _Decision, morning: int | None) -> PlanExercise:
+    lib = content.library
+    ex = lib.exercises[item.id]
+    change, note = "same", d.reason
+    new_ex, step, red = ex, item.dose_step, 0
+    dose = item.dosage
+    if d.change == "up":
+        if item.dose_step < len(ex.doses):
+            step, change = item.dose_step + 1, "harder"
+        else:
+            nxt = lib.neighbour(ex, 1)
+            if nxt is not None and not _excluded(plan, content, nxt.id):
+                new_ex, step, change = nxt, 1, "harder"
+            else:
+                note = d.reason + " This is the top of this exercise for now: keep it going."
+        dose = Dose(**new_ex.doses[step - 1].model_dump())
+    elif d.change in ("down", "review"):
+        red = item.red_count + 1
+        lower = lib.neighbour(ex, -1)
+        change = "easier"
+        if lower is not None and not _excluded(plan, content, lower.id):
+            new_ex, step = lower, 1
+            dose = Dose(**lower.doses[0].model_dump())
+        else:
+            step = 1
+            base = ex.doses[0]
+            dose = Dose(**{**base.model_dump(), "sets": max(1, round(min(base.sets, item.dosage.sets) * 2 / 3))})
+    side = item.side if new_ex.sided else "both"
+    return PlanExercise(
+        id=new_ex.id, name=new_ex.name, ladder=new_ex.ladder, level=new_ex.level, side=side,
+        targets=list(new_ex.targets), tags=list(new_ex.tags), sided=new_ex.sided, dose_step=step,
+        dosage=dose, because=[*item.because, *d.because], change=change,  # type: ignore[arg-type]
+        change_note=note, red_count=red, last_morning_pain=morning)
+
+
+def _red_flag_referrals(content: Content, plan: Plan, feedback: Feedback) -> tuple[list[Referral], list[TraceItem]]:
+    if not feedback.new_red_flags:
+        return [], []
+    from engine.models.assessment import Assessment
+    from engine.pipeline import evaluate
+
+    a = Assessment.model_validate({
+        "version": 1, "client": plan.client.model_dump(exclude_none=True),
+        "assessed_on": feedback.reported_on, "red_flags": list(feedback.new_red_flags)})
+    result = evaluate(content, a).plan
+    return list(result.referrals), list(result.trace)
+
+
+def progress(content: Content, plan: Plan, feedback: Feedback, index: LocationIndex | None = None) -> Plan:
+    """Return the next plan (revision + 1); the given plan is not changed."""
+    paired = match_feedback(plan, feedback, index)
+    facts = _facts(content, plan, feedback, paired)
+    firings: list[Any] = []
+    compiled = content.compiled.get("progression")
+    if compiled is not None:
+        from engine.runtime import runtime
+
+        rt = runtime()
+        rt.register(compiled, derive_fn(content.rules()))
+        firings = rt.evaluate(compiled, facts.facts)
+    decisions, trace, others = _decide(content, facts, firings)
+    by_item = {id(item): i for i, item in paired.items()}
+    exercises = []
+    for item in plan.exercises:
+        i = by_item.get(id(item))
+        if i is None:
+            exercises.append(item.model_copy(update={"change": "same", "change_note": "No feedback recorded: keep going as before."}))
+            continue
+        d = decisions.get(f"exercises[{i}]") or _Decision("hold", "Keep going as before.")
+        exercises.append(_apply(plan, content, item, d, feedback.exercises[i].pain_next_morning))
+    referrals, flag_trace = _red_flag_referrals(content, plan, feedback)
+    texts: dict[str, list[TextItem]] = {"precaution": list(plan.precautions), "cue": list(plan.cues),
+                                        "educate": list(plan.education)}
+    for rule, action in others:
+        if action.refer is not None:
+            referrals.append(Referral(reason=action.refer.reason, urgency=action.refer.urgency, rule=rule.id))
+        for key in texts:
+            text = getattr(action, key)
+            if text is not None and all(t.text != text for t in texts[key]):
+                texts[key].append(TextItem(text=text, rule=rule.id))
+    for item, d in ((x, decisions.get(f"exercises[{i}]")) for i, x in paired.items()):
+        if d is not None and d.change == "review":
+            referrals.append(Referral(reason=f"Pain flared at two reviews in a row with {item.name}: please see your clinician before going on.",
+                                      urgency="soon", rule=d.because[-1].rule))
+    urgent = any(r.urgency == "urgent" for r in referrals)
+    dropped: list[Excluded] = []
+    if urgent:
+        dropped = [Excluded(exercise=e.id, rule=next(r.rule for r in referrals if r.urgency == "urgent"),
+                            reason="urgent referral: no exercises until the client has been seen") for e in exercises]
+        exercises = []
+    status = "refer_urgent" if urgent else "refer_and_exercise" if referrals else "exercise" if exercises else "no_findings"
+    review_days = min([a.review_in_days for _, a in others if a.review_in_days is not None] or [plan.review_in_days])
+    return plan.model_copy(update={
+        "assessed_on": feedback.reported_on.isoformat(), "reported_on": feedback.reported_on.isoformat(),
+        "generated_with": GeneratedWith(engine=__version__, rules_sha256=content.book.sha256,
+                                        exercises_sha256=content.library.sha256),
+        "status": status, "referrals": referrals, "exercises": exercises, "not_included": dropped,
+        "precautions": texts["precaution"], "cues": texts["cue"], "education": texts["educate"],
+        "review_in_days": review_days, "trace": [*flag_trace, *trace], "revision": plan.revision + 1,
+        "previous": Previous(revision=plan.revision, sha256=plan_sha256(plan), reported_on=feedback.reported_on.isoformat()),
+    })
+
+
+def default_feedback(plan: Plan, partial: dict[str, Any], day: dt.date) -> Feedback:
+    """Build a feedback for rule tests: ``exercises`` omitted → every plan exercise with ``each`` values."""
+    each = {"completed": True, "pain_during": 0, "pain_next_morning": 0, "control": "good", **partial.get("each", {})}
+    entries = partial.get("exercises") or [{"id": e.id, "side": e.side, **each} for e in plan.exercises]
+    data = {"version": 1, "reported_on": day, "exercises": entries,
+            **{k: v for k, v in partial.items() if k not in ("each", "exercises")}}
+    return Feedback.model_validate(data)
+
+
+def progress_rounds(content: Content, plan: Plan, rounds: list[dict[str, Any]], assessment: Any) -> Plan:
+    """Apply several feedback rounds in turn (rule tests and walkthroughs)."""
+    day = dt.date.fromisoformat(plan.assessed_on)
+    for partial in rounds:
+        day = day + dt.timedelta(days=14)
+        if not plan.exercises:
+            break
+        plan = progress(content, plan, default_feedback(plan, partial, day))
+    return plan

@@ -60,7 +60,7 @@ def _diagnostic(model: type[BaseModel], err: Any, index: LocationIndex) -> Diagn
             hint = "allowed keys: " + ", ".join(allowed)
     elif kind == "missing":
         pos = index.value(loc[:-1])
-        message = f"missing required key '{loc[-1]}'"
+        message = "is required but missing"
     else:
         pos = index.value(loc)
         message = _message(err)

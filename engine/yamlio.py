@@ -45,7 +45,9 @@ class _StrictLoader(yaml.SafeLoader):
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, Node] = {}
         for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
+            if key_node.tag == "tag:yaml.org,2002:merge" or (
+                isinstance(key_node, ScalarNode) and key_node.value == "<<" and not key_node.style
+            ):
                 raise _PositionedProblem("merge keys (<<) are not allowed", key_node.start_mark)
             key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
             if not isinstance(key, str | int | float | bool) or key is None:
@@ -190,9 +192,10 @@ def parse(source: str | bytes, file: str) -> tuple[Any, LocationIndex]:
         YamlError: unreadable, unsafe or malformed YAML, with the file position.
     """
     text = _decode(source.encode("utf-8") if isinstance(source, str) else source, file)
-    loader = _StrictLoader(text)
     index = LocationIndex(file)
+    loader: _StrictLoader | None = None
     try:
+        loader = _StrictLoader(text)
         node = loader.get_single_node()
         if node is None:
             return None, index
@@ -211,7 +214,8 @@ def parse(source: str | bytes, file: str) -> tuple[Any, LocationIndex]:
     except (yaml.YAMLError, ValueError, OverflowError, RecursionError) as exc:
         raise YamlError.at(file, f"invalid YAML: {exc}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return data, index
 
 

@@ -76,6 +76,8 @@ class PlanExercise(PlanModel):
     dose_step: int = 1
     change: Change | None = None
     change_note: str | None = None
+    red_count: int = 0
+    last_morning_pain: int | None = None
 
 
 class Referral(PlanModel):
@@ -151,6 +153,8 @@ class Plan(PlanModel):
     revision: int = 1
     previous: Previous | None = None
     not_included: list[Excluded] = Field(default_factory=list)
+    conditions: list[str] = Field(default_factory=list)
+    reported_on: str | None = None
 
     def to_json(self) -> str:
         """Serialise deterministically (sorted keys, 2-space indent, trailing newline)."""

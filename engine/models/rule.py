@@ -112,7 +112,9 @@ class Test(StrictModel):
     def value(self) -> Any:
         """Return the operand of this leaf test."""
         name = self.op()
-        return getattr(self, "in_" if name == "in" else str(name))
+        if name is None:
+            return None
+        return getattr(self, "in_" if name == "in" else name)
 
 
 class When(StrictModel):
