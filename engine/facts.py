@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from engine.models.assessment import DIAGNOSES, Assessment, StanceAngles
+from engine.models.assessment import DIAGNOSES, RED_FLAGS, REGIONS, Assessment, StanceAngles
 from engine.models.thresholds import AngleBands, Thresholds
 
 GRADES = ("none", "mild", "moderate", "marked")
@@ -69,7 +69,7 @@ CATALOGUE: dict[str, dict[str, FieldSpec]] = {
         "quality": FieldSpec("str", ("good", "fair", "poor")),
     },
     "pain": {
-        "region": FieldSpec("str", ()),
+        "region": FieldSpec("str", REGIONS),
         "side": FieldSpec("str", _PAIN_SIDES),
         "nrs_rest": FieldSpec("num"),
         "nrs_activity": FieldSpec("num"),
@@ -79,7 +79,7 @@ CATALOGUE: dict[str, dict[str, FieldSpec]] = {
         "irritability": FieldSpec("str", ("low", "moderate", "high")),
         "chronicity": FieldSpec("str", ("acute", "subacute", "persistent")),
     },
-    "red_flag": {"flag": FieldSpec("str", ())},
+    "red_flag": {"flag": FieldSpec("str", RED_FLAGS)},
 }
 """Every assessment fact kind and its fields; rules may only use these (or derived facts)."""
 

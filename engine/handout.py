@@ -28,7 +28,7 @@ def load_template(templates_dir: Path | str | None = None) -> tuple[Any, Path]:
 
 def _inputs(plan: Plan, assessment: Assessment, content: Content) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     used = {e.id for e in plan.exercises}
-    exercises = {i: content.library.exercises[i].model_dump(mode="json", by_alias=True)
+    exercises = {i: content.library.exercises[i].model_dump(mode="json", by_alias=True, exclude_none=True)
                  for i in sorted(used) if i in content.library.exercises}
     return plan.model_dump(mode="json"), assessment.model_dump(mode="json"), exercises
 

@@ -47,7 +47,7 @@ class _Collected:
     referrals: list[Referral] = field(default_factory=list)
     prescriptions: list[_Rx] = field(default_factory=list)
     exclusions: list[tuple[str, str, str, str]] = field(default_factory=list)  # (what, value, rule, reason)
-    limits: list[tuple[int | None, int | None, str]] = field(default_factory=list)
+    limits: list[tuple[int | None, int | None, str, tuple[str, ...] | None]] = field(default_factory=list)
     texts: dict[str, list[TextItem]] = field(default_factory=lambda: {"precaution": [], "cue": [], "educate": []})
     reviews: list[int] = field(default_factory=list)
     trace: list[TraceItem] = field(default_factory=list)
@@ -135,7 +135,8 @@ class Planner:
             what, value = ("exercise", e.exercise) if e.exercise else ("tag", e.tag) if e.tag else ("ladder", e.ladder)
             out.exclusions.append((what, str(value), rule.id, e.reason))
         elif action.limit is not None:
-            out.limits.append((action.limit.max_level, action.limit.max_dose, rule.id))
+            lim = action.limit
+            out.limits.append((lim.max_level, lim.max_dose, rule.id, tuple(lim.ladders) if lim.ladders else None))
         elif action.review_in_days is not None:
             out.reviews.append(action.review_in_days)
         else:
@@ -154,7 +155,9 @@ class Planner:
     def _place(self, rx: _Rx, out: _Collected, excluded: list[Excluded]) -> _Rx | None:
         ex: Exercise | None = rx.exercise
         dose = rx.dose
-        for max_level, max_dose, _ in out.limits:
+        for max_level, max_dose, _, ladders in out.limits:
+            if ladders is not None and ex is not None and ex.ladder not in ladders:
+                continue
             while ex is not None and max_level is not None and ex.level > max_level:
                 lower = self.lib.neighbour(ex, -1)
                 if lower is None:

@@ -306,7 +306,7 @@ def default_feedback(plan: Plan, partial: dict[str, Any], day: dt.date) -> Feedb
     entries = partial.get("exercises") or [{"id": e.id, "side": e.side, **each} for e in plan.exercises]
     data = {"version": 1, "reported_on": day, "exercises": entries,
             **{k: v for k, v in partial.items() if k not in ("each", "exercises")}}
-    return Feedback.model_validate(data)
+    return Feedback.model_validate(data, context={"today": dt.date.max})
 
 
 def progress_rounds(content: Content, plan: Plan, rounds: list[dict[str, Any]], assessment: Any) -> Plan:

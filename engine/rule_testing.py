@@ -95,8 +95,12 @@ class Case(StrictModel):
     """Plan status."""
     referral: Literal["urgent", "soon", "routine", "none"] | None = None
     """Most urgent referral, or none."""
-    count: tuple[Int(0, 20), Int(0, 20)] | None = None  # type: ignore[valid-type]
+    count: list[Int(0, 20)] | None = Field(default=None, min_length=2, max_length=2)  # type: ignore[valid-type]
     """Number of exercises must lie in [min, max]."""
+    texts: list[Text] = Field(default_factory=list)
+    """Each must appear (as part of a sentence) in the plan's cues, education, precautions or referrals."""
+    review_in_days: Int(1, 365) | None = None  # type: ignore[valid-type]
+    """Review interval."""
     todo: Text | None = None
     """Known gap: the case is expected to fail until fixed."""
 
@@ -137,7 +141,7 @@ def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def test_files(path: Path) -> list[Path]:
+def case_files(path: Path) -> list[Path]:
     """Return the *.test.yaml files under a folder (or the file itself)."""
     return [path] if path.is_file() else sorted(path.rglob("*.test.yaml"))
 
@@ -161,6 +165,11 @@ def _check(case: Case, plan: Plan) -> list[str]:
             failures.append(f"expected referral {case.referral}; got {top}")
     if case.count is not None and not case.count[0] <= len(items) <= case.count[1]:
         failures.append(f"expected {case.count[0]}-{case.count[1]} exercises; got {len(items)}")
+    said = [t["text"] for k in ("cues", "education", "precautions") for t in data[k]] + [r["reason"] for r in data["referrals"]]
+    failures += [f"expected a cue, education point, precaution or referral saying '{t}'; got none"
+                 for t in case.texts if not any(t.lower() in x.lower() for x in said)]
+    if case.review_in_days is not None and case.review_in_days != plan.review_in_days:
+        failures.append(f"expected review in {case.review_in_days} days; got {plan.review_in_days}")
     return failures
 
 
@@ -205,7 +214,7 @@ def run_cli(path: Path | None, rules: Path | None, exercises: Path | None, *, ve
 
     content = load_content(rules, exercises)
     root = path or data_dir("rules", rules)
-    files = test_files(root)
+    files = case_files(root)
     if not files:
         raise EngineError.at(str(root), "no *.test.yaml files found")
     results = [r for f in files for r in run_file(content, f)]

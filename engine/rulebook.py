@@ -89,15 +89,18 @@ def load_rulebook(folder: Path, library: ExerciseLibrary,
         elif isinstance(doc, ReferenceFile):
             book.references = {r.id: r for r in doc.references}
     files = rule_files(folder)
+    schema_ok = not errors
     for path in files:
-        errors += _load_file(book, path)
-    if not errors:
+        problems = _load_file(book, path)
+        schema_ok = schema_ok and all(d.code == "link.duplicate_id" for d in problems)
+        errors += problems
+    if schema_ok:
         errors += Linker(book, library, catalogues or default_catalogues()).run()
     book.warnings.sort()
     errs = [d for d in errors if d.severity == "error"]
     book.warnings += [d for d in errors if d.severity != "error"]
     if errs:
-        raise LinkError(errs)
+        raise LinkError(sorted(errs))
     book.sha256 = content_hash([*files, folder / THRESHOLDS_FILE, folder / REFERENCES_FILE], folder)
     return book
 
@@ -277,6 +280,11 @@ class Linker:
                 if ex.ladder is not None and ex.ladder not in self.lib.ladders:
                     self._add(src, (*loc, "exclude", "ladder"), f"unknown ladder '{ex.ladder}'",
                               "link.unknown_ladder", hint=self._did_you_mean(ex.ladder, self.lib.ladders))
+            if action.limit is not None:
+                for j, lad in enumerate(action.limit.ladders or []):
+                    if lad not in self.lib.ladders:
+                        self._add(src, (*loc, "limit", "ladders", j), f"unknown ladder '{lad}'",
+                                  "link.unknown_ladder", hint=self._did_you_mean(lad, self.lib.ladders))
             if action.derive is not None:
                 for key, value in action.derive.set.items():
                     self._from(src, (*loc, "derive", "set", key), value, aliases)

@@ -68,8 +68,8 @@ class _PositionedProblem(Exception):
         self.mark = mark
 
 
-def _resolver(tag: str, pattern: str, first: str) -> None:
-    _StrictLoader.add_implicit_resolver(tag, re.compile(pattern, re.X), list(first))
+def _resolver(tag: str, pattern: str, first: str, *, empty: bool = False) -> None:
+    _StrictLoader.add_implicit_resolver(tag, re.compile(pattern, re.X), [*first, *([""] if empty else [])])
 
 
 _resolver("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF")
@@ -80,7 +80,7 @@ _resolver(
         |[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$""",
     "-+0123456789.",
 )
-_resolver("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", "~nN")
+_resolver("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", "~nN", empty=True)
 _resolver(
     "tag:yaml.org,2002:timestamp",
     r"^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?)$",

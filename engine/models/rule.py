@@ -76,13 +76,13 @@ class Test(StrictModel):
     """Equal to a value, or to another fact's field (``{ref: drop.side}``)."""
     ne: Scalar | None = None
     """Not equal to (true only when the field is present)."""
-    lt: int | float | None = None
+    lt: float | None = None
     """Less than."""
-    lte: int | float | None = None
+    lte: float | None = None
     """Less than or equal to."""
-    gt: int | float | None = None
+    gt: float | None = None
     """Greater than."""
-    gte: int | float | None = None
+    gte: float | None = None
     """Greater than or equal to."""
     in_: list[Scalar] | None = Field(default=None, alias="in", min_length=1, max_length=30)
     """One of these values."""
@@ -231,6 +231,8 @@ class Limit(StrictModel):
     """Highest ladder level allowed; higher prescriptions move down their ladder."""
     max_dose: Int(1, 10) | None = None  # type: ignore[valid-type]
     """Highest dose step allowed."""
+    ladders: list[Slug] | None = Field(default=None, min_length=1)
+    """Only these ladders (default: every ladder)."""
     reason: Text
     """Why, for the clinician report."""
 

@@ -6,7 +6,7 @@ assessment and the exercise records. The same inputs give byte-identical PDFs: t
 date is the assessment date (never the wall clock) and fpdf2's file id is a hash of the content.
 
 Blocks that must stay whole (an exercise, the pain guide, the tracking log, boxes) are first
-drawn on a throw-away copy of the page (``FPDF.offset_rendering``); if they would run off the
+measured first on a scratch page that shares the fonts; if they would run off the
 page, the real drawing starts on a new page.
 """
 
@@ -54,6 +54,8 @@ class _Doc(FPDF):
         self.rr_template = template
         self.rr_footer = footer
         self.rr_client = client
+        self.rr_paper = paper
+        self.rr_scratch: _Doc | None = None
 
     def multi_cell(self, *args: Any, **kwargs: Any) -> Any:
         """Left-align text by default: ragged right is easier to read than justified."""
@@ -178,11 +180,41 @@ def _texts(items: object) -> list[str]:
     return [str(i["text"]) if isinstance(i, Mapping) else str(i) for i in items]
 
 
-def _keep_together(pdf: FPDF, draw: Draw) -> None:
-    """Draw a block, starting a new page first if it would not fit on this one."""
-    with pdf.offset_rendering() as dummy:
+def _scratch(pdf: _Doc) -> _Doc:
+    """A blank document sharing the fonts and page geometry, for measuring blocks."""
+    if pdf.rr_scratch is None:
+        s = _Doc(pdf.rr_template, pdf.rr_paper, "", "")
+        # share the parsed fonts (no re-parsing); the scratch document is never output
+        s._resource_catalog.font_registry = pdf.fonts
+        s.set_margins(pdf.l_margin, pdf.t_margin, pdf.r_margin)
+        s.set_auto_page_break(False)
+        s.add_page()
+        pdf.rr_scratch = s
+    return pdf.rr_scratch
+
+
+def _measure(ctx: _Ctx, draw: Draw) -> float:
+    """Return the height ``draw`` takes, drawn on a scratch page (much cheaper than
+    ``FPDF.offset_rendering``, which deep-copies the whole document each time)."""
+    real = ctx.pdf
+    s = _scratch(real)
+    s.set_left_margin(real.l_margin)
+    s.set_right_margin(real.r_margin)
+    start = s.t_margin
+    s.set_xy(real.get_x(), start)
+    object.__setattr__(ctx, "pdf", s)
+    try:
         draw()
-    if dummy.page_break_triggered and pdf.get_y() > pdf.t_margin + 1:
+    finally:
+        object.__setattr__(ctx, "pdf", real)
+    return s.get_y() - start
+
+
+def _keep_together(ctx: _Ctx, draw: Draw) -> None:
+    """Draw a block, starting a new page first if it would not fit on this one."""
+    pdf = ctx.pdf
+    height = _measure(ctx, draw)
+    if pdf.get_y() + height > pdf.page_break_trigger and pdf.get_y() > pdf.t_margin + 1:
         pdf.add_page()
     draw()
 
@@ -208,16 +240,17 @@ def _box(ctx: _Ctx, inner: Draw, border: str, fill: str, pad: float = 4.0) -> No
     x0, y0, w = pdf.l_margin, pdf.get_y(), pdf.epw
 
     def padded() -> None:
-        pdf.set_left_margin(x0 + pad)
-        pdf.set_right_margin(pdf.w - x0 - w + pad)
-        pdf.set_xy(x0 + pad, y0 + pad)
+        p = ctx.pdf
+        top = p.get_y()
+        p.set_left_margin(x0 + pad)
+        p.set_right_margin(p.w - x0 - w + pad)
+        p.set_xy(x0 + pad, top + pad)
         inner()
-        pdf.set_left_margin(x0)
-        pdf.set_right_margin(pdf.w - x0 - w)
+        p.set_left_margin(x0)
+        p.set_right_margin(p.w - x0 - w)
 
-    with pdf.offset_rendering():
-        padded()
-        height = pdf.get_y() - y0 + pad
+    height = _measure(ctx, padded) + pad
+    pdf.set_y(y0)
     pdf.set_draw_color(*_rgb(border))
     pdf.set_fill_color(*_rgb(fill))
     pdf.set_line_width(0.8)
@@ -237,7 +270,7 @@ def _simple_section(ctx: _Ctx, heading: str, intro: str, items: Sequence[str]) -
         _list(ctx, items, ctx.pdf.l_margin, ctx.pdf.epw)
         ctx.pdf.ln(4)
 
-    _keep_together(ctx.pdf, draw)
+    _keep_together(ctx, draw)
 
 
 # ---------------------------------------------------------------------------- handout sections
@@ -308,7 +341,7 @@ def _referral(ctx: _Ctx) -> None:
         _para(ctx, w.intro)
         _list(ctx, lines, ctx.pdf.l_margin, ctx.pdf.epw)
 
-    _keep_together(ctx.pdf, lambda: _box(ctx, inner, ctx.t.colours.amber, ctx.t.colours.alert_fill))
+    _keep_together(ctx, lambda: _box(ctx, inner, ctx.t.colours.amber, ctx.t.colours.alert_fill))
 
 
 def _found(ctx: _Ctx) -> None:
@@ -327,7 +360,7 @@ def _no_findings(ctx: _Ctx) -> None:
         _heading(ctx, w.heading, boxed=True)
         _para(ctx, w.text)
 
-    _keep_together(ctx.pdf, lambda: _box(ctx, inner, ctx.t.colours.green, ctx.t.colours.box_fill))
+    _keep_together(ctx, lambda: _box(ctx, inner, ctx.t.colours.green, ctx.t.colours.box_fill))
 
 
 def _exercises(ctx: _Ctx) -> None:
@@ -342,9 +375,9 @@ def _exercises(ctx: _Ctx) -> None:
             _para(ctx, w.intro, gap=3)
         _exercise_block(ctx, 1, items[0])
 
-    _keep_together(ctx.pdf, first)
+    _keep_together(ctx, first)
     for number, item in enumerate(items[1:], start=2):
-        _keep_together(ctx.pdf, partial(_exercise_block, ctx, number, item))
+        _keep_together(ctx, partial(_exercise_block, ctx, number, item))
 
 
 def _plan_exercises(ctx: _Ctx) -> list[Mapping[str, Any]]:
@@ -483,7 +516,7 @@ def _pain_guide(ctx: _Ctx) -> None:
             _light_row(ctx, light, colour)
         ctx.pdf.ln(5)
 
-    _keep_together(ctx.pdf, draw)
+    _keep_together(ctx, draw)
 
 
 def _light_row(ctx: _Ctx, light: Light, colour: str) -> None:
@@ -552,7 +585,7 @@ def _tracking_log(ctx: _Ctx) -> None:
         _list(ctx, keys, ctx.pdf.l_margin, ctx.pdf.epw, numbered=True)
         ctx.pdf.ln(4)
 
-    _keep_together(ctx.pdf, draw)
+    _keep_together(ctx, draw)
 
 
 def _log_key(ctx: _Ctx, item: Mapping[str, Any]) -> str:
@@ -597,7 +630,7 @@ def _get_help(ctx: _Ctx) -> None:
         _para(ctx, w.intro, style="B")
         _list(ctx, w.items, ctx.pdf.l_margin, ctx.pdf.epw)
 
-    _keep_together(ctx.pdf, lambda: _box(ctx, inner, c.red, c.alert_fill))
+    _keep_together(ctx, lambda: _box(ctx, inner, c.red, c.alert_fill))
 
 
 def _review(ctx: _Ctx) -> None:
@@ -610,7 +643,7 @@ def _review(ctx: _Ctx) -> None:
         _heading(ctx, w.heading)
         _para(ctx, text.fill(w.text, date=text.format_date(when, ctx.t)))
 
-    _keep_together(ctx.pdf, draw)
+    _keep_together(ctx, draw)
 
 
 SECTIONS: dict[str, Callable[[_Ctx], None]] = {
@@ -652,7 +685,7 @@ def _urgent_page(ctx: _Ctx) -> None:
         if v
     ]
     _keep_together(
-        pdf, lambda: _box(ctx, lambda: _urgent_contact(ctx, contact), c.accent, c.box_fill)
+        ctx, lambda: _box(ctx, lambda: _urgent_contact(ctx, contact), c.accent, c.box_fill)
     )
 
 

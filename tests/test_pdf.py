@@ -1,0 +1,114 @@
+"""Handouts and clinician reports, checked by extracting their text (pypdf)."""
+
+from __future__ import annotations
+
+import io
+from functools import cache
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from engine.content import load_content
+from engine.handout import render
+from engine.pipeline import Result, evaluate, load_assessment
+from tests.conftest import EXAMPLES, ROOT, rehab
+
+SEED = ROOT / "examples" / "seed-marathon-bilateral-drop.yaml"
+URGENT = ROOT / "examples" / "cauda-equina-red-flag.yaml"
+
+
+@cache
+def result(path: Path) -> Result:
+    return evaluate(load_content(), load_assessment(path))
+
+
+@cache
+def pdf(path: Path, report: bool = False, paper: str = "a4") -> bytes:
+    r = result(path)
+    return render(r.plan, r.assessment, load_content(), report=report, paper=paper)
+
+
+def text_of(data: bytes) -> list[str]:
+    return [p.extract_text() or "" for p in PdfReader(io.BytesIO(data)).pages]
+
+
+def test_handout_content_and_order() -> None:
+    plan = result(SEED).plan
+    pages = text_of(pdf(SEED))
+    full = "\n".join(pages)
+    assert "Zoë Ångström-Łukasiewicz" in full
+    assert f"Page 1 of {len(pages)}" in pages[0]
+    names = [e.name for e in plan.exercises]
+    assert len(names) >= 3
+    positions = [full.index(n) for n in names]
+    assert positions == sorted(positions), "exercises must print in plan order"
+    found = full.index("What we found")
+    assert found < positions[0] < full.index("How much pain is OK")
+    assert "Day" in full and "Pain" in full  # tracking log
+
+
+def test_metadata_outline_and_embedded_fonts() -> None:
+    reader = PdfReader(io.BytesIO(pdf(SEED)))
+    meta = reader.metadata
+    assert meta is not None and meta.title and "Zoë" in meta.title
+    assert reader.trailer["/Root"].get("/Lang")
+    assert len(reader.outline) >= 4
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            descriptor = font.get_object()["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+            assert "/FontFile2" in descriptor
+
+
+def test_byte_identical_rerender() -> None:
+    r = result(SEED)
+    again = render(r.plan, r.assessment, load_content())
+    assert again == pdf(SEED)
+
+
+@pytest.mark.parametrize(("paper", "size"), [("a4", (595, 842)), ("letter", (612, 792))])
+def test_paper_sizes(paper: str, size: tuple[int, int]) -> None:
+    box = PdfReader(io.BytesIO(pdf(SEED, paper=paper))).pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == size
+
+
+def test_urgent_referral_is_one_page_without_exercises() -> None:
+    plan = result(URGENT).plan
+    assert plan.status == "refer_urgent" and not plan.exercises
+    pages = text_of(pdf(URGENT))
+    assert len(pages) == 1
+    assert plan.referrals[0].reason.split()[0] in pages[0]
+
+
+def test_clinician_report_lists_rules_and_evidence() -> None:
+    plan = result(SEED).plan
+    full = "\n".join(text_of(pdf(SEED, report=True)))
+    for t in plan.trace:
+        assert t.rule in full.replace("\n", "")
+    assert plan.generated_with.rules_sha256[:12] in full.replace("\n", "")
+
+
+@pytest.mark.slow
+def test_cli_writes_all_outputs_atomically(tmp_path: Path) -> None:
+    out = tmp_path / "h.pdf"
+    result_ = rehab("plan", str(SEED), "-o", str(out), "--json", str(tmp_path / "p.json"),
+                    "--clinician-report", str(tmp_path / "r.pdf"), "--paper", "letter")
+    assert result_.returncode == 0, result_.stderr
+    assert out.read_bytes().startswith(b"%PDF")
+    again = rehab("plan", str(SEED), "-o", str(out))
+    assert again.returncode == 2 and "already exists" in again.stderr
+    missing = rehab("plan", str(SEED), "-o", str(tmp_path / "nope" / "h.pdf"))
+    assert missing.returncode == 2 and "does not exist" in missing.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["h.pdf", "p.json", "r.pdf"]
+
+
+def test_batch_reports_bad_file_and_writes_the_rest(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 1\nclient: {}\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    r = rehab("plan", str(EXAMPLES[0]), str(bad), "--out-dir", str(out))
+    assert r.returncode == 2
+    assert "bad.yaml" in r.stderr and "1 planned" in r.stderr and "1 failed" in r.stderr
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        f"{EXAMPLES[0].stem}{s}" for s in (".pdf", ".plan.json", ".report.pdf"))
