@@ -106,8 +106,7 @@ def _as_yaml_value(raw: str) -> Any:
     return data["value"]
 
 
-def problem(model: type[BaseModel], data: dict[str, Any], path: str,
-            *, context: Any = None) -> str | None:
+def problem(model: type[BaseModel], data: dict[str, Any], path: str, *, context: Any = None) -> str | None:
     """Return the validator's message for ``path`` in ``data`` (``None`` if it is valid).
 
     ``data`` may be partial: problems elsewhere (such as required keys not asked yet) are ignored,
@@ -122,9 +121,17 @@ def problem(model: type[BaseModel], data: dict[str, Any], path: str,
     return None
 
 
-def ask_value(prompt: str, model: type[BaseModel], name: str, *, label: str,
-              text: bool = False, required: bool = False, default: str | None = None,
-              context: Any = None) -> Any:
+def ask_value(
+    prompt: str,
+    model: type[BaseModel],
+    name: str,
+    *,
+    label: str,
+    text: bool = False,
+    required: bool = False,
+    default: str | None = None,
+    context: Any = None,
+) -> Any:
     """Ask for one field of ``model`` until the model accepts it; blank skips optional fields.
 
     Args:
@@ -170,24 +177,30 @@ def ask_client() -> dict[str, Any]:
     """Ask who was assessed."""
     _say("-- Client --")
     out: dict[str, Any] = {}
-    out["name"] = ask_value("Client name", Client, "name", label="client.name",
-                            text=True, required=True)
+    out["name"] = ask_value("Client name", Client, "name", label="client.name", text=True, required=True)
     out["id"] = ask_value("Client id (blank = none)", Client, "id", label="client.id", text=True)
-    out["age"] = ask_value("Age in years (10..100, blank = not recorded)", Client, "age",
-                           label="client.age")
-    out["sex"] = ask_value("Sex (female/male/other/unspecified, blank = not recorded)", Client,
-                           "sex", label="client.sex")
-    out["weekly_km"] = ask_value("Weekly running km (blank = not recorded)", Client, "weekly_km",
-                                 label="client.weekly_km")
+    out["age"] = ask_value("Age in years (10..100, blank = not recorded)", Client, "age", label="client.age")
+    out["sex"] = ask_value(
+        "Sex (female/male/other/unspecified, blank = not recorded)", Client, "sex", label="client.sex"
+    )
+    out["weekly_km"] = ask_value(
+        "Weekly running km (blank = not recorded)", Client, "weekly_km", label="client.weekly_km"
+    )
     out["goal"] = ask_value("Goal (blank = none)", Client, "goal", label="client.goal", text=True)
     return _drop_empty(out)
 
 
 def ask_date(today: dt.date) -> dt.date:
     """Ask the assessment date (default today; not in the future)."""
-    value: dt.date = ask_value("Assessed on (YYYY-MM-DD)", Assessment, "assessed_on",
-                               label="assessed_on", required=True, default=today.isoformat(),
-                               context={"today": today})
+    value: dt.date = ask_value(
+        "Assessed on (YYYY-MM-DD)",
+        Assessment,
+        "assessed_on",
+        label="assessed_on",
+        required=True,
+        default=today.isoformat(),
+        context={"today": today},
+    )
     return value
 
 
@@ -195,10 +208,8 @@ def ask_clinician() -> dict[str, Any]:
     """Ask who assessed, and where (both optional)."""
     _say("-- Clinician --")
     out = {
-        "name": ask_value("Clinician name (blank = none)", Clinician, "name",
-                          label="clinician.name", text=True),
-        "clinic": ask_value("Clinic (blank = none)", Clinician, "clinic",
-                            label="clinician.clinic", text=True),
+        "name": ask_value("Clinician name (blank = none)", Clinician, "name", label="clinician.name", text=True),
+        "clinic": ask_value("Clinic (blank = none)", Clinician, "clinic", label="clinician.clinic", text=True),
     }
     return _drop_empty(out)
 
@@ -214,8 +225,7 @@ def _clean_angle(raw: str) -> str:
 
 def ask_stance(what: str, key: str, side: str) -> dict[str, Any]:
     """Ask one stance side of a frontal-plane angle, as degrees (0..30) or a grade."""
-    prompt = (f"{what}, {side.upper()} stance: degrees or grade ({GRADE_WORDS}), "
-              "blank = not assessed")
+    prompt = f"{what}, {side.upper()} stance: degrees or grade ({GRADE_WORDS}), blank = not assessed"
     while True:
         raw = _clean_angle(_read_line(prompt))
         if raw == "":
@@ -232,47 +242,62 @@ def ask_findings() -> dict[str, Any]:
     """Ask the gait and movement findings; blank answers mean 'not assessed'."""
     _say("-- Findings (blank = not assessed, which is not the same as normal) --")
     out: dict[str, Any] = {}
-    for key, what in (("pelvic_drop", "Contralateral pelvic drop"),
-                      ("trunk_lean", "Lateral trunk lean")):
+    for key, what in (("pelvic_drop", "Contralateral pelvic drop"), ("trunk_lean", "Lateral trunk lean")):
         out[key] = {**ask_stance(what, key, "left"), **ask_stance(what, key, "right")}
-    out["step_width"] = _drop_empty({
-        "cm": ask_value("Step width in cm (-15..40; below 0 = feet cross the midline)",
-                        StepWidth, "cm", label="findings.step_width.cm"),
-        "crossover": ask_yes_no("Crossover (a foot lands across the midline)?", optional=True),
-    })
-    out["cadence_spm"] = ask_value("Cadence, steps per minute (120..230)", Findings,
-                                   "cadence_spm", label="findings.cadence_spm")
+    out["step_width"] = _drop_empty(
+        {
+            "cm": ask_value(
+                "Step width in cm (-15..40; below 0 = feet cross the midline)",
+                StepWidth,
+                "cm",
+                label="findings.step_width.cm",
+            ),
+            "crossover": ask_yes_no("Crossover (a foot lands across the midline)?", optional=True),
+        }
+    )
+    out["cadence_spm"] = ask_value(
+        "Cadence, steps per minute (120..230)", Findings, "cadence_spm", label="findings.cadence_spm"
+    )
     out["forward_trunk_lean_deg"] = ask_value(
-        "Forward trunk lean in degrees (0..45)", Findings, "forward_trunk_lean_deg",
-        label="findings.forward_trunk_lean_deg")
-    out["single_leg_squat"] = _drop_empty({
-        side: ask_value(f"Single-leg squat {side.upper()} (good/fair/poor)", SingleLegSquat, side,
-                        label=f"findings.single_leg_squat.{side}")
-        for side in ("left", "right")
-    })
+        "Forward trunk lean in degrees (0..45)",
+        Findings,
+        "forward_trunk_lean_deg",
+        label="findings.forward_trunk_lean_deg",
+    )
+    out["single_leg_squat"] = _drop_empty(
+        {
+            side: ask_value(
+                f"Single-leg squat {side.upper()} (good/fair/poor)",
+                SingleLegSquat,
+                side,
+                label=f"findings.single_leg_squat.{side}",
+            )
+            for side in ("left", "right")
+        }
+    )
     return _drop_empty(out)
 
 
 def ask_pain_entry(n: int) -> dict[str, Any]:
     """Ask one painful area (entry number ``n``, from 0)."""
+
     def label(name: str) -> str:
         return f"pain[{n}].{name}"
 
     entry: dict[str, Any] = {
-        "region": ask_value(f"Region ({', '.join(REGIONS)})", Pain, "region",
-                            label=label("region"), required=True),
-        "side": ask_value("Side (left/right/both/central)", Pain, "side", label=label("side"),
-                          required=True),
-        "nrs_rest": ask_value("Pain at rest, NRS 0..10", Pain, "nrs_rest",
-                              label=label("nrs_rest"), required=True),
-        "nrs_activity": ask_value("Worst pain during running, NRS 0..10", Pain, "nrs_activity",
-                                  label=label("nrs_activity"), required=True),
-        "weeks": ask_value("How long, in weeks", Pain, "weeks", label=label("weeks"),
-                           required=True),
-        "diagnosis": ask_value(f"Working diagnosis ({', '.join(DIAGNOSES)}; blank = none)", Pain,
-                               "diagnosis", label=label("diagnosis")),
-        "radicular": ask_yes_no("Radicular: leg symptoms from the spine (below-knee pain, "
-                                "pins and needles, numbness)?"),
+        "region": ask_value(f"Region ({', '.join(REGIONS)})", Pain, "region", label=label("region"), required=True),
+        "side": ask_value("Side (left/right/both/central)", Pain, "side", label=label("side"), required=True),
+        "nrs_rest": ask_value("Pain at rest, NRS 0..10", Pain, "nrs_rest", label=label("nrs_rest"), required=True),
+        "nrs_activity": ask_value(
+            "Worst pain during running, NRS 0..10", Pain, "nrs_activity", label=label("nrs_activity"), required=True
+        ),
+        "weeks": ask_value("How long, in weeks", Pain, "weeks", label=label("weeks"), required=True),
+        "diagnosis": ask_value(
+            f"Working diagnosis ({', '.join(DIAGNOSES)}; blank = none)", Pain, "diagnosis", label=label("diagnosis")
+        ),
+        "radicular": ask_yes_no(
+            "Radicular: leg symptoms from the spine (below-knee pain, pins and needles, numbness)?"
+        ),
     }
     return _drop_empty(entry)
 
@@ -317,8 +342,7 @@ class Answers:
 
     def data(self) -> dict[str, Any]:
         """Return the assessment as plain data (Contract 1)."""
-        out: dict[str, Any] = {"version": 1, "client": self.client,
-                               "assessed_on": self.assessed_on}
+        out: dict[str, Any] = {"version": 1, "client": self.client, "assessed_on": self.assessed_on}
         if self.clinician:
             out["clinician"] = self.clinician
         out.update(findings=self.findings, pain=self.pain, red_flags=self.red_flags)
@@ -510,8 +534,8 @@ def run_assess(output: Path | None, *, force: bool) -> int:
         return CANCELLED
     except InputEnded as exc:
         raise InputError.at(
-            "<stdin>", f"the input ended before every question was answered (at: {exc}); "
-            "nothing written") from None
+            "<stdin>", f"the input ended before every question was answered (at: {exc}); nothing written"
+        ) from None
     check_target(target, force=force)
     write_atomic(target, text)
     if output is not None:

@@ -33,9 +33,30 @@ exercises_app = typer.Typer(help="Browse the exercise library.", no_args_is_help
 app.add_typer(rules_app, name="rules")
 app.add_typer(exercises_app, name="exercises")
 
-RulesDir = Annotated[Path | None, typer.Option("--rules", envvar="REHAB_RULES", help="Rules folder (default: the shipped rules).", show_default=False)]
-ExercisesDir = Annotated[Path | None, typer.Option("--exercises", envvar="REHAB_EXERCISES", help="Exercises folder (default: the shipped library).", show_default=False)]
-TemplatesDir = Annotated[Path | None, typer.Option("--templates", envvar="REHAB_TEMPLATES", help="Templates folder (default: the shipped templates).", show_default=False)]
+RulesDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--rules", envvar="REHAB_RULES", help="Rules folder (default: the shipped rules).", show_default=False
+    ),
+]
+ExercisesDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--exercises",
+        envvar="REHAB_EXERCISES",
+        help="Exercises folder (default: the shipped library).",
+        show_default=False,
+    ),
+]
+TemplatesDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--templates",
+        envvar="REHAB_TEMPLATES",
+        help="Templates folder (default: the shipped templates).",
+        show_default=False,
+    ),
+]
 Force = Annotated[bool, typer.Option("--force", "-f", help="Replace output files that already exist.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
@@ -58,8 +79,11 @@ def guarded(fn: F) -> F:
         except Exception as exc:
             if os.environ.get("REHAB_DEBUG"):
                 raise
-            typer.echo(f"internal error (a bug, please report it): {type(exc).__name__}: {exc}\n"
-                       "set REHAB_DEBUG=1 to see the traceback", err=True)
+            typer.echo(
+                f"internal error (a bug, please report it): {type(exc).__name__}: {exc}\n"
+                "set REHAB_DEBUG=1 to see the traceback",
+                err=True,
+            )
             raise typer.Exit(3) from None
 
     return wrapper  # type: ignore[return-value]
@@ -73,7 +97,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
 ) -> None:
     """Exercise prescription for runners: assessment in, explained plan and printable handout out.
 
@@ -84,7 +110,9 @@ def root(
 @app.command()
 @guarded
 def validate(
-    files: Annotated[list[Path], typer.Argument(help="Assessment or feedback YAML files ('-' for stdin).", show_default=False)],
+    files: Annotated[
+        list[Path], typer.Argument(help="Assessment or feedback YAML files ('-' for stdin).", show_default=False)
+    ],
 ) -> None:
     """Check assessment (or feedback) files and list every problem with file:line:col.
 
@@ -99,8 +127,15 @@ def validate(
 @app.command()
 @guarded
 def schema(
-    kind: Annotated[str | None, typer.Argument(help="assessment | feedback | rules | rule-tests | exercise | ladders | references | thresholds | template | plan")] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write <kind>.schema.json files into this folder.")] = None,
+    kind: Annotated[
+        str | None,
+        typer.Argument(
+            help="assessment | feedback | rules | rule-tests | exercise | ladders | references | thresholds | template | plan"
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write <kind>.schema.json files into this folder.")
+    ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Every schema (with --out).")] = False,
 ) -> None:
     """Print the JSON Schema of an input format, for YAML editors.
@@ -121,9 +156,17 @@ def plan(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Handout PDF to write.")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Plan JSON to write ('-' for stdout).")] = None,
     report: Annotated[Path | None, typer.Option("--clinician-report", help="Clinician report PDF to write.")] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out-dir", help="Several assessments: write <name>.pdf, <name>.plan.json, <name>.report.pdf here.")] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out-dir", help="Several assessments: write <name>.pdf, <name>.plan.json, <name>.report.pdf here."
+        ),
+    ] = None,
     paper: Annotated[str, typer.Option("--paper", help="a4 or letter.")] = "a4",
-    rules: RulesDir = None, exercises: ExercisesDir = None, templates: TemplatesDir = None, force: Force = False,
+    rules: RulesDir = None,
+    exercises: ExercisesDir = None,
+    templates: TemplatesDir = None,
+    force: Force = False,
 ) -> None:
     """Make the plan for an assessment: JSON plan, client handout and clinician report.
 
@@ -145,7 +188,9 @@ def plan(
 @guarded
 def explain(
     assessment: Annotated[Path, typer.Argument(help="Assessment YAML file.", show_default=False)],
-    as_json: AsJson = False, rules: RulesDir = None, exercises: ExercisesDir = None,
+    as_json: AsJson = False,
+    rules: RulesDir = None,
+    exercises: ExercisesDir = None,
 ) -> None:
     """Show the decision path: findings → derived facts → rules fired → plan items.
 
@@ -159,13 +204,20 @@ def explain(
 @app.command()
 @guarded
 def progress(
-    plan_file: Annotated[Path, typer.Argument(metavar="PLAN.json", help="The current plan (JSON).", show_default=False)],
-    feedback: Annotated[Path, typer.Argument(metavar="FEEDBACK.yaml", help="The client's feedback.", show_default=False)],
+    plan_file: Annotated[
+        Path, typer.Argument(metavar="PLAN.json", help="The current plan (JSON).", show_default=False)
+    ],
+    feedback: Annotated[
+        Path, typer.Argument(metavar="FEEDBACK.yaml", help="The client's feedback.", show_default=False)
+    ],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Next handout PDF.")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Next plan JSON ('-' for stdout).")] = None,
     report: Annotated[Path | None, typer.Option("--clinician-report", help="Clinician report PDF.")] = None,
     paper: Annotated[str, typer.Option("--paper", help="a4 or letter.")] = "a4",
-    rules: RulesDir = None, exercises: ExercisesDir = None, templates: TemplatesDir = None, force: Force = False,
+    rules: RulesDir = None,
+    exercises: ExercisesDir = None,
+    templates: TemplatesDir = None,
+    force: Force = False,
 ) -> None:
     """Review: move each exercise up, hold it or move it down from the client's feedback.
 
@@ -175,7 +227,9 @@ def progress(
     """
     from engine.commands import PlanOptions, progress_files
 
-    progress_files(plan_file, feedback, output, json_out, report, PlanOptions(rules, exercises, templates, paper, force))
+    progress_files(
+        plan_file, feedback, output, json_out, report, PlanOptions(rules, exercises, templates, paper, force)
+    )
 
 
 @app.command()
@@ -196,7 +250,8 @@ def history(
 @rules_app.command("check")
 @guarded
 def rules_check(
-    rules: RulesDir = None, exercises: ExercisesDir = None,
+    rules: RulesDir = None,
+    exercises: ExercisesDir = None,
     as_json: AsJson = False,
 ) -> None:
     """Check every rule, exercise, threshold and reference file; errors exit 2.
@@ -211,8 +266,11 @@ def rules_check(
 @rules_app.command("test")
 @guarded
 def rules_test(
-    path: Annotated[Path | None, typer.Argument(help="A *.test.yaml file or a folder (default: the rules folder).")] = None,
-    rules: RulesDir = None, exercises: ExercisesDir = None,
+    path: Annotated[
+        Path | None, typer.Argument(help="A *.test.yaml file or a folder (default: the rules folder).")
+    ] = None,
+    rules: RulesDir = None,
+    exercises: ExercisesDir = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every case.")] = False,
 ) -> None:
     """Run the rule test cases (*.test.yaml beside the rules).
@@ -230,7 +288,8 @@ def exercises_list(
     target: Annotated[str | None, typer.Option("--target", help="Only exercises with this target.")] = None,
     tag: Annotated[str | None, typer.Option("--tag", help="Only exercises with this tag.")] = None,
     ladder: Annotated[str | None, typer.Option("--ladder", help="Only this ladder.")] = None,
-    as_json: AsJson = False, exercises: ExercisesDir = None,
+    as_json: AsJson = False,
+    exercises: ExercisesDir = None,
 ) -> None:
     """List exercises by ladder and level.
 
@@ -245,7 +304,8 @@ def exercises_list(
 @guarded
 def exercises_show(
     exercise_id: Annotated[str, typer.Argument(help="Exercise id.", show_default=False)],
-    as_json: AsJson = False, exercises: ExercisesDir = None,
+    as_json: AsJson = False,
+    exercises: ExercisesDir = None,
 ) -> None:
     """Show one exercise: steps, cues, doses, precautions, evidence.
 
@@ -259,7 +319,9 @@ def exercises_show(
 @app.command()
 @guarded
 def assess(
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Assessment YAML to write (default: print it).")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Assessment YAML to write (default: print it).")
+    ] = None,
     force: Force = False,
 ) -> None:
     """Enter an assessment step by step in the terminal; writes a commented, valid YAML file.

@@ -53,9 +53,18 @@ def schema_models() -> dict[str, Any]:
     from engine.models.thresholds import Thresholds
     from engine.rule_testing import RuleTestFile
 
-    return {"assessment": Assessment, "feedback": Feedback, "rules": RuleFile, "rule-tests": RuleTestFile,
-            "exercise": Exercise, "ladders": LadderFile, "references": ReferenceFile,
-            "thresholds": Thresholds, "template": Template, "plan": Plan}
+    return {
+        "assessment": Assessment,
+        "feedback": Feedback,
+        "rules": RuleFile,
+        "rule-tests": RuleTestFile,
+        "exercise": Exercise,
+        "ladders": LadderFile,
+        "references": ReferenceFile,
+        "thresholds": Thresholds,
+        "template": Template,
+        "plan": Plan,
+    }
 
 
 def schema_text(kind: str) -> str:
@@ -65,14 +74,17 @@ def schema_text(kind: str) -> str:
         raise InputError.at("schema", f"unknown format '{kind}'", hint="one of: " + ", ".join(models))
     mode = "serialization" if kind == "plan" else "validation"
     schema = models[kind].model_json_schema(by_alias=True, mode=mode)
-    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
-              "$id": f"{SCHEMA_BASE}{kind}.schema.json", **schema}
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{SCHEMA_BASE}{kind}.schema.json",
+        **schema,
+    }
     return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
 
 
 def export_schemas(kind: str | None, out: Path | None, all_: bool) -> None:
     """Print one schema, or write some/all into a folder."""
-    kinds = list(schema_models()) if all_ or kind is None and out is not None else [kind or "assessment"]
+    kinds = list(schema_models()) if all_ or (kind is None and out is not None) else [kind or "assessment"]
     if out is None:
         if len(kinds) != 1:
             raise InputError.at("schema", "--all needs --out DIR")
@@ -103,17 +115,18 @@ def _paper(value: str) -> str:
     return paper
 
 
-def plan_one(path: Path, output: Path | None, json_out: Path | None, report: Path | None,
-             opts: PlanOptions) -> None:
+def plan_one(path: Path, output: Path | None, json_out: Path | None, report: Path | None, opts: PlanOptions) -> None:
     """Plan one assessment and write the requested outputs atomically."""
     from engine.content import load_content
-    from engine.handout import render, load_template
+    from engine.handout import load_template, render
     from engine.pipeline import evaluate, load_assessment
 
     paper = _paper(opts.paper)
     targets = [p for p in (output, json_out, report) if p is not None]
     if not targets:
-        raise InputError.at("plan", "nothing to write: give -o handout.pdf, --json plan.json (or -) or --clinician-report")
+        raise InputError.at(
+            "plan", "nothing to write: give -o handout.pdf, --json plan.json (or -) or --clinician-report"
+        )
     if len({str(t) for t in targets if str(t) != "-"}) != len([t for t in targets if str(t) != "-"]):
         raise OutputError.at("plan", "two outputs have the same file name")
     for t in targets:
@@ -126,16 +139,23 @@ def plan_one(path: Path, output: Path | None, json_out: Path | None, report: Pat
     if json_out is not None:
         blobs.append((json_out, result.plan.to_json()))
     if output is not None:
-        blobs.append((output, render(result.plan, result.assessment, content, templates_dir=opts.templates, paper=paper)))
+        blobs.append(
+            (output, render(result.plan, result.assessment, content, templates_dir=opts.templates, paper=paper))
+        )
     if report is not None:
-        blobs.append((report, render(result.plan, result.assessment, content, report=True,
-                                     templates_dir=opts.templates, paper=paper)))
+        blobs.append(
+            (
+                report,
+                render(result.plan, result.assessment, content, report=True, templates_dir=opts.templates, paper=paper),
+            )
+        )
     for target, blob in blobs:
         write_atomic(target, blob)
         if str(target) != "-":
             _err(f"wrote {target}")
-    _err(f"{path}: {result.plan.status}, {len(result.plan.exercises)} exercises, "
-         f"{len(result.plan.referrals)} referrals")
+    _err(
+        f"{path}: {result.plan.status}, {len(result.plan.exercises)} exercises, {len(result.plan.referrals)} referrals"
+    )
 
 
 def plan_batch(paths: list[Path], out_dir: Path, opts: PlanOptions) -> int:
@@ -152,18 +172,22 @@ def plan_batch(paths: list[Path], out_dir: Path, opts: PlanOptions) -> int:
     failed: list[str] = []
     counts: dict[str, int] = {}
     stems = [p.name.removesuffix(".yaml").removesuffix(".yml") for p in paths]
-    with typer.progressbar(list(zip(paths, stems, strict=True)), label="planning", file=sys.stderr,
-                           hidden=not sys.stderr.isatty()) as bar:
+    with typer.progressbar(
+        list(zip(paths, stems, strict=True)), label="planning", file=sys.stderr, hidden=not sys.stderr.isatty()
+    ) as bar:
         for path, stem in bar:
             try:
                 outs = [out_dir / f"{stem}.pdf", out_dir / f"{stem}.plan.json", out_dir / f"{stem}.report.pdf"]
                 for o in outs:
                     check_target(o, force=opts.force, protect=(path,))
                 result = evaluate(content, load_assessment(path))
-                blobs = [render(result.plan, result.assessment, content, templates_dir=opts.templates, paper=paper),
-                         result.plan.to_json(),
-                         render(result.plan, result.assessment, content, report=True,
-                                templates_dir=opts.templates, paper=paper)]
+                blobs: list[bytes | str] = [
+                    render(result.plan, result.assessment, content, templates_dir=opts.templates, paper=paper),
+                    result.plan.to_json(),
+                    render(
+                        result.plan, result.assessment, content, report=True, templates_dir=opts.templates, paper=paper
+                    ),
+                ]
                 for o, blob in zip(outs, blobs, strict=True):
                     write_atomic(o, blob)
                 counts[result.plan.status] = counts.get(result.plan.status, 0) + 1
@@ -191,8 +215,10 @@ def check_rules(rules: Path | None, exercises: Path | None, *, as_json: bool) ->
         for stage, rs in book.rules.items():
             if rs:
                 compile_rules(rs, stage, where=str(data_dir("rules", rules)))
-        summary = (f"{sum(len(r) for r in book.rules.values())} rules, {len(lib.exercises)} exercises, "
-                   f"{len(lib.ladders)} ladders, {len(book.references)} references")
+        summary = (
+            f"{sum(len(r) for r in book.rules.values())} rules, {len(lib.exercises)} exercises, "
+            f"{len(lib.ladders)} ladders, {len(book.references)} references"
+        )
     except EngineError as exc:
         diags = list(exc.diagnostics) + diags
     errors = [d for d in diags if d.severity == "error"]
@@ -208,8 +234,9 @@ def check_rules(rules: Path | None, exercises: Path | None, *, as_json: bool) ->
     return 2 if errors else 0
 
 
-def list_exercises(folder: Path | None, target: str | None, tag: str | None, ladder: str | None,
-                   *, as_json: bool) -> str:
+def list_exercises(
+    folder: Path | None, target: str | None, tag: str | None, ladder: str | None, *, as_json: bool
+) -> str:
     """Return the library listing, filtered."""
     from engine.library import load_library
     from engine.models.exercise import TAGS, TARGETS
@@ -222,12 +249,32 @@ def list_exercises(folder: Path | None, target: str | None, tag: str | None, lad
     lib = load_library(data_dir("exercises", folder))
     if ladder is not None and ladder not in lib.ladders:
         raise InputError.at("--ladder", f"unknown ladder '{ladder}'", hint="one of: " + ", ".join(sorted(lib.ladders)))
-    chosen = [e for lad in sorted(lib.ladders) for e in lib.ladder(lad)
-              if (target is None or target in e.targets) and (tag is None or tag in e.tags)
-              and (ladder is None or e.ladder == ladder)]
+    chosen = [
+        e
+        for lad in sorted(lib.ladders)
+        for e in lib.ladder(lad)
+        if (target is None or target in e.targets)
+        and (tag is None or tag in e.tags)
+        and (ladder is None or e.ladder == ladder)
+    ]
     if as_json:
-        return json.dumps([{"id": e.id, "name": e.name, "ladder": e.ladder, "level": e.level,
-                            "targets": list(e.targets), "tags": list(e.tags)} for e in chosen], indent=2) + "\n"
+        return (
+            json.dumps(
+                [
+                    {
+                        "id": e.id,
+                        "name": e.name,
+                        "ladder": e.ladder,
+                        "level": e.level,
+                        "targets": list(e.targets),
+                        "tags": list(e.tags),
+                    }
+                    for e in chosen
+                ],
+                indent=2,
+            )
+            + "\n"
+        )
     lines, current = [], None
     for e in chosen:
         if e.ladder != current:
@@ -248,13 +295,24 @@ def show_exercise(folder: Path | None, exercise_id: str, *, as_json: bool) -> st
     ex = lib.exercises.get(exercise_id)
     if ex is None:
         close = difflib.get_close_matches(exercise_id, list(lib.exercises), n=1)
-        raise InputError.at(exercise_id, "no such exercise",
-                            hint=f"did you mean '{close[0]}'?" if close else "see `rehab exercises list`")
+        raise InputError.at(
+            exercise_id,
+            "no such exercise",
+            hint=f"did you mean '{close[0]}'?" if close else "see `rehab exercises list`",
+        )
     if as_json:
         return json.dumps(ex.model_dump(mode="json", by_alias=True), indent=2, ensure_ascii=False) + "\n"
-    out = [f"{ex.name} ({ex.id})", f"ladder {ex.ladder}, level {ex.level} of {lib.top(ex.ladder)}",
-           f"targets: {', '.join(ex.targets)}", f"tags: {', '.join(ex.tags) or '-'}",
-           f"equipment: {', '.join(ex.equipment) or 'none'}", "", ex.purpose, "", "Steps:"]
+    out = [
+        f"{ex.name} ({ex.id})",
+        f"ladder {ex.ladder}, level {ex.level} of {lib.top(ex.ladder)}",
+        f"targets: {', '.join(ex.targets)}",
+        f"tags: {', '.join(ex.tags) or '-'}",
+        f"equipment: {', '.join(ex.equipment) or 'none'}",
+        "",
+        ex.purpose,
+        "",
+        "Steps:",
+    ]
     out += [f"  {i}. {s}" for i, s in enumerate(ex.steps, 1)]
     out += ["Cues:"] + [f"  - {c}" for c in ex.cues]
     out += ["Doses (easiest first):"] + [f"  {i}. {dose_words(d.model_dump())}" for i, d in enumerate(ex.doses, 1)]
@@ -284,15 +342,25 @@ def assessment_from_plan(plan: Any) -> Any:
     """A minimal assessment (client, date, clinician) for rendering a plan made at review."""
     from engine.models.assessment import Assessment
 
-    return Assessment.model_validate({
-        "version": 1, "client": plan.client.model_dump(exclude_none=True),
-        "assessed_on": __import__("datetime").date.fromisoformat(plan.assessed_on),
-        **({"clinician": plan.clinician.model_dump(exclude_none=True)} if plan.clinician else {}),
-    }, context={"today": __import__("datetime").date.max})
+    return Assessment.model_validate(
+        {
+            "version": 1,
+            "client": plan.client.model_dump(exclude_none=True),
+            "assessed_on": __import__("datetime").date.fromisoformat(plan.assessed_on),
+            **({"clinician": plan.clinician.model_dump(exclude_none=True)} if plan.clinician else {}),
+        },
+        context={"today": __import__("datetime").date.max},
+    )
 
 
-def progress_files(plan_path: Path, feedback_path: Path, output: Path | None, json_out: Path | None,
-                   report: Path | None, opts: PlanOptions) -> None:
+def progress_files(
+    plan_path: Path,
+    feedback_path: Path,
+    output: Path | None,
+    json_out: Path | None,
+    report: Path | None,
+    opts: PlanOptions,
+) -> None:
     """Write the next plan (and handouts) from a plan and the client's feedback."""
     from engine.content import load_content
     from engine.handout import load_template, render
@@ -301,7 +369,9 @@ def progress_files(plan_path: Path, feedback_path: Path, output: Path | None, js
     paper = _paper(opts.paper)
     targets = [p for p in (output, json_out, report) if p is not None]
     if not targets:
-        raise InputError.at("progress", "nothing to write: give -o next.pdf, --json next.json (or -) or --clinician-report")
+        raise InputError.at(
+            "progress", "nothing to write: give -o next.pdf, --json next.json (or -) or --clinician-report"
+        )
     for t in targets:
         check_target(t, force=opts.force, protect=(plan_path, feedback_path))
     content = load_content(opts.rules, opts.exercises)
@@ -342,18 +412,37 @@ def history(folder: Path, *, as_json: bool) -> str:
         raise InputError.at(str(folder), "no plan JSON files here")
     plans.sort(key=lambda pp: (pp[1].client.id or pp[1].client.name, pp[1].revision, pp[1].assessed_on, pp[0].name))
     hashes = {plan_sha256(p): path.name for path, p in plans}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for path, p in plans:
         prev = hashes.get(p.previous.sha256, "?") if p.previous else None
-        rows.append({"file": path.name, "client": p.client.name, "revision": p.revision, "date": p.assessed_on,
-                     "status": p.status, "follows": prev,
-                     "exercises": [{"id": e.id, "side": e.side, "level": e.level, "dose_step": e.dose_step,
-                                    "change": e.change or "new"} for e in p.exercises]})
+        rows.append(
+            {
+                "file": path.name,
+                "client": p.client.name,
+                "revision": p.revision,
+                "date": p.assessed_on,
+                "status": p.status,
+                "follows": prev,
+                "exercises": [
+                    {
+                        "id": e.id,
+                        "side": e.side,
+                        "level": e.level,
+                        "dose_step": e.dose_step,
+                        "change": e.change or "new",
+                    }
+                    for e in p.exercises
+                ],
+            }
+        )
     if as_json:
         return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
     out = []
     for r in rows:
         follows = f" (follows {r['follows']})" if r["follows"] else ""
         out.append(f"{r['client']} — revision {r['revision']}, {r['date']}, {r['status']}: {r['file']}{follows}")
-        out += [f"    {e['change']:<7} {e['id']} ({e['side']}) level {e['level']}, dose {e['dose_step']}" for e in r["exercises"]]
+        out += [
+            f"    {e['change']:<7} {e['id']} ({e['side']}) level {e['level']}, dose {e['dose_step']}"
+            for e in r["exercises"]
+        ]
     return "\n".join(out) + "\n"

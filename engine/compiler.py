@@ -125,12 +125,24 @@ def _check_conjunction(rule: Rule, conj: list[Pattern], where: str) -> list[Diag
     seen: list[str] = []
     for p in conj:
         if p.alias in seen:
-            diags.append(Diagnostic(where, path=f"rules.{rule.id}.when", code="compile.alias",
-                                    message=f"two patterns are both named '{p.alias}'; give each its own 'as'"))
+            diags.append(
+                Diagnostic(
+                    where,
+                    path=f"rules.{rule.id}.when",
+                    code="compile.alias",
+                    message=f"two patterns are both named '{p.alias}'; give each its own 'as'",
+                )
+            )
         for ref in _refs(p.test):
             if ref not in seen:
-                diags.append(Diagnostic(where, path=f"rules.{rule.id}.when", code="compile.ref",
-                                        message=f"'ref: {ref}.…' must name a fact matched earlier in the rule"))
+                diags.append(
+                    Diagnostic(
+                        where,
+                        path=f"rules.{rule.id}.when",
+                        code="compile.ref",
+                        message=f"'ref: {ref}.…' must name a fact matched earlier in the rule",
+                    )
+                )
         seen.append(p.alias)
     return diags
 
@@ -159,8 +171,14 @@ def compile_rules(rules: list[Rule], name_prefix: str = "rehab", *, where: str =
             diags += _check_conjunction(rule, conj, where)
             variants += [(conj, combo) for combo in itertools.product(*(_pattern_variants(p) for p in conj))]
         if len(variants) > MAX_VARIANTS_PER_RULE:
-            diags.append(Diagnostic(where, path=f"rules.{rule.id}.when", code="compile.too_many",
-                                    message=f"expands to {len(variants)} engine rules (limit {MAX_VARIANTS_PER_RULE}); split it"))
+            diags.append(
+                Diagnostic(
+                    where,
+                    path=f"rules.{rule.id}.when",
+                    code="compile.too_many",
+                    message=f"expands to {len(variants)} engine rules (limit {MAX_VARIANTS_PER_RULE}); split it",
+                )
+            )
         for k, (conj, combo) in enumerate(variants):
             dname = rule.id if k == 0 else f"{rule.id}#{k}"
             spec[dname] = {"all": [dict(c) for c in combo], "pri": rule.priority}
@@ -168,8 +186,13 @@ def compile_rules(rules: list[Rule], name_prefix: str = "rehab", *, where: str =
             aliases[dname] = tuple(p.alias for p in conj)
     spec[SINK] = {"all": [{"m": {"kind": SINK_KIND}}], "pri": 65535}
     if len(spec) > MAX_DURABLE_RULES:
-        diags.append(Diagnostic(where, code="compile.too_many",
-                                message=f"{len(spec)} engine rules; durable_rules allows {MAX_DURABLE_RULES}"))
+        diags.append(
+            Diagnostic(
+                where,
+                code="compile.too_many",
+                message=f"{len(spec)} engine rules; durable_rules allows {MAX_DURABLE_RULES}",
+            )
+        )
     if diags:
         raise RuleCompileError(diags)
     digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]

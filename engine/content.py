@@ -67,6 +67,7 @@ def load_content(rules_dir: Path | str | None = None, exercises_dir: Path | str 
 def _load(rules_dir: str, exercises_dir: str) -> Content:
     library = load_library(Path(exercises_dir))
     book = load_rulebook(Path(rules_dir), library)
-    compiled = {stage: compile_rules(rules, f"rehab-{stage}", where=rules_dir)
-                for stage, rules in book.rules.items() if rules}
+    compiled = {
+        stage: compile_rules(rules, f"rehab-{stage}", where=rules_dir) for stage, rules in book.rules.items() if rules
+    }
     return Content(library, book, compiled)

@@ -63,8 +63,9 @@ class EngineError(Exception):
         super().__init__("\n".join(d.render() for d in self.diagnostics))
 
     @classmethod
-    def at(cls, file: str, message: str, *, line: int = 0, column: int = 0,
-           path: str = "", code: str = "", hint: str = "") -> EngineError:
+    def at(
+        cls, file: str, message: str, *, line: int = 0, column: int = 0, path: str = "", code: str = "", hint: str = ""
+    ) -> EngineError:
         """Build an error with a single diagnostic."""
         return cls([Diagnostic(file, line, column, path, message, code=code, hint=hint)])
 

@@ -17,11 +17,20 @@ def explain_data(result: Result, content: Content) -> dict[str, Any]:
     fired = []
     for t in plan.trace:
         rule = rules[t.rule]
-        fired.append({"rule": t.rule, "priority": rule.priority, "description": rule.description,
-                      "fired_on": t.fired_on, "derived": t.derived, "evidence": list(rule.evidence),
-                      "actions": [a.model_dump(mode="json", by_alias=True, exclude_none=True) for a in rule.then]})
+        fired.append(
+            {
+                "rule": t.rule,
+                "priority": rule.priority,
+                "description": rule.description,
+                "fired_on": t.fired_on,
+                "derived": t.derived,
+                "evidence": list(rule.evidence),
+                "actions": [a.model_dump(mode="json", by_alias=True, exclude_none=True) for a in rule.then],
+            }
+        )
     return {
-        "client": plan.client.model_dump(), "assessed_on": plan.assessed_on,
+        "client": plan.client.model_dump(),
+        "assessed_on": plan.assessed_on,
         "findings": [f.model_dump(mode="json") for f in plan.findings],
         "facts": result.facts.facts,
         "derived": [d for t in plan.trace for d in t.derived],
@@ -51,14 +60,18 @@ def explain_text(data: dict[str, Any]) -> str:
     out = [f"{data['client']['name']} — assessed {data['assessed_on']}", "", "Findings (thresholds crossed)"]
     out += [_finding_line(f) for f in data["findings"]] or ["  none recorded"]
     out += ["", "Derived facts"]
-    out += [f"  {d['kind']}(" + ", ".join(f"{k}={v}" for k, v in d.items() if k not in ("kind", "derived_by"))
-            + f")  ← {d['derived_by']}" for d in data["derived"]] or ["  none"]
+    out += [
+        f"  {d['kind']}("
+        + ", ".join(f"{k}={v}" for k, v in d.items() if k not in ("kind", "derived_by"))
+        + f")  ← {d['derived_by']}"
+        for d in data["derived"]
+    ] or ["  none"]
     out += ["", "Rules fired (in firing order)"]
     for i, r in enumerate(data["rules"], 1):
         out.append(f"  {i}. {r['rule']} [priority {r['priority']}] — {r['description']}")
         out.append(f"     on: {'; '.join(r['fired_on'])}")
         for a in r["actions"]:
-            (kind, value), = a.items()
+            ((kind, value),) = a.items()
             out.append(f"     → {kind}: {json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else value}")
         out.append(f"     evidence: {', '.join(r['evidence'])}")
     if not data["rules"]:
@@ -70,7 +83,9 @@ def explain_text(data: dict[str, Any]) -> str:
         out.append(f"  {i}. {e['name']} ({e['id']}) — {e['side']}, {e['ladder']} L{e['level']}, {_dose(e['dosage'])}")
         for b in e["because"]:
             vals = ", ".join(f"{k}={v}" for k, v in b["values"].items())
-            out.append(f"       because {b['rule']}" + (f" on {vals}" if vals else "") + f" [{', '.join(b['evidence'])}]")
+            out.append(
+                f"       because {b['rule']}" + (f" on {vals}" if vals else "") + f" [{', '.join(b['evidence'])}]"
+            )
     for x in plan["excluded"]:
         out.append(f"  excluded {x['exercise']}: {x['reason']}  ← {x['rule']}")
     for x in plan.get("not_included", []):

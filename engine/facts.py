@@ -133,20 +133,37 @@ def _stance_facts(out: FactSet, kind: str, angles: StanceAngles, bands: AngleBan
     pattern = "bilateral" if len(flagged) == 2 else "unilateral" if flagged else "none"
     for side, (deg, grade, path) in sides.items():
         other = sides.get("right" if side == "left" else "left")
-        out.add(kind, f"{kind}.{side}", {
-            "side": side, "deg": deg, "grade": grade, "elevated": elevated[side],
-            "flagged": side in flagged, "pattern": pattern, "bilateral": pattern == "bilateral",
-            "asymmetry_deg": asym, "other_side_grade": other[1] if other else None,
-        }, {path: deg if deg is not None else grade})
-        out.findings.append({
-            "finding": kind, "side": side, "path": f"findings.{path}",
-            "value": deg if deg is not None else grade, "unit": "deg" if deg is not None else None,
-            "grade": grade, "flagged": side in flagged, "threshold": _band_text(bands),
-        })
+        out.add(
+            kind,
+            f"{kind}.{side}",
+            {
+                "side": side,
+                "deg": deg,
+                "grade": grade,
+                "elevated": elevated[side],
+                "flagged": side in flagged,
+                "pattern": pattern,
+                "bilateral": pattern == "bilateral",
+                "asymmetry_deg": asym,
+                "other_side_grade": other[1] if other else None,
+            },
+            {path: deg if deg is not None else grade},
+        )
+        out.findings.append(
+            {
+                "finding": kind,
+                "side": side,
+                "path": f"findings.{path}",
+                "value": deg if deg is not None else grade,
+                "unit": "deg" if deg is not None else None,
+                "grade": grade,
+                "flagged": side in flagged,
+                "threshold": _band_text(bands),
+            }
+        )
 
 
-def _flagged_sides(sides: dict[str, Any], elevated: dict[str, bool], asym: float | None,
-                   asym_limit: float) -> set[str]:
+def _flagged_sides(sides: dict[str, Any], elevated: dict[str, bool], asym: float | None, asym_limit: float) -> set[str]:
     up = {s for s, e in elevated.items() if e}
     if len(up) == 2 and asym is not None and asym >= asym_limit:
         worse = max(up, key=lambda s: float(sides[s][0]))
@@ -184,30 +201,59 @@ def prepare(a: Assessment, t: Thresholds) -> FactSet:
         _step_width(out, f.step_width.cm, f.step_width.crossover, t)
     if f.cadence_spm is not None:
         low = f.cadence_spm < t.cadence.low_below_spm
-        out.add("cadence", "cadence", {"spm": f.cadence_spm, "low": low},
-                {"cadence_spm": f.cadence_spm})
-        out.findings.append({"finding": "cadence", "side": None, "path": "findings.cadence_spm",
-                             "value": f.cadence_spm, "unit": "spm", "grade": "low" if low else "typical",
-                             "flagged": low, "threshold": f"low < {t.cadence.low_below_spm:g} spm"})
+        out.add("cadence", "cadence", {"spm": f.cadence_spm, "low": low}, {"cadence_spm": f.cadence_spm})
+        out.findings.append(
+            {
+                "finding": "cadence",
+                "side": None,
+                "path": "findings.cadence_spm",
+                "value": f.cadence_spm,
+                "unit": "spm",
+                "grade": "low" if low else "typical",
+                "flagged": low,
+                "threshold": f"low < {t.cadence.low_below_spm:g} spm",
+            }
+        )
     if f.forward_trunk_lean_deg is not None:
         deg = f.forward_trunk_lean_deg
         up = deg >= t.forward_trunk_lean.elevated_from_deg
-        out.add("forward_trunk_lean", "forward_trunk_lean", {"deg": deg, "elevated": up},
-                {"forward_trunk_lean_deg": deg})
-        out.findings.append({"finding": "forward_trunk_lean", "side": None,
-                             "path": "findings.forward_trunk_lean_deg", "value": deg, "unit": "deg",
-                             "grade": "elevated" if up else "typical", "flagged": up,
-                             "threshold": f"elevated ≥ {t.forward_trunk_lean.elevated_from_deg:g}°"})
+        out.add(
+            "forward_trunk_lean", "forward_trunk_lean", {"deg": deg, "elevated": up}, {"forward_trunk_lean_deg": deg}
+        )
+        out.findings.append(
+            {
+                "finding": "forward_trunk_lean",
+                "side": None,
+                "path": "findings.forward_trunk_lean_deg",
+                "value": deg,
+                "unit": "deg",
+                "grade": "elevated" if up else "typical",
+                "flagged": up,
+                "threshold": f"elevated ≥ {t.forward_trunk_lean.elevated_from_deg:g}°",
+            }
+        )
     if f.single_leg_squat is not None:
         for side in _SIDES:
             q = getattr(f.single_leg_squat, side)
             if q is not None:
-                out.add("single_leg_squat", f"single_leg_squat.{side}", {"side": side, "quality": q},
-                        {f"single_leg_squat.{side}": q})
-                out.findings.append({"finding": "single_leg_squat", "side": side,
-                                     "path": f"findings.single_leg_squat.{side}", "value": q,
-                                     "unit": None, "grade": q, "flagged": q != "good",
-                                     "threshold": "good | fair | poor (Crossley 2011)"})
+                out.add(
+                    "single_leg_squat",
+                    f"single_leg_squat.{side}",
+                    {"side": side, "quality": q},
+                    {f"single_leg_squat.{side}": q},
+                )
+                out.findings.append(
+                    {
+                        "finding": "single_leg_squat",
+                        "side": side,
+                        "path": f"findings.single_leg_squat.{side}",
+                        "value": q,
+                        "unit": None,
+                        "grade": q,
+                        "flagged": q != "good",
+                        "threshold": "good | fair | poor (Crossley 2011)",
+                    }
+                )
     _pain_and_flags(out, a, t)
     return out
 
@@ -230,12 +276,19 @@ def _step_width(out: FactSet, cm: float | None, crossover: bool | None, t: Thres
         src["step_width.cm"] = cm
     if crossover is not None:
         src["step_width.crossover"] = crossover
-    out.add("step_width", "step_width", {"cm": cm, "crossover": cross, "narrow": narrow,
-                                         "category": category}, src)
-    out.findings.append({"finding": "step_width", "side": None, "path": "findings.step_width",
-                         "value": cm, "unit": "cm" if cm is not None else None, "grade": category,
-                         "flagged": category != "typical",
-                         "threshold": f"crossover ≤ {b.crossover_max_cm:g} cm, narrow < {b.narrow_below_cm:g} cm"})
+    out.add("step_width", "step_width", {"cm": cm, "crossover": cross, "narrow": narrow, "category": category}, src)
+    out.findings.append(
+        {
+            "finding": "step_width",
+            "side": None,
+            "path": "findings.step_width",
+            "value": cm,
+            "unit": "cm" if cm is not None else None,
+            "grade": category,
+            "flagged": category != "typical",
+            "threshold": f"crossover ≤ {b.crossover_max_cm:g} cm, narrow < {b.narrow_below_cm:g} cm",
+        }
+    )
 
 
 def _pain_and_flags(out: FactSet, a: Assessment, t: Thresholds) -> None:
@@ -243,24 +296,46 @@ def _pain_and_flags(out: FactSet, a: Assessment, t: Thresholds) -> None:
     for i, p in enumerate(a.pains):
         irr = _irritability(p.nrs_rest, p.nrs_activity, t)
         irritabilities.append(irr)
-        out.add("pain", f"pain[{i}]", {
-            "region": p.region, "side": p.side, "nrs_rest": p.nrs_rest,
-            "nrs_activity": p.nrs_activity, "weeks": p.weeks, "diagnosis": p.diagnosis or "none",
-            "radicular": p.radicular, "irritability": irr, "chronicity": _chronicity(p.weeks),
-        }, {f"pain[{i}].region": p.region, f"pain[{i}].nrs_activity": p.nrs_activity,
-            **({f"pain[{i}].diagnosis": p.diagnosis} if p.diagnosis else {})})
+        out.add(
+            "pain",
+            f"pain[{i}]",
+            {
+                "region": p.region,
+                "side": p.side,
+                "nrs_rest": p.nrs_rest,
+                "nrs_activity": p.nrs_activity,
+                "weeks": p.weeks,
+                "diagnosis": p.diagnosis or "none",
+                "radicular": p.radicular,
+                "irritability": irr,
+                "chronicity": _chronicity(p.weeks),
+            },
+            {
+                f"pain[{i}].region": p.region,
+                f"pain[{i}].nrs_activity": p.nrs_activity,
+                **({f"pain[{i}].diagnosis": p.diagnosis} if p.diagnosis else {}),
+            },
+        )
     for flag in a.flags:
         out.add("red_flag", f"red_flags.{flag}", {"flag": flag}, {"red_flags": flag})
     order = ("none", "low", "moderate", "high")
     dx = {p.diagnosis for p in a.pains if p.diagnosis}
-    out.add("assessment", "assessment", {
-        "has_red_flags": bool(a.flags), "red_flag_count": len(a.flags),
-        "has_pain": bool(a.pains),
-        "irritability": max(irritabilities, key=order.index) if irritabilities else "none",
-        "radicular": any(p.radicular for p in a.pains),
-        "max_nrs_activity": max((p.nrs_activity for p in a.pains), default=0),
-        "max_nrs_rest": max((p.nrs_rest for p in a.pains), default=0),
-        "age": a.client.age, "sex": a.client.sex, "weekly_km": a.client.weekly_km,
-        "any_finding_flagged": any(x["flagged"] for x in out.findings),
-        **{f"dx_{d}": d in dx for d in DIAGNOSES},
-    }, {})
+    out.add(
+        "assessment",
+        "assessment",
+        {
+            "has_red_flags": bool(a.flags),
+            "red_flag_count": len(a.flags),
+            "has_pain": bool(a.pains),
+            "irritability": max(irritabilities, key=order.index) if irritabilities else "none",
+            "radicular": any(p.radicular for p in a.pains),
+            "max_nrs_activity": max((p.nrs_activity for p in a.pains), default=0),
+            "max_nrs_rest": max((p.nrs_rest for p in a.pains), default=0),
+            "age": a.client.age,
+            "sex": a.client.sex,
+            "weekly_km": a.client.weekly_km,
+            "any_finding_flagged": any(x["flagged"] for x in out.findings),
+            **{f"dx_{d}": d in dx for d in DIAGNOSES},
+        },
+        {},
+    )

@@ -6,10 +6,10 @@ import datetime as dt
 from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from engine.models.assessment import Quality, RedFlag
 from engine.models.base import Int, Slug, StrictModel
-from pydantic_core import PydanticCustomError
 
 Pain10 = Int(0, 10)
 

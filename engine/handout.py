@@ -26,15 +26,27 @@ def load_template(templates_dir: Path | str | None = None) -> tuple[Any, Path]:
     return validate(Template, data, index), folder
 
 
-def _inputs(plan: Plan, assessment: Assessment, content: Content) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+def _inputs(
+    plan: Plan, assessment: Assessment, content: Content
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     used = {e.id for e in plan.exercises}
-    exercises = {i: content.library.exercises[i].model_dump(mode="json", by_alias=True, exclude_none=True)
-                 for i in sorted(used) if i in content.library.exercises}
+    exercises = {
+        i: content.library.exercises[i].model_dump(mode="json", by_alias=True, exclude_none=True)
+        for i in sorted(used)
+        if i in content.library.exercises
+    }
     return plan.model_dump(mode="json"), assessment.model_dump(mode="json"), exercises
 
 
-def render(plan: Plan, assessment: Assessment, content: Content, *, report: bool = False,
-           templates_dir: Path | str | None = None, paper: str = "a4") -> bytes:
+def render(
+    plan: Plan,
+    assessment: Assessment,
+    content: Content,
+    *,
+    report: bool = False,
+    templates_dir: Path | str | None = None,
+    paper: str = "a4",
+) -> bytes:
     """Render the client handout (or, with ``report``, the clinician report) as PDF bytes.
 
     Raises:

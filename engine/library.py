@@ -26,8 +26,7 @@ class ExerciseLibrary:
 
     def ladder(self, ladder_id: str) -> list[Exercise]:
         """Return a ladder's exercises, easiest first."""
-        return sorted((e for e in self.exercises.values() if e.ladder == ladder_id),
-                      key=lambda e: e.level)
+        return sorted((e for e in self.exercises.values() if e.ladder == ladder_id), key=lambda e: e.level)
 
     def at(self, ladder_id: str, level: int) -> Exercise | None:
         """Return the exercise at a ladder level, if any."""
@@ -77,9 +76,16 @@ def load_library(folder: Path) -> ExerciseLibrary:
             continue
         if ex.id != path.stem:
             pos = index.value(("id",))
-            errors.append(Diagnostic(str(path), pos.line, pos.column, "id",
-                                     f"id '{ex.id}' must equal the file name '{path.stem}'",
-                                     code="link.id_stem"))
+            errors.append(
+                Diagnostic(
+                    str(path),
+                    pos.line,
+                    pos.column,
+                    "id",
+                    f"id '{ex.id}' must equal the file name '{path.stem}'",
+                    code="link.id_stem",
+                )
+            )
         if ex.ladder not in lib.ladders and lib.ladders:
             pos = index.value(("ladder",))
             errors.append(_unknown(str(path), pos.line, pos.column, "ladder", ex.ladder, lib.ladders))
@@ -97,18 +103,37 @@ def _check_levels(lib: ExerciseLibrary) -> list[Diagnostic]:
     for lad in lib.ladders:
         levels = [e.level for e in lib.ladder(lad)]
         if not levels:
-            diags.append(Diagnostic(str(LADDERS_FILE), message=f"ladder '{lad}' has no exercises",
-                                    severity="warning", code="link.empty_ladder"))
+            diags.append(
+                Diagnostic(
+                    str(LADDERS_FILE),
+                    message=f"ladder '{lad}' has no exercises",
+                    severity="warning",
+                    code="link.empty_ladder",
+                )
+            )
             continue
         for lvl in sorted(set(levels)):
             same = [e.id for e in lib.ladder(lad) if e.level == lvl]
             if len(same) > 1:
-                diags.append(Diagnostic(str(lib.files[same[1]]), 1, 1, "level",
-                                        f"ladder '{lad}' level {lvl} is taken by {', '.join(same)}",
-                                        code="link.level_taken"))
+                diags.append(
+                    Diagnostic(
+                        str(lib.files[same[1]]),
+                        1,
+                        1,
+                        "level",
+                        f"ladder '{lad}' level {lvl} is taken by {', '.join(same)}",
+                        code="link.level_taken",
+                    )
+                )
         if sorted(set(levels)) != list(range(1, max(levels) + 1)):
-            diags.append(Diagnostic(LADDERS_FILE, path=lad, code="link.level_gap",
-                                    message=f"ladder '{lad}' levels must run 1..N without gaps (has {sorted(set(levels))})"))
+            diags.append(
+                Diagnostic(
+                    LADDERS_FILE,
+                    path=lad,
+                    code="link.level_gap",
+                    message=f"ladder '{lad}' levels must run 1..N without gaps (has {sorted(set(levels))})",
+                )
+            )
     return [d for d in diags if d.severity == "error"]
 
 
@@ -116,5 +141,12 @@ def _unknown(file: str, line: int, col: int, path: str, value: str, known: Itera
     import difflib
 
     close = difflib.get_close_matches(value, list(known), n=1)
-    return Diagnostic(file, line, col, path, f"unknown {path} '{value}'",
-                      code=f"link.unknown_{path}", hint=f"did you mean '{close[0]}'?" if close else "")
+    return Diagnostic(
+        file,
+        line,
+        col,
+        path,
+        f"unknown {path} '{value}'",
+        code=f"link.unknown_{path}",
+        hint=f"did you mean '{close[0]}'?" if close else "",
+    )

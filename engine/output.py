@@ -20,7 +20,7 @@ def check_target(path: Path, *, force: bool, protect: tuple[Path, ...] = ()) -> 
     """
     if str(path) == "-":
         return
-    parent = path.parent if str(path.parent) else Path(".")
+    parent = path.parent if str(path.parent) else Path()
     if not parent.is_dir():
         raise OutputError.at(str(path), f"folder '{parent}' does not exist")
     if path.is_dir():
@@ -45,7 +45,7 @@ def write_atomic(path: Path, data: bytes | str) -> None:
         sys.stdout.buffer.write(raw)
         sys.stdout.buffer.flush()
         return
-    parent = path.parent if str(path.parent) else Path(".")
+    parent = path.parent if str(path.parent) else Path()
     tmp_name = None
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)

@@ -18,16 +18,26 @@ from typing import Any
 from engine import __version__
 from engine.compiler import tested_fields
 from engine.facts import FactSet
+from engine.firing import Firing
 from engine.library import ExerciseLibrary
 from engine.models.assessment import Assessment
 from engine.models.exercise import Exercise
 from engine.models.plan import (
-    Because, ClientRef, ClinicianRef, Dose, Excluded, FindingItem, GeneratedWith, Plan,
-    PlanExercise, Referral, TextItem, TraceItem,
+    Because,
+    ClientRef,
+    ClinicianRef,
+    Dose,
+    Excluded,
+    FindingItem,
+    GeneratedWith,
+    Plan,
+    PlanExercise,
+    Referral,
+    TextItem,
+    TraceItem,
 )
 from engine.models.rule import Action, From, Rule
 from engine.models.thresholds import Thresholds
-from engine.runtime import Firing
 
 SIDES = ("left", "right")
 
@@ -57,8 +67,9 @@ def describe(fact: dict[str, Any], sources: dict[str, Any]) -> list[str]:
     """Describe a matched fact as ``path=value`` findings, or ``kind(field=value)`` if derived."""
     if sources and not str(fact.get("fid", "")).count("<"):
         return [f"{k}={_show(v)}" for k, v in sorted(sources.items())]
-    attrs = ", ".join(f"{k}={_show(v)}" for k, v in sorted(fact.items())
-                      if k not in ("kind", "fid", "derived_by", "_j"))
+    attrs = ", ".join(
+        f"{k}={_show(v)}" for k, v in sorted(fact.items()) if k not in ("kind", "fid", "derived_by", "_j")
+    )
     return [f"{fact['kind']}({attrs})"]
 
 
@@ -81,8 +92,9 @@ def resolve(value: Any, bindings: dict[str, dict[str, Any]]) -> Any:
 class Planner:
     """Builds one plan from firings."""
 
-    def __init__(self, library: ExerciseLibrary, rules: dict[str, Rule], thresholds: Thresholds,
-                 rules_sha256: str) -> None:
+    def __init__(
+        self, library: ExerciseLibrary, rules: dict[str, Rule], thresholds: Thresholds, rules_sha256: str
+    ) -> None:
         self.lib, self.rules, self.t = library, rules, thresholds
         self.rules_sha256 = rules_sha256
 
@@ -91,11 +103,13 @@ class Planner:
         values: dict[str, Any] = {}
         for alias, fact in firing.bindings.items():
             values.update(self._evidence_of(rule, alias, fact, sources))
-        return Because(rule=rule.id, findings=sorted(values), values=dict(sorted(values.items())),
-                       evidence=list(rule.evidence))
+        return Because(
+            rule=rule.id, findings=sorted(values), values=dict(sorted(values.items())), evidence=list(rule.evidence)
+        )
 
-    def _evidence_of(self, rule: Rule, alias: str, fact: dict[str, Any],
-                     sources: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    def _evidence_of(
+        self, rule: Rule, alias: str, fact: dict[str, Any], sources: dict[str, dict[str, Any]]
+    ) -> dict[str, Any]:
         """Findings behind a bound fact; for summary facts, the fields the rule tested."""
         found = sources.get(str(fact.get("fid")))
         if found:
@@ -112,10 +126,18 @@ class Planner:
             why = self.because(rule, firing, sources)
             for made in firing.derived:
                 sources[str(made["fid"])] = dict(why.values)
-            fired_on = [d for alias, f in firing.bindings.items()
-                        for d in describe(f, self._evidence_of(rule, alias, f, sources))]
-            out.trace.append(TraceItem(rule=rule.id, fired_on=fired_on, derived=[
-                {k: v for k, v in d.items() if k not in ("fid", "_j")} for d in firing.derived]))
+            fired_on = [
+                d
+                for alias, f in firing.bindings.items()
+                for d in describe(f, self._evidence_of(rule, alias, f, sources))
+            ]
+            out.trace.append(
+                TraceItem(
+                    rule=rule.id,
+                    fired_on=fired_on,
+                    derived=[{k: v for k, v in d.items() if k not in ("fid", "_j")} for d in firing.derived],
+                )
+            )
             for action in rule.then:
                 self._apply(out, rule, action, firing, why)
         return out
@@ -147,8 +169,11 @@ class Planner:
 
     def _excluded_by(self, ex: Exercise, out: _Collected) -> tuple[str, str] | None:
         for what, value, rule, reason in out.exclusions:
-            if (what == "exercise" and ex.id == value) or (what == "tag" and value in ex.tags) \
-                    or (what == "ladder" and ex.ladder == value):
+            if (
+                (what == "exercise" and ex.id == value)
+                or (what == "tag" and value in ex.tags)
+                or (what == "ladder" and ex.ladder == value)
+            ):
                 return rule, reason
         return None
 
@@ -202,17 +227,28 @@ class Planner:
                     excluded.append(Excluded(exercise=label, rule=rule, reason=reason))
         ordered = sorted(merged.values(), key=lambda r: (r.priority, r.rule, r.exercise.id))
         cap = self.t.plan.max_exercises
-        dropped = [Excluded(exercise=r.exercise.id, rule=r.rule,
-                            reason=f"the plan keeps the {cap} most important exercises") for r in ordered[cap:]]
+        dropped = [
+            Excluded(exercise=r.exercise.id, rule=r.rule, reason=f"the plan keeps the {cap} most important exercises")
+            for r in ordered[cap:]
+        ]
         return [self._item(r) for r in ordered[:cap]], excluded, dropped
 
     def _item(self, rx: _Rx) -> PlanExercise:
         ex = rx.exercise
         d = ex.doses[rx.dose - 1]
         return PlanExercise(
-            id=ex.id, name=ex.name, ladder=ex.ladder, level=ex.level, side=rx.side,  # type: ignore[arg-type]
-            targets=list(ex.targets), tags=list(ex.tags), sided=ex.sided, dose_step=rx.dose,
-            dosage=Dose(**d.model_dump()), because=rx.because)
+            id=ex.id,
+            name=ex.name,
+            ladder=ex.ladder,
+            level=ex.level,
+            side=rx.side,
+            targets=list(ex.targets),
+            tags=list(ex.tags),
+            sided=ex.sided,
+            dose_step=rx.dose,
+            dosage=Dose(**d.model_dump()),
+            because=rx.because,
+        )
 
     def build(self, a: Assessment, facts: FactSet, firings: list[Firing], exercises_sha256: str) -> Plan:
         """Return the plan for one assessment."""
@@ -220,28 +256,53 @@ class Planner:
         urgent = any(r.urgency == "urgent" for r in out.referrals)
         exercises, excluded, dropped = self.exercises(out)
         if urgent:
-            dropped = [Excluded(exercise=e.id, rule=next(r.rule for r in out.referrals if r.urgency == "urgent"),
-                                reason="urgent referral: no exercises until the client has been seen")
-                       for e in exercises]
+            dropped = [
+                Excluded(
+                    exercise=e.id,
+                    rule=next(r.rule for r in out.referrals if r.urgency == "urgent"),
+                    reason="urgent referral: no exercises until the client has been seen",
+                )
+                for e in exercises
+            ]
             exercises = []
-        status = ("refer_urgent" if urgent else "refer_and_exercise" if out.referrals
-                  else "exercise" if exercises else "no_findings")
-        refs = sorted(_dedupe_referrals(out.referrals), key=lambda r: (("urgent", "soon", "routine").index(r.urgency), r.rule))
+        status = (
+            "refer_urgent"
+            if urgent
+            else "refer_and_exercise"
+            if out.referrals
+            else "exercise"
+            if exercises
+            else "no_findings"
+        )
+        refs = sorted(
+            _dedupe_referrals(out.referrals), key=lambda r: (("urgent", "soon", "routine").index(r.urgency), r.rule)
+        )
         clinician = ClinicianRef(**a.clinician.model_dump()) if a.clinician else None
         return Plan(
-            client=ClientRef(name=a.client.name, id=a.client.id), assessed_on=a.assessed_on.isoformat(),
-            generated_with=GeneratedWith(engine=__version__, rules_sha256=self.rules_sha256,
-                                         exercises_sha256=exercises_sha256),
-            status=status, referrals=refs, precautions=out.texts["precaution"], exercises=exercises,  # type: ignore[arg-type]
-            excluded=excluded, cues=out.texts["cue"], education=out.texts["educate"],
-            review_in_days=min(out.reviews, default=self.t.plan.review_in_days), trace=out.trace,
-            clinician=clinician, findings=[FindingItem(**f) for f in facts.findings], not_included=dropped,
-            conditions=conditions_of(a))
+            client=ClientRef(name=a.client.name, id=a.client.id),
+            assessed_on=a.assessed_on.isoformat(),
+            generated_with=GeneratedWith(
+                engine=__version__, rules_sha256=self.rules_sha256, exercises_sha256=exercises_sha256
+            ),
+            status=status,
+            referrals=refs,
+            precautions=out.texts["precaution"],
+            exercises=exercises,
+            excluded=excluded,
+            cues=out.texts["cue"],
+            education=out.texts["educate"],
+            review_in_days=min(out.reviews, default=self.t.plan.review_in_days),
+            trace=out.trace,
+            clinician=clinician,
+            findings=[FindingItem(**f) for f in facts.findings],
+            not_included=dropped,
+            conditions=conditions_of(a),
+        )
 
 
 def conditions_of(a: Assessment) -> list[str]:
     """Diagnoses (and 'radicular') recorded in the assessment, for progression overrides."""
-    found = {p.diagnosis for p in a.pains if p.diagnosis}
+    found: set[str] = {p.diagnosis for p in a.pains if p.diagnosis}
     if any(p.radicular for p in a.pains):
         found.add("radicular")
     if "suspected_bone_stress_injury" in a.flags:

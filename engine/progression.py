@@ -24,9 +24,18 @@ from engine import __version__, yamlio
 from engine.content import Content, derive_fn
 from engine.errors import Diagnostic, InputError
 from engine.facts import FactSet, FieldSpec
-from engine.feedback import ExerciseFeedback, Feedback
+from engine.feedback import Feedback
 from engine.models.plan import (
-    Because, Dose, Excluded, GeneratedWith, Plan, PlanExercise, Previous, Referral, TextItem, TraceItem,
+    Because,
+    Dose,
+    Excluded,
+    GeneratedWith,
+    Plan,
+    PlanExercise,
+    Previous,
+    Referral,
+    TextItem,
+    TraceItem,
 )
 from engine.models.rule import Rule
 from engine.planner import describe
@@ -106,18 +115,39 @@ def match_feedback(plan: Plan, feedback: Feedback, index: LocationIndex | None =
         item = items.get(_key(fb.id, fb.side))
         if item is None:
             sides = [e.side for e in plan.exercises if e.id == fb.id]
-            msg = (f"'{fb.id}' is in the plan for side {', '.join(sides)}, not {fb.side}" if sides
-                   else f"exercise '{fb.id}' is not in this plan (plan has: {', '.join(e.id for e in plan.exercises) or 'none'})")
-            diags.append(Diagnostic(file, pos.line, pos.column, f"exercises[{i}]", msg, code="feedback.unknown_exercise"))
+            msg = (
+                f"'{fb.id}' is in the plan for side {', '.join(sides)}, not {fb.side}"
+                if sides
+                else f"exercise '{fb.id}' is not in this plan (plan has: {', '.join(e.id for e in plan.exercises) or 'none'})"
+            )
+            diags.append(
+                Diagnostic(file, pos.line, pos.column, f"exercises[{i}]", msg, code="feedback.unknown_exercise")
+            )
         elif any(p is item for p in paired.values()):
-            diags.append(Diagnostic(file, pos.line, pos.column, f"exercises[{i}]",
-                                    f"'{fb.id}' ({fb.side}) is listed twice", code="feedback.duplicate"))
+            diags.append(
+                Diagnostic(
+                    file,
+                    pos.line,
+                    pos.column,
+                    f"exercises[{i}]",
+                    f"'{fb.id}' ({fb.side}) is listed twice",
+                    code="feedback.duplicate",
+                )
+            )
         else:
             paired[i] = item
     if feedback.reported_on.isoformat() < plan.assessed_on:
         pos = index.value(("reported_on",)) if index else yamlio.Position(0, 0)
-        diags.append(Diagnostic(file, pos.line, pos.column, "reported_on",
-                                f"is before the plan's date ({plan.assessed_on})", code="feedback.date"))
+        diags.append(
+            Diagnostic(
+                file,
+                pos.line,
+                pos.column,
+                "reported_on",
+                f"is before the plan's date ({plan.assessed_on})",
+                code="feedback.date",
+            )
+        )
     if diags:
         raise InputError(diags)
     return paired
@@ -132,26 +162,51 @@ def _facts(content: Content, plan: Plan, feedback: Feedback, paired: dict[int, P
         top = lib.top(item.ladder)
         doses = len(ex.doses) if ex else item.dose_step
         base = item.last_morning_pain or 0
-        out.add("feedback", f"exercises[{i}]", {
-            "exercise": item.id, "side": item.side, "ladder": item.ladder, "level": item.level,
-            "dose_step": item.dose_step, "at_top": item.level >= top and item.dose_step >= doses,
-            "at_bottom": item.level <= 1, "last_dose": item.dose_step >= doses,
-            "completed": fb.completed, "pain_during": fb.pain_during,
-            "pain_next_morning": fb.pain_next_morning, "morning_change": fb.pain_next_morning - base,
-            "control": fb.control, "previous_reds": item.red_count,
-            "gait_drill": "gait_drill" in item.tags, "impact": "impact" in item.tags,
-        }, {f"exercises[{i}].{k}": getattr(fb, k) for k in ("pain_during", "pain_next_morning", "control", "completed")})
+        out.add(
+            "feedback",
+            f"exercises[{i}]",
+            {
+                "exercise": item.id,
+                "side": item.side,
+                "ladder": item.ladder,
+                "level": item.level,
+                "dose_step": item.dose_step,
+                "at_top": item.level >= top and item.dose_step >= doses,
+                "at_bottom": item.level <= 1,
+                "last_dose": item.dose_step >= doses,
+                "completed": fb.completed,
+                "pain_during": fb.pain_during,
+                "pain_next_morning": fb.pain_next_morning,
+                "morning_change": fb.pain_next_morning - base,
+                "control": fb.control,
+                "previous_reds": item.red_count,
+                "gait_drill": "gait_drill" in item.tags,
+                "impact": "impact" in item.tags,
+            },
+            {
+                f"exercises[{i}].{k}": getattr(fb, k)
+                for k in ("pain_during", "pain_next_morning", "control", "completed")
+            },
+        )
     run = feedback.running
     conditions = set(plan.conditions)
     days = (feedback.reported_on - dt.date.fromisoformat(plan.assessed_on)).days
-    out.add("review", "review", {
-        "has_new_red_flags": bool(feedback.new_red_flags), "ran": run is not None,
-        "running_pain_during": run.pain_during if run else None,
-        "running_pain_next_morning": run.pain_next_morning if run else None,
-        "spreading_leg_symptoms": bool(feedback.spreading_leg_symptoms),
-        "bone_stress_injury": "bone_stress_injury" in conditions, "radicular": "radicular" in conditions,
-        "tendinopathy": bool(conditions & TENDON), "days_since_plan": days,
-    }, {"spreading_leg_symptoms": feedback.spreading_leg_symptoms} if feedback.spreading_leg_symptoms else {})
+    out.add(
+        "review",
+        "review",
+        {
+            "has_new_red_flags": bool(feedback.new_red_flags),
+            "ran": run is not None,
+            "running_pain_during": run.pain_during if run else None,
+            "running_pain_next_morning": run.pain_next_morning if run else None,
+            "spreading_leg_symptoms": bool(feedback.spreading_leg_symptoms),
+            "bone_stress_injury": "bone_stress_injury" in conditions,
+            "radicular": "radicular" in conditions,
+            "tendinopathy": bool(conditions & TENDON),
+            "days_since_plan": days,
+        },
+        {"spreading_leg_symptoms": feedback.spreading_leg_symptoms} if feedback.spreading_leg_symptoms else {},
+    )
     return out
 
 
@@ -162,7 +217,9 @@ class _Decision:
     because: list[Because] = field(default_factory=list)
 
 
-def _decide(content: Content, facts: FactSet, firings: list[Any]) -> tuple[dict[str, _Decision], list[TraceItem], list[tuple[Rule, Any]]]:
+def _decide(
+    content: Content, facts: FactSet, firings: list[Any]
+) -> tuple[dict[str, _Decision], list[TraceItem], list[tuple[Rule, Any]]]:
     rules = content.rules()
     decisions: dict[str, _Decision] = {}
     trace: list[TraceItem] = []
@@ -172,9 +229,19 @@ def _decide(content: Content, facts: FactSet, firings: list[Any]) -> tuple[dict[
         values: dict[str, Any] = {}
         for fact in f.bindings.values():
             values.update(facts.sources.get(str(fact.get("fid")), {}))
-        why = Because(rule=rule.id, findings=sorted(values), values=dict(sorted(values.items())), evidence=list(rule.evidence))
-        trace.append(TraceItem(rule=rule.id, fired_on=[d for fact in f.bindings.values()
-                                                     for d in describe(fact, facts.sources.get(str(fact.get("fid")), {}))]))
+        why = Because(
+            rule=rule.id, findings=sorted(values), values=dict(sorted(values.items())), evidence=list(rule.evidence)
+        )
+        trace.append(
+            TraceItem(
+                rule=rule.id,
+                fired_on=[
+                    d
+                    for fact in f.bindings.values()
+                    for d in describe(fact, facts.sources.get(str(fact.get("fid")), {}))
+                ],
+            )
+        )
         for action in rule.then:
             if action.progress is None:
                 others.append((rule, action))
@@ -226,10 +293,22 @@ def _apply(plan: Plan, content: Content, item: PlanExercise, d: _Decision, morni
             dose = Dose(**{**base.model_dump(), "sets": max(1, round(min(base.sets, item.dosage.sets) * 2 / 3))})
     side = item.side if new_ex.sided else "both"
     return PlanExercise(
-        id=new_ex.id, name=new_ex.name, ladder=new_ex.ladder, level=new_ex.level, side=side,
-        targets=list(new_ex.targets), tags=list(new_ex.tags), sided=new_ex.sided, dose_step=step,
-        dosage=dose, because=[*item.because, *d.because], change=change,  # type: ignore[arg-type]
-        change_note=note, red_count=red, last_morning_pain=morning)
+        id=new_ex.id,
+        name=new_ex.name,
+        ladder=new_ex.ladder,
+        level=new_ex.level,
+        side=side,
+        targets=list(new_ex.targets),
+        tags=list(new_ex.tags),
+        sided=new_ex.sided,
+        dose_step=step,
+        dosage=dose,
+        because=[*item.because, *d.because],
+        change=change,
+        change_note=note,
+        red_count=red,
+        last_morning_pain=morning,
+    )
 
 
 def _red_flag_referrals(content: Content, plan: Plan, feedback: Feedback) -> tuple[list[Referral], list[TraceItem]]:
@@ -238,9 +317,14 @@ def _red_flag_referrals(content: Content, plan: Plan, feedback: Feedback) -> tup
     from engine.models.assessment import Assessment
     from engine.pipeline import evaluate
 
-    a = Assessment.model_validate({
-        "version": 1, "client": plan.client.model_dump(exclude_none=True),
-        "assessed_on": feedback.reported_on, "red_flags": list(feedback.new_red_flags)})
+    a = Assessment.model_validate(
+        {
+            "version": 1,
+            "client": plan.client.model_dump(exclude_none=True),
+            "assessed_on": feedback.reported_on,
+            "red_flags": list(feedback.new_red_flags),
+        }
+    )
     result = evaluate(content, a).plan
     return list(result.referrals), list(result.trace)
 
@@ -263,13 +347,18 @@ def progress(content: Content, plan: Plan, feedback: Feedback, index: LocationIn
     for item in plan.exercises:
         i = by_item.get(id(item))
         if i is None:
-            exercises.append(item.model_copy(update={"change": "same", "change_note": "No feedback recorded: keep going as before."}))
+            exercises.append(
+                item.model_copy(update={"change": "same", "change_note": "No feedback recorded: keep going as before."})
+            )
             continue
         d = decisions.get(f"exercises[{i}]") or _Decision("hold", "Keep going as before.")
         exercises.append(_apply(plan, content, item, d, feedback.exercises[i].pain_next_morning))
     referrals, flag_trace = _red_flag_referrals(content, plan, feedback)
-    texts: dict[str, list[TextItem]] = {"precaution": list(plan.precautions), "cue": list(plan.cues),
-                                        "educate": list(plan.education)}
+    texts: dict[str, list[TextItem]] = {
+        "precaution": list(plan.precautions),
+        "cue": list(plan.cues),
+        "educate": list(plan.education),
+    }
     for rule, action in others:
         if action.refer is not None:
             referrals.append(Referral(reason=action.refer.reason, urgency=action.refer.urgency, rule=rule.id))
@@ -277,35 +366,66 @@ def progress(content: Content, plan: Plan, feedback: Feedback, index: LocationIn
             text = getattr(action, key)
             if text is not None and all(t.text != text for t in texts[key]):
                 texts[key].append(TextItem(text=text, rule=rule.id))
-    for item, d in ((x, decisions.get(f"exercises[{i}]")) for i, x in paired.items()):
-        if d is not None and d.change == "review":
-            referrals.append(Referral(reason=f"Pain flared at two reviews in a row with {item.name}: please see your clinician before going on.",
-                                      urgency="soon", rule=d.because[-1].rule))
+    for i, item in paired.items():
+        found = decisions.get(f"exercises[{i}]")
+        if found is not None and found.change == "review":
+            referrals.append(
+                Referral(
+                    reason=f"Pain flared at two reviews in a row with {item.name}: please see your clinician before going on.",
+                    urgency="soon",
+                    rule=found.because[-1].rule,
+                )
+            )
     urgent = any(r.urgency == "urgent" for r in referrals)
     dropped: list[Excluded] = []
     if urgent:
-        dropped = [Excluded(exercise=e.id, rule=next(r.rule for r in referrals if r.urgency == "urgent"),
-                            reason="urgent referral: no exercises until the client has been seen") for e in exercises]
+        dropped = [
+            Excluded(
+                exercise=e.id,
+                rule=next(r.rule for r in referrals if r.urgency == "urgent"),
+                reason="urgent referral: no exercises until the client has been seen",
+            )
+            for e in exercises
+        ]
         exercises = []
-    status = "refer_urgent" if urgent else "refer_and_exercise" if referrals else "exercise" if exercises else "no_findings"
+    status = (
+        "refer_urgent" if urgent else "refer_and_exercise" if referrals else "exercise" if exercises else "no_findings"
+    )
     review_days = min([a.review_in_days for _, a in others if a.review_in_days is not None] or [plan.review_in_days])
-    return plan.model_copy(update={
-        "assessed_on": feedback.reported_on.isoformat(), "reported_on": feedback.reported_on.isoformat(),
-        "generated_with": GeneratedWith(engine=__version__, rules_sha256=content.book.sha256,
-                                        exercises_sha256=content.library.sha256),
-        "status": status, "referrals": referrals, "exercises": exercises, "not_included": dropped,
-        "precautions": texts["precaution"], "cues": texts["cue"], "education": texts["educate"],
-        "review_in_days": review_days, "trace": [*flag_trace, *trace], "revision": plan.revision + 1,
-        "previous": Previous(revision=plan.revision, sha256=plan_sha256(plan), reported_on=feedback.reported_on.isoformat()),
-    })
+    return plan.model_copy(
+        update={
+            "assessed_on": feedback.reported_on.isoformat(),
+            "reported_on": feedback.reported_on.isoformat(),
+            "generated_with": GeneratedWith(
+                engine=__version__, rules_sha256=content.book.sha256, exercises_sha256=content.library.sha256
+            ),
+            "status": status,
+            "referrals": referrals,
+            "exercises": exercises,
+            "not_included": dropped,
+            "precautions": texts["precaution"],
+            "cues": texts["cue"],
+            "education": texts["educate"],
+            "review_in_days": review_days,
+            "trace": [*flag_trace, *trace],
+            "revision": plan.revision + 1,
+            "previous": Previous(
+                revision=plan.revision, sha256=plan_sha256(plan), reported_on=feedback.reported_on.isoformat()
+            ),
+        }
+    )
 
 
 def default_feedback(plan: Plan, partial: dict[str, Any], day: dt.date) -> Feedback:
     """Build a feedback for rule tests: ``exercises`` omitted → every plan exercise with ``each`` values."""
     each = {"completed": True, "pain_during": 0, "pain_next_morning": 0, "control": "good", **partial.get("each", {})}
     entries = partial.get("exercises") or [{"id": e.id, "side": e.side, **each} for e in plan.exercises]
-    data = {"version": 1, "reported_on": day, "exercises": entries,
-            **{k: v for k, v in partial.items() if k not in ("each", "exercises")}}
+    data = {
+        "version": 1,
+        "reported_on": day,
+        "exercises": entries,
+        **{k: v for k, v in partial.items() if k not in ("each", "exercises")},
+    }
     return Feedback.model_validate(data, context={"today": dt.date.max})
 
 

@@ -32,7 +32,9 @@ from engine.models.plan import Plan
 from engine.validation import validate
 
 DEFAULT_ASSESSMENT: dict[str, Any] = {
-    "version": 1, "client": {"name": "Test Runner"}, "assessed_on": dt.date(2026, 11, 1),
+    "version": 1,
+    "client": {"name": "Test Runner"},
+    "assessed_on": dt.date(2026, 11, 1),
 }
 DEFAULT_FEEDBACK_DATE = dt.date(2026, 11, 15)
 
@@ -59,8 +61,14 @@ class Match(StrictModel):
 
     def matches(self, item: dict[str, Any]) -> bool:
         """Return whether a plan exercise (as JSON data) fits this description."""
-        checks = {"exercise": item["id"], "ladder": item["ladder"], "side": item["side"],
-                  "level": item["level"], "dose_step": item.get("dose_step"), "change": item.get("change")}
+        checks = {
+            "exercise": item["id"],
+            "ladder": item["ladder"],
+            "side": item["side"],
+            "level": item["level"],
+            "dose_step": item.get("dose_step"),
+            "change": item.get("change"),
+        }
         for key, have in checks.items():
             want = getattr(self, key)
             if want is not None and want != have:
@@ -153,10 +161,16 @@ def _check(case: Case, plan: Plan) -> list[str]:
     failures = [f"expected rule {r} to fire; got {', '.join(fired) or 'nothing'}" for r in case.fires if r not in fired]
     failures += [f"expected rule {r} to stay silent; it fired" for r in case.silent if r in fired]
     plan_list = ", ".join(f"{i['id']}({i['side']},L{i['level']})" for i in items) or "no exercises"
-    failures += [f"expected plan to include {m.label()}; got {plan_list}"
-                 for m in case.includes if not any(m.matches(i) for i in items)]
-    failures += [f"expected plan to exclude {m.label()}; got {plan_list}"
-                 for m in case.excludes if any(m.matches(i) for i in items)]
+    failures += [
+        f"expected plan to include {m.label()}; got {plan_list}"
+        for m in case.includes
+        if not any(m.matches(i) for i in items)
+    ]
+    failures += [
+        f"expected plan to exclude {m.label()}; got {plan_list}"
+        for m in case.excludes
+        if any(m.matches(i) for i in items)
+    ]
     if case.status is not None and case.status != plan.status:
         failures.append(f"expected status {case.status}; got {plan.status}")
     if case.referral is not None:
@@ -165,9 +179,14 @@ def _check(case: Case, plan: Plan) -> list[str]:
             failures.append(f"expected referral {case.referral}; got {top}")
     if case.count is not None and not case.count[0] <= len(items) <= case.count[1]:
         failures.append(f"expected {case.count[0]}-{case.count[1]} exercises; got {len(items)}")
-    said = [t["text"] for k in ("cues", "education", "precautions") for t in data[k]] + [r["reason"] for r in data["referrals"]]
-    failures += [f"expected a cue, education point, precaution or referral saying '{t}'; got none"
-                 for t in case.texts if not any(t.lower() in x.lower() for x in said)]
+    said = [t["text"] for k in ("cues", "education", "precautions") for t in data[k]] + [
+        r["reason"] for r in data["referrals"]
+    ]
+    failures += [
+        f"expected a cue, education point, precaution or referral saying '{t}'; got none"
+        for t in case.texts
+        if not any(t.lower() in x.lower() for x in said)
+    ]
     if case.review_in_days is not None and case.review_in_days != plan.review_in_days:
         failures.append(f"expected review in {case.review_in_days} days; got {plan.review_in_days}")
     return failures

@@ -63,12 +63,10 @@ class RuleBook:
 
 def rule_files(folder: Path) -> list[Path]:
     """Return ``rules/**/*.yaml`` except thresholds, references and ``*.test.yaml``."""
-    return sorted(p for p in folder.rglob("*.yaml")
-                  if p.name not in NOT_RULES and not p.name.endswith(".test.yaml"))
+    return sorted(p for p in folder.rglob("*.yaml") if p.name not in NOT_RULES and not p.name.endswith(".test.yaml"))
 
 
-def load_rulebook(folder: Path, library: ExerciseLibrary,
-                  catalogues: dict[str, Catalogue] | None = None) -> RuleBook:
+def load_rulebook(folder: Path, library: ExerciseLibrary, catalogues: dict[str, Catalogue] | None = None) -> RuleBook:
     """Load and link every rule file under ``folder``.
 
     Raises:
@@ -124,9 +122,16 @@ def _load_file(book: RuleBook, path: Path) -> list[Diagnostic]:
         if rule.id in book.sources:
             first = book.sources[rule.id]
             line, col = src.at("id")
-            diags.append(Diagnostic(str(path), line, col, f"rules[{i}].id",
-                                    f"duplicate rule id '{rule.id}' (also in {first.file}:{first.at('id')[0]})",
-                                    code="link.duplicate_id"))
+            diags.append(
+                Diagnostic(
+                    str(path),
+                    line,
+                    col,
+                    f"rules[{i}].id",
+                    f"duplicate rule id '{rule.id}' (also in {first.file}:{first.at('id')[0]})",
+                    code="link.duplicate_id",
+                )
+            )
             continue
         book.sources[rule.id] = src
         book.rules[doc.stage].append(rule)
@@ -152,15 +157,24 @@ class Linker:
                 self._actions(rule, src)
             for kind, (rule_id, _) in sorted(derived.items()):
                 if kind not in used:
-                    self._add(self.book.sources[rule_id], ("then",), f"derived fact '{kind}' is not used by any rule",
-                              "link.unused_derived", severity="warning")
+                    self._add(
+                        self.book.sources[rule_id],
+                        ("then",),
+                        f"derived fact '{kind}' is not used by any rule",
+                        "link.unused_derived",
+                        severity="warning",
+                    )
         return self.diags
 
-    def _add(self, src: RuleSource, sub: Loc, message: str, code: str, *,
-             hint: str = "", severity: str = "error") -> None:
+    def _add(
+        self, src: RuleSource, sub: Loc, message: str, code: str, *, hint: str = "", severity: str = "error"
+    ) -> None:
         line, col = src.at(*sub)
-        self.diags.append(Diagnostic(src.file, line, col, dotted_path((*src.loc, *sub)), message,
-                                     severity=severity, code=code, hint=hint))
+        self.diags.append(
+            Diagnostic(
+                src.file, line, col, dotted_path((*src.loc, *sub)), message, severity=severity, code=code, hint=hint
+            )
+        )
 
     def _did_you_mean(self, value: str, known: Any) -> str:
         close = difflib.get_close_matches(value, sorted(known), n=1)
@@ -169,8 +183,13 @@ class Linker:
     def _evidence(self, rule: Rule, src: RuleSource) -> None:
         for i, ev in enumerate(rule.evidence):
             if ev not in self.book.references:
-                self._add(src, ("evidence", i), f"unknown reference '{ev}' (not in {REFERENCES_FILE})",
-                          "link.unknown_reference", hint=self._did_you_mean(ev, self.book.references))
+                self._add(
+                    src,
+                    ("evidence", i),
+                    f"unknown reference '{ev}' (not in {REFERENCES_FILE})",
+                    "link.unknown_reference",
+                    hint=self._did_you_mean(ev, self.book.references),
+                )
 
     def _derived(self, rules: list[Rule]) -> dict[str, tuple[str, dict[str, FieldSpec]]]:
         out: dict[str, tuple[str, dict[str, FieldSpec]]] = {}
@@ -180,13 +199,15 @@ class Linker:
                     kind = action.derive.fact
                     fields = out.get(kind, (rule.id, {}))[1]
                     for name, value in action.derive.set.items():
-                        fields[name] = FieldSpec("str" if isinstance(value, From | str) else
-                                                 "bool" if isinstance(value, bool) else "num")
+                        fields[name] = FieldSpec(
+                            "str" if isinstance(value, From | str) else "bool" if isinstance(value, bool) else "num"
+                        )
                     out.setdefault(kind, (rule.id, fields))
         return out
 
-    def _when(self, rule: Rule, src: RuleSource, cat: Catalogue,
-              derived: dict[str, tuple[str, dict[str, FieldSpec]]]) -> set[str]:
+    def _when(
+        self, rule: Rule, src: RuleSource, cat: Catalogue, derived: dict[str, tuple[str, dict[str, FieldSpec]]]
+    ) -> set[str]:
         used = set()
         for loc, pattern in _patterns(rule.when, ("when",)):
             kind = str(pattern.fact)
@@ -196,8 +217,13 @@ class Linker:
             elif kind in derived:
                 fields = {**derived[kind][1], "side": FieldSpec("str")}
             else:
-                self._add(src, (*loc, "fact"), f"unknown fact '{kind}': no assessment fact and no rule derives it",
-                          "link.unknown_fact", hint=self._did_you_mean(kind, {*cat, *derived}))
+                self._add(
+                    src,
+                    (*loc, "fact"),
+                    f"unknown fact '{kind}': no assessment fact and no rule derives it",
+                    "link.unknown_fact",
+                    hint=self._did_you_mean(kind, {*cat, *derived}),
+                )
                 continue
             if pattern.where is not None:
                 self._tests(src, (*loc, "where"), pattern.where, kind, fields)
@@ -214,8 +240,13 @@ class Linker:
         name, op = str(test.field), str(test.op())
         spec = fields.get(name)
         if spec is None:
-            self._add(src, (*loc, "field"), f"fact '{kind}' has no field '{name}'", "link.unknown_field",
-                      hint=self._did_you_mean(name, fields) or "fields: " + ", ".join(sorted(fields)))
+            self._add(
+                src,
+                (*loc, "field"),
+                f"fact '{kind}' has no field '{name}'",
+                "link.unknown_field",
+                hint=self._did_you_mean(name, fields) or "fields: " + ", ".join(sorted(fields)),
+            )
             return
         value = test.value()
         if isinstance(value, Ref) or op == "exists":
@@ -224,20 +255,32 @@ class Linker:
         for v in values:
             self._check_value(src, (*loc, "in" if op == "in" else op), kind, name, spec, op, v)
 
-    def _check_value(self, src: RuleSource, loc: Loc, kind: str, name: str, spec: FieldSpec,
-                     op: str, v: Any) -> None:
+    def _check_value(self, src: RuleSource, loc: Loc, kind: str, name: str, spec: FieldSpec, op: str, v: Any) -> None:
         is_num = isinstance(v, int | float) and not isinstance(v, bool)
-        ok = (spec.type == "num" and is_num) or (spec.type == "bool" and isinstance(v, bool)) \
+        ok = (
+            (spec.type == "num" and is_num)
+            or (spec.type == "bool" and isinstance(v, bool))
             or (spec.type == "str" and isinstance(v, str))
+        )
         if not ok:
-            self._add(src, loc, f"'{kind}.{name}' is {_TYPE_WORD[spec.type]}; {v!r} can never match",
-                      "link.type_mismatch")
+            self._add(
+                src, loc, f"'{kind}.{name}' is {_TYPE_WORD[spec.type]}; {v!r} can never match", "link.type_mismatch"
+            )
         elif op in ("lt", "lte", "gt", "gte") and spec.type != "num":
-            self._add(src, loc, f"'{op}' needs a number field; '{kind}.{name}' is {_TYPE_WORD[spec.type]}",
-                      "link.type_mismatch")
+            self._add(
+                src,
+                loc,
+                f"'{op}' needs a number field; '{kind}.{name}' is {_TYPE_WORD[spec.type]}",
+                "link.type_mismatch",
+            )
         elif spec.type == "str" and spec.values and v not in spec.values:
-            self._add(src, loc, f"'{v}' is never a value of '{kind}.{name}'", "link.unknown_value",
-                      hint=self._did_you_mean(str(v), spec.values) or "values: " + ", ".join(spec.values))
+            self._add(
+                src,
+                loc,
+                f"'{v}' is never a value of '{kind}.{name}'",
+                "link.unknown_value",
+                hint=self._did_you_mean(str(v), spec.values) or "values: " + ", ".join(spec.values),
+            )
 
     def _impossible(self, src: RuleSource, loc: Loc, tests: list[Test], kind: str) -> None:
         lo: dict[str, tuple[float, bool]] = {}
@@ -258,60 +301,110 @@ class Linker:
         for f in sorted(set(lo) & set(hi)):
             (a, a_strict), (b, b_strict) = lo[f], hi[f]
             if a > b or (a == b and (a_strict or b_strict)):
-                self._add(src, loc, f"'{kind}.{f}' can never be both above {a:g} and below {b:g}: the rule can never fire",
-                          "link.never_true")
+                self._add(
+                    src,
+                    loc,
+                    f"'{kind}.{f}' can never be both above {a:g} and below {b:g}: the rule can never fire",
+                    "link.never_true",
+                )
 
     def _actions(self, rule: Rule, src: RuleSource) -> None:
         aliases = _aliases(rule.when)
         for i, action in enumerate(rule.then):
             loc: Loc = ("then", i)
             if action.prescribe is not None:
-                self._prescribe(src, (*loc, "prescribe"), action.prescribe.exercise, action.prescribe.ladder,
-                                action.prescribe.level)
+                self._prescribe(
+                    src, (*loc, "prescribe"), action.prescribe.exercise, action.prescribe.ladder, action.prescribe.level
+                )
                 self._from(src, (*loc, "prescribe", "side"), action.prescribe.side, aliases)
             if action.exclude is not None:
                 ex = action.exclude
                 if ex.exercise is not None and ex.exercise not in self.lib.exercises:
-                    self._add(src, (*loc, "exclude", "exercise"), f"unknown exercise '{ex.exercise}'",
-                              "link.unknown_exercise", hint=self._did_you_mean(ex.exercise, self.lib.exercises))
+                    self._add(
+                        src,
+                        (*loc, "exclude", "exercise"),
+                        f"unknown exercise '{ex.exercise}'",
+                        "link.unknown_exercise",
+                        hint=self._did_you_mean(ex.exercise, self.lib.exercises),
+                    )
                 if ex.tag is not None and ex.tag not in TAGS:
-                    self._add(src, (*loc, "exclude", "tag"), f"unknown tag '{ex.tag}'", "link.unknown_tag",
-                              hint=self._did_you_mean(ex.tag, TAGS) or "tags: " + ", ".join(TAGS))
+                    self._add(
+                        src,
+                        (*loc, "exclude", "tag"),
+                        f"unknown tag '{ex.tag}'",
+                        "link.unknown_tag",
+                        hint=self._did_you_mean(ex.tag, TAGS) or "tags: " + ", ".join(TAGS),
+                    )
                 if ex.ladder is not None and ex.ladder not in self.lib.ladders:
-                    self._add(src, (*loc, "exclude", "ladder"), f"unknown ladder '{ex.ladder}'",
-                              "link.unknown_ladder", hint=self._did_you_mean(ex.ladder, self.lib.ladders))
+                    self._add(
+                        src,
+                        (*loc, "exclude", "ladder"),
+                        f"unknown ladder '{ex.ladder}'",
+                        "link.unknown_ladder",
+                        hint=self._did_you_mean(ex.ladder, self.lib.ladders),
+                    )
             if action.limit is not None:
                 for j, lad in enumerate(action.limit.ladders or []):
                     if lad not in self.lib.ladders:
-                        self._add(src, (*loc, "limit", "ladders", j), f"unknown ladder '{lad}'",
-                                  "link.unknown_ladder", hint=self._did_you_mean(lad, self.lib.ladders))
+                        self._add(
+                            src,
+                            (*loc, "limit", "ladders", j),
+                            f"unknown ladder '{lad}'",
+                            "link.unknown_ladder",
+                            hint=self._did_you_mean(lad, self.lib.ladders),
+                        )
             if action.derive is not None:
                 for key, value in action.derive.set.items():
                     self._from(src, (*loc, "derive", "set", key), value, aliases)
             if action.progress is not None and action.progress.of not in aliases:
-                self._add(src, (*loc, "progress", "of"), f"'{action.progress.of}' is not a fact matched by this rule",
-                          "link.unknown_alias", hint="matched: " + ", ".join(sorted(aliases)))
+                self._add(
+                    src,
+                    (*loc, "progress", "of"),
+                    f"'{action.progress.of}' is not a fact matched by this rule",
+                    "link.unknown_alias",
+                    hint="matched: " + ", ".join(sorted(aliases)),
+                )
 
-    def _prescribe(self, src: RuleSource, loc: Loc, exercise: str | None, ladder: str | None,
-                   level: int | None) -> None:
+    def _prescribe(
+        self, src: RuleSource, loc: Loc, exercise: str | None, ladder: str | None, level: int | None
+    ) -> None:
         if exercise is not None and exercise not in self.lib.exercises:
-            self._add(src, (*loc, "exercise"), f"unknown exercise '{exercise}'", "link.unknown_exercise",
-                      hint=self._did_you_mean(exercise, self.lib.exercises))
+            self._add(
+                src,
+                (*loc, "exercise"),
+                f"unknown exercise '{exercise}'",
+                "link.unknown_exercise",
+                hint=self._did_you_mean(exercise, self.lib.exercises),
+            )
         if ladder is not None:
             if ladder not in self.lib.ladders:
-                self._add(src, (*loc, "ladder"), f"unknown ladder '{ladder}'", "link.unknown_ladder",
-                          hint=self._did_you_mean(ladder, self.lib.ladders))
+                self._add(
+                    src,
+                    (*loc, "ladder"),
+                    f"unknown ladder '{ladder}'",
+                    "link.unknown_ladder",
+                    hint=self._did_you_mean(ladder, self.lib.ladders),
+                )
             elif level is not None and self.lib.at(ladder, level) is None:
-                self._add(src, (*loc, "level"), f"ladder '{ladder}' has no level {level} (1..{self.lib.top(ladder)})",
-                          "link.unknown_level")
+                self._add(
+                    src,
+                    (*loc, "level"),
+                    f"ladder '{ladder}' has no level {level} (1..{self.lib.top(ladder)})",
+                    "link.unknown_level",
+                )
 
     def _from(self, src: RuleSource, loc: Loc, value: Any, aliases: dict[str, set[str]]) -> None:
         if not isinstance(value, From):
             return
         alias = value.from_.split(".")[0]
         if alias not in aliases:
-            self._add(src, loc, f"'from: {value.from_}' names no fact matched by this rule",
-                      "link.unknown_alias", hint="matched: " + ", ".join(sorted(aliases)))
+            self._add(
+                src,
+                loc,
+                f"'from: {value.from_}' names no fact matched by this rule",
+                "link.unknown_alias",
+                hint="matched: " + ", ".join(sorted(aliases)),
+            )
 
 
 _TYPE_WORD = {"num": "a number", "bool": "true/false", "str": "a word"}

@@ -21,18 +21,10 @@ from durable.engine import MessageNotHandledException, MessageObservedException
 
 from engine.compiler import SINK, SINK_KIND, CompiledRuleset
 from engine.errors import EvaluationError
+from engine.firing import Firing
 
 DeriveFn = Callable[[str, dict[str, dict[str, Any]]], list[dict[str, Any]]]
 """Given a rule id and its bound facts, return the facts the rule derives."""
-
-
-@dataclass(frozen=True)
-class Firing:
-    """One rule firing: which rule, on which facts (alias → fact), what it derived."""
-
-    rule: str
-    bindings: dict[str, dict[str, Any]]
-    derived: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass
@@ -113,6 +105,7 @@ class Runtime:
                 except (MessageNotHandledException, MessageObservedException):
                     pass  # no rule uses it / already derived: recorded in the firing anyway
             session.firings.append(Firing(rule_id, bindings, tuple(made)))
+
         return action
 
     def _sid(self, name: str) -> str:
@@ -174,7 +167,7 @@ _RUNTIME: Runtime | None = None
 
 def runtime() -> Runtime:
     """Return the process-wide runtime (one durable host per process)."""
-    global _RUNTIME  # noqa: PLW0603
+    global _RUNTIME
     if _RUNTIME is None:
         _RUNTIME = Runtime()
     return _RUNTIME

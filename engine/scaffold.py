@@ -195,7 +195,10 @@ picture:                          # the stick figure on the handout
 """
 
 _BODIES: dict[str, str] = {
-    "assessment": ASSESSMENT, "feedback": FEEDBACK, "rule": RULE, "exercise": EXERCISE,
+    "assessment": ASSESSMENT,
+    "feedback": FEEDBACK,
+    "rule": RULE,
+    "exercise": EXERCISE,
 }
 
 

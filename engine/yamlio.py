@@ -31,16 +31,16 @@ Loc = tuple[str | int, ...]
 class _StrictLoader(yaml.SafeLoader):
     """SafeLoader with YAML 1.2 core-schema scalars, no aliases, no duplicate keys."""
 
-    yaml_implicit_resolvers: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+    yaml_implicit_resolvers = {}  # noqa: RUF012 - PyYAML's own per-class registry, reset here
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node | None:  # type: ignore[override]
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         if self.check_event(AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]
             raise _PositionedProblem("anchors and aliases (*name) are not allowed", event.start_mark)
-        node = super().compose_node(parent, index)  # type: ignore[misc]
+        node = super().compose_node(parent, index)
         if node is not None and getattr(node, "anchor", None):
             raise _PositionedProblem("anchors (&name) are not allowed", node.start_mark)
-        return node  # type: ignore[no-any-return]
+        return node
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, Node] = {}
@@ -49,14 +49,12 @@ class _StrictLoader(yaml.SafeLoader):
                 isinstance(key_node, ScalarNode) and key_node.value == "<<" and not key_node.style
             ):
                 raise _PositionedProblem("merge keys (<<) are not allowed", key_node.start_mark)
-            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=True)
             if not isinstance(key, str | int | float | bool) or key is None:
                 raise _PositionedProblem("keys must be plain words", key_node.start_mark)
             if key in seen:
                 first = seen[key].start_mark.line + 1
-                raise _PositionedProblem(
-                    f"duplicate key '{key}' (first defined on line {first})", key_node.start_mark
-                )
+                raise _PositionedProblem(f"duplicate key '{key}' (first defined on line {first})", key_node.start_mark)
             seen[key] = key_node
         return super().construct_mapping(node, deep=deep)
 
@@ -104,8 +102,8 @@ def _construct_float(loader: _StrictLoader, node: ScalarNode) -> float:
     return float(text)
 
 
-_StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)  # type: ignore[arg-type]
-_StrictLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)  # type: ignore[arg-type]
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_StrictLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 
 
 @dataclass(frozen=True)
@@ -179,9 +177,7 @@ def _decode(raw: bytes, file: str) -> str:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise YamlError.at(
-            file, "the file is not UTF-8 text (save it as UTF-8)", line=line, column=1
-        ) from None
+        raise YamlError.at(file, "the file is not UTF-8 text (save it as UTF-8)", line=line, column=1) from None
     return text
 
 

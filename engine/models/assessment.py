@@ -16,17 +16,42 @@ Grade = Literal["none", "mild", "moderate", "marked"]
 Quality = Literal["good", "fair", "poor"]
 Sex = Literal["female", "male", "other", "unspecified"]
 Region = Literal[
-    "lumbar", "buttock", "lateral_hip", "groin", "hamstring", "lateral_knee", "anterior_knee",
-    "medial_knee", "shin", "calf", "achilles", "foot", "other",
+    "lumbar",
+    "buttock",
+    "lateral_hip",
+    "groin",
+    "hamstring",
+    "lateral_knee",
+    "anterior_knee",
+    "medial_knee",
+    "shin",
+    "calf",
+    "achilles",
+    "foot",
+    "other",
 ]
 Diagnosis = Literal[
-    "itbs", "pfp", "gluteal_tendinopathy", "lumbar_disc_herniation", "piriformis_syndrome",
-    "bone_stress_injury", "achilles_tendinopathy", "mtss", "hamstring_tendinopathy", "other",
+    "itbs",
+    "pfp",
+    "gluteal_tendinopathy",
+    "lumbar_disc_herniation",
+    "piriformis_syndrome",
+    "bone_stress_injury",
+    "achilles_tendinopathy",
+    "mtss",
+    "hamstring_tendinopathy",
+    "other",
 ]
 RedFlag = Literal[
-    "saddle_anaesthesia", "bladder_bowel_change", "progressive_neuro_deficit",
-    "bilateral_leg_neuro_symptoms", "unexplained_weight_loss", "cancer_history",
-    "fever_or_unwell", "night_pain_unrelenting", "significant_trauma",
+    "saddle_anaesthesia",
+    "bladder_bowel_change",
+    "progressive_neuro_deficit",
+    "bilateral_leg_neuro_symptoms",
+    "unexplained_weight_loss",
+    "cancer_history",
+    "fever_or_unwell",
+    "night_pain_unrelenting",
+    "significant_trauma",
     "suspected_bone_stress_injury",
 ]
 
@@ -79,8 +104,7 @@ class StanceAngles(StrictModel):
     @model_validator(mode="after")
     def _one_measure_per_side(self) -> StanceAngles:
         for side in ("left", "right"):
-            if (getattr(self, f"{side}_stance_deg") is not None
-                    and getattr(self, f"{side}_stance_grade") is not None):
+            if getattr(self, f"{side}_stance_deg") is not None and getattr(self, f"{side}_stance_grade") is not None:
                 raise PydanticCustomError(
                     "both_deg_and_grade",
                     "give {side}_stance_deg or {side}_stance_grade, not both",
@@ -169,7 +193,8 @@ class Assessment(StrictModel):
         today = (info.context or {}).get("today") or dt.date.today()
         if value > today:
             raise PydanticCustomError(
-                "future_date", "is in the future ({value}); use the date of the assessment",
+                "future_date",
+                "is in the future ({value}); use the date of the assessment",
                 {"value": value.isoformat()},
             )
         return value

@@ -12,9 +12,7 @@ from pydantic_core import PydanticCustomError
 class StrictModel(BaseModel):
     """Input model: unknown keys forbidden, no silent type coercion, immutable."""
 
-    model_config = ConfigDict(
-        extra="forbid", strict=True, frozen=True, use_attribute_docstrings=True
-    )
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, use_attribute_docstrings=True)
 
 
 def _fmt(x: float) -> str:
@@ -42,12 +40,12 @@ def between(lo: float, hi: float | None = None) -> AfterValidator:
     return AfterValidator(check)
 
 
-def Num(lo: float, hi: float | None = None) -> Any:  # noqa: N802 - reads like a type
+def Num(lo: float, hi: float | None = None) -> Any:
     """A float (ints accepted) constrained to a range, with a JSON-schema range too."""
     return Annotated[float, between(lo, hi), Field(ge=lo, le=hi)]
 
 
-def Int(lo: int, hi: int | None = None) -> Any:  # noqa: N802 - reads like a type
+def Int(lo: int, hi: int | None = None) -> Any:
     """A whole number constrained to a range."""
     return Annotated[int, between(lo, hi), Field(ge=lo, le=hi)]
 

@@ -11,21 +11,60 @@ from engine.models.base import Int, Num, Slug, StrictModel, Text
 from engine.models.rule import Dosage
 
 Target = Literal[
-    "pelvic_control", "trunk_control", "step_width", "cadence", "hip_strength", "knee_control",
-    "foot_ankle", "lumbopelvic_control", "plyometric", "running_integration", "mobility",
+    "pelvic_control",
+    "trunk_control",
+    "step_width",
+    "cadence",
+    "hip_strength",
+    "knee_control",
+    "foot_ankle",
+    "lumbopelvic_control",
+    "plyometric",
+    "running_integration",
+    "mobility",
 ]
 Tag = Literal[
-    "weight_bearing", "single_leg", "non_weight_bearing", "impact", "loaded_spinal_flexion",
-    "hip_adduction_end_range", "equipment_band", "equipment_step", "gait_drill",
+    "weight_bearing",
+    "single_leg",
+    "non_weight_bearing",
+    "impact",
+    "loaded_spinal_flexion",
+    "hip_adduction_end_range",
+    "equipment_band",
+    "equipment_step",
+    "gait_drill",
 ]
 Equipment = Literal[
-    "none", "band", "step", "mirror", "metronome", "wall", "mat", "weight", "chair", "treadmill",
+    "none",
+    "band",
+    "step",
+    "mirror",
+    "metronome",
+    "wall",
+    "mat",
+    "weight",
+    "chair",
+    "treadmill",
 ]
 TARGETS: tuple[str, ...] = Target.__args__  # type: ignore[attr-defined]
 TAGS: tuple[str, ...] = Tag.__args__  # type: ignore[attr-defined]
 JOINTS = (
-    "head", "neck", "l_shoulder", "r_shoulder", "l_elbow", "r_elbow", "l_hand", "r_hand",
-    "l_hip", "r_hip", "l_knee", "r_knee", "l_ankle", "r_ankle", "l_toe", "r_toe",
+    "head",
+    "neck",
+    "l_shoulder",
+    "r_shoulder",
+    "l_elbow",
+    "r_elbow",
+    "l_hand",
+    "r_hand",
+    "l_hip",
+    "r_hip",
+    "l_knee",
+    "r_knee",
+    "l_ankle",
+    "r_ankle",
+    "l_toe",
+    "r_toe",
 )
 
 Coord = Annotated[float, Field(ge=-5, le=105)]
@@ -45,7 +84,8 @@ class Pose(StrictModel):
         extra = [j for j in self.joints if j not in JOINTS]
         if missing or extra:
             raise PydanticCustomError(
-                "joints", "joints missing: {missing}; unknown: {extra}",
+                "joints",
+                "joints missing: {missing}; unknown: {extra}",
                 {"missing": ", ".join(missing) or "none", "extra": ", ".join(extra) or "none"},
             )
         return self

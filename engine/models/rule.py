@@ -191,9 +191,7 @@ class Prescribe(StrictModel):
         if self.ladder is not None and self.level is None:
             raise PydanticCustomError("prescribe_level", "prescribe with 'ladder' needs 'level'")
         if self.exercise is not None and self.level is not None:
-            raise PydanticCustomError(
-                "prescribe_level", "'level' goes with 'ladder'; an exercise has its own level"
-            )
+            raise PydanticCustomError("prescribe_level", "'level' goes with 'ladder'; an exercise has its own level")
         return self
 
 
@@ -291,8 +289,18 @@ class Action(StrictModel):
         return next(n for n in ACTIONS if getattr(self, n) is not None)
 
 
-ACTIONS = ("derive", "prescribe", "exclude", "refer", "limit", "precaution", "cue", "educate",
-           "review_in_days", "progress")
+ACTIONS = (
+    "derive",
+    "prescribe",
+    "exclude",
+    "refer",
+    "limit",
+    "precaution",
+    "cue",
+    "educate",
+    "review_in_days",
+    "progress",
+)
 
 
 class Rule(StrictModel):
