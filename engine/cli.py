@@ -263,6 +263,18 @@ def rules_check(
     raise typer.Exit(check_rules(rules, exercises, as_json=as_json))
 
 
+@rules_app.command("facts")
+@guarded
+def rules_facts(as_json: AsJson = False) -> None:
+    """List the facts rules can match, with their fields and allowed values.
+
+    Example: `rehab rules facts`
+    """
+    from engine.commands import list_facts
+
+    typer.echo(list_facts(as_json=as_json), nl=False)
+
+
 @rules_app.command("test")
 @guarded
 def rules_test(

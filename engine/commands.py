@@ -446,3 +446,24 @@ def history(folder: Path, *, as_json: bool) -> str:
             for e in r["exercises"]
         ]
     return "\n".join(out) + "\n"
+
+
+def list_facts(*, as_json: bool) -> str:
+    """Describe every fact kind (assessment and progression stage) and its fields."""
+    from engine.facts import CATALOGUE
+    from engine.progression import CATALOGUE as PROGRESSION
+
+    stages = {"assessment": CATALOGUE, "progression": PROGRESSION}
+    data = {stage: {kind: {name: {"type": f.type, "values": list(f.values)} for name, f in fields.items()}
+                    for kind, fields in cat.items()} for stage, cat in stages.items()}
+    if as_json:
+        return json.dumps(data, indent=2) + "\n"
+    out = []
+    for stage, cat in data.items():
+        out.append(f"{stage} rules (stage: {stage}):")
+        for kind, fields in cat.items():
+            out.append(f"  {kind}")
+            for name, f in fields.items():
+                words = f": {' | '.join(f['values'])}" if f["values"] else ""
+                out.append(f"    {name:<22} {f['type']}{words}")
+    return "\n".join(out) + "\n"

@@ -398,7 +398,14 @@ def _exercise_side(ctx: _Ctx, item: Mapping[str, Any]) -> str | None:
     return text.side_label(item.get("side"), sided, ctx.t.wording.exercises.sides)
 
 
+PIC_W = 50.0  # exercise picture width (mm); the text column sits beside it
+PIC_RATIO = 0.72  # picture height / width
+COL_GAP = 5.0  # gap between side-by-side columns (mm)
+
+
 def _exercise_block(ctx: _Ctx, number: int, item: Mapping[str, Any]) -> None:
+    """One exercise: title bar (with the side), picture beside "Why" and the steps, the dose
+    on one line, then tips and "take care" side by side."""
     pdf, w = ctx.pdf, ctx.t.wording.exercises
     record = ctx.exercises[str(item["id"])]
     name = _exercise_name(ctx, item)
@@ -406,9 +413,10 @@ def _exercise_block(ctx: _Ctx, number: int, item: Mapping[str, Any]) -> None:
     _title_bar(ctx, f"{number}. {name}", _exercise_side(ctx, item))
     if item.get("change"):
         _change_line(ctx, str(item["change"]), str(item.get("change_note") or ""))
-    top = pdf.get_y() + 1
+    top = pdf.get_y() + 0.5
     picture = record.get("picture")
-    pic_w = min(62.0, pdf.epw * 0.36) if picture else 0.0
+    pic_w = min(PIC_W, pdf.epw * 0.3) if picture else 0.0
+    pic_h = pic_w * PIC_RATIO
     if picture:
         figure.draw_picture(
             pdf,
@@ -416,35 +424,61 @@ def _exercise_block(ctx: _Ctx, number: int, item: Mapping[str, Any]) -> None:
             pdf.l_margin,
             top,
             pic_w,
-            pic_w * 0.72,
+            pic_h,
             color=_rgb(ctx.t.colours.text),
             accent=_rgb(ctx.t.colours.accent),
         )
-    x = pdf.l_margin + (pic_w + 5 if picture else 0)
+    x = pdf.l_margin + (pic_w + COL_GAP if picture else 0)
     pdf.set_xy(x, top)
     _exercise_text(ctx, record, x, pdf.l_margin + pdf.epw - x)
-    pdf.set_y(max(pdf.get_y(), top + pic_w * 0.72) + 2)
+    pdf.set_y(max(pdf.get_y(), top + pic_h) + 1.5)
     dose = text.dosage_text(item.get("dosage"), w.dose)
     if dose:
-        _dose_box(ctx, f"{w.dose_label}: {dose}")
+        _dose_box(ctx, w.dose_label, dose)
+    tips = [str(s) for s in record.get("cues") or []]
     precautions = [str(p) for p in record.get("precautions") or []]
-    if precautions:
-        _label(ctx, w.precautions_label, pdf.l_margin)
-        _list(ctx, precautions, pdf.l_margin, pdf.epw)
-    pdf.ln(6)
+    _two_lists(ctx, (w.cues_label, tips), (w.precautions_label, precautions))
+    pdf.ln(4)
+
+
+def _two_lists(ctx: _Ctx, *lists: tuple[str, Sequence[str]]) -> None:
+    """Labelled bullet lists side by side (one column each); a lone list takes the full width."""
+    pdf = ctx.pdf
+    shown = [(label, items) for label, items in lists if items]
+    if not shown:
+        return
+    col_w = (pdf.epw - COL_GAP * (len(shown) - 1)) / len(shown)
+    top, bottom = pdf.get_y(), pdf.get_y()
+    for i, (label, items) in enumerate(shown):
+        x = pdf.l_margin + i * (col_w + COL_GAP)
+        pdf.set_y(top)
+        _label(ctx, label, x, col_w)
+        _list(ctx, items, x, col_w)
+        bottom = max(bottom, pdf.get_y())
+    pdf.set_xy(pdf.l_margin, bottom)
 
 
 def _title_bar(ctx: _Ctx, title: str, side: str | None) -> None:
+    """A filled bar with the exercise name on the left and the side (if any) on the right."""
     pdf = ctx.pdf
+    x, y, pad = pdf.l_margin, pdf.get_y(), 3.0
     _font(ctx, "B", ctx.t.page.body_pt + 2, "#FFFFFF")
+    line_h = (ctx.t.page.body_pt + 2) * PT_TO_MM * 1.3
+    side_w = pdf.get_string_width(side) + 2 * pad if side else 0.0
+    title_w = pdf.epw - side_w
+    height = float(
+        pdf.multi_cell(
+            title_w, line_h, title, dry_run=True, padding=(1, pad), output=MethodReturnValue.HEIGHT
+        )
+    )
     pdf.set_fill_color(*_rgb(ctx.t.colours.accent))
-    pdf.set_x(pdf.l_margin)
-    pdf.multi_cell(0, 8, title, fill=True, padding=(1, 3), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.rect(x, y, pdf.epw, height, style="F")
+    pdf.set_xy(x, y)
+    pdf.multi_cell(title_w, line_h, title, padding=(1, pad))
     if side:
-        pdf.ln(1)
-        _font(ctx, "B", colour=ctx.t.colours.accent)
-        pdf.cell(0, ctx.lh, side, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(1)
+        pdf.set_xy(x + title_w, y)
+        pdf.cell(side_w - pad, line_h + 2, side, align="R")
+    pdf.set_xy(x, y + height + 1.5)
 
 
 def _change_line(ctx: _Ctx, change: str, note: str) -> None:
@@ -468,39 +502,70 @@ def _change_line(ctx: _Ctx, change: str, note: str) -> None:
     pdf.ln(1)
 
 
-def _label(ctx: _Ctx, label: str, x: float) -> None:
+def _label(ctx: _Ctx, label: str, x: float, width: float = 0) -> None:
     _font(ctx, "B", colour=ctx.t.colours.accent)
     ctx.pdf.set_x(x)
-    ctx.pdf.cell(0, ctx.lh, label, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    ctx.pdf.cell(width, ctx.lh, label, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def _run_in(ctx: _Ctx, label: str, words: str, x: float, width: float) -> None:
+    """A paragraph that starts with a bold label ("Why: …"), wrapped in the column x..x+width."""
+    pdf = ctx.pdf
+    left, right = pdf.l_margin, pdf.r_margin
+    pdf.set_left_margin(x)
+    pdf.set_right_margin(pdf.w - x - width)
+    try:
+        pdf.set_x(x)
+        _font(ctx, "B", colour=ctx.t.colours.accent)
+        pdf.write(ctx.lh, f"{label}: ")
+        _font(ctx)
+        pdf.write(ctx.lh, words)
+        pdf.ln(ctx.lh)
+    finally:
+        pdf.set_left_margin(left)
+        pdf.set_right_margin(right)
 
 
 def _exercise_text(ctx: _Ctx, record: Mapping[str, Any], x: float, width: float) -> None:
     w, pdf = ctx.t.wording.exercises, ctx.pdf
     if record.get("purpose"):
-        _label(ctx, w.purpose_label, x)
-        _font(ctx)
-        pdf.set_x(x)
-        pdf.multi_cell(width, ctx.lh, str(record["purpose"]), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        pdf.ln(1.5)
-    for label, key, numbered in ((w.steps_label, "steps", True), (w.cues_label, "cues", False)):
-        entries = [str(s) for s in record.get(key) or []]
-        if entries:
-            _label(ctx, label, x)
-            _list(ctx, entries, x, width, numbered=numbered)
-            pdf.ln(1)
+        _run_in(ctx, w.purpose_label, str(record["purpose"]), x, width)
+        pdf.ln(1)
+    steps = [str(s) for s in record.get("steps") or []]
+    if steps:
+        _label(ctx, w.steps_label, x, width)
+        _list(ctx, steps, x, width, numbered=True)
 
 
-def _dose_box(ctx: _Ctx, words: str) -> None:
-    pdf = ctx.pdf
+def _dose_box(ctx: _Ctx, label: str, words: str) -> None:
+    """The dose on one line (wrapping only if it must): a bold label, then the amounts."""
+    pdf, pad = ctx.pdf, 2.5
+    x, y = pdf.l_margin, pdf.get_y()
     _font(ctx, "B")
+    label_w = pdf.get_string_width(f"{label}:") + 2 * pad
+    text_w = pdf.epw - label_w
+    height = float(
+        pdf.multi_cell(
+            text_w,
+            ctx.lh,
+            words,
+            dry_run=True,
+            padding=(1, pad, 1, 0),
+            output=MethodReturnValue.HEIGHT,
+        )
+    )
     pdf.set_fill_color(*_rgb(ctx.t.colours.box_fill))
     pdf.set_draw_color(*_rgb(ctx.t.colours.accent))
     pdf.set_line_width(0.3)
-    pdf.set_x(pdf.l_margin)
-    pdf.multi_cell(
-        0, ctx.lh, words, border=1, fill=True, padding=(2, 3), new_x=XPos.LMARGIN, new_y=YPos.NEXT
-    )
-    pdf.ln(2)
+    pdf.rect(x, y, pdf.epw, height, style="DF")
+    _font(ctx, "B", colour=ctx.t.colours.accent)
+    pdf.set_xy(x, y)
+    pdf.set_xy(x + pad, y + 1)
+    pdf.cell(label_w - pad, ctx.lh, f"{label}:")
+    _font(ctx, "B")
+    pdf.set_xy(x + label_w, y)
+    pdf.multi_cell(text_w, ctx.lh, words, padding=(1, pad, 1, 0))
+    pdf.set_xy(x, y + height + 2)
 
 
 def _pain_guide(ctx: _Ctx) -> None:
