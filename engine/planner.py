@@ -7,7 +7,8 @@ Precedence (documented in README, tested):
    down its ladder to the first allowed level, or leaves the plan;
 3. limits (e.g. high irritability) cap ladder levels and dose steps;
 4. one exercise per ladder: duplicates merge (lowest level, sides combined, every reason kept);
-5. order: rule priority, then rule id, then exercise id; at most ``plan.max_exercises``.
+5. order: rule priority, then rule id, then exercise id; at most ``plan.max_exercises``;
+6. a rule's cues leave with its prescriptions when every one of them was excluded.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class _Collected:
     texts: dict[str, list[TextItem]] = field(default_factory=lambda: {"precaution": [], "cue": [], "educate": []})
     reviews: list[int] = field(default_factory=list)
     trace: list[TraceItem] = field(default_factory=list)
+    placed_rules: set[str] = field(default_factory=set)
 
 
 def describe(fact: dict[str, Any], sources: dict[str, Any]) -> list[str]:
@@ -207,6 +209,8 @@ class Planner:
         merged: dict[str, _Rx] = {}
         for rx in out.prescriptions:
             placed = self._place(rx, out, excluded)
+            if placed is not None:
+                out.placed_rules.add(rx.rule)
             if placed is None:
                 continue
             have = merged.get(placed.exercise.ladder)
@@ -250,6 +254,13 @@ class Planner:
             because=rx.because,
         )
 
+    def _live_cues(self, out: _Collected) -> list[TextItem]:
+        """Cues of rules whose every prescription was excluded go with them (a cue for a drill
+        the client will not do would confuse)."""
+        prescribing = {rx.rule for rx in out.prescriptions}
+        lost = prescribing - out.placed_rules
+        return [c for c in out.texts["cue"] if c.rule not in lost]
+
     def build(self, a: Assessment, facts: FactSet, firings: list[Firing], exercises_sha256: str) -> Plan:
         """Return the plan for one assessment."""
         out = self.collect(firings, facts)
@@ -289,7 +300,7 @@ class Planner:
             precautions=out.texts["precaution"],
             exercises=exercises,
             excluded=excluded,
-            cues=out.texts["cue"],
+            cues=self._live_cues(out),
             education=out.texts["educate"],
             review_in_days=min(out.reviews, default=self.t.plan.review_in_days),
             trace=out.trace,
