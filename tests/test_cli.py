@@ -18,7 +18,7 @@ def test_version(runner) -> None:  # type: ignore[no-untyped-def]
 
 def test_every_command_help_has_an_example(runner) -> None:  # type: ignore[no-untyped-def]
     commands = [["validate"], ["schema"], ["plan"], ["explain"], ["rules", "check"], ["rules", "test"],
-                ["exercises", "list"], ["exercises", "show"], ["assess"], ["new"], ["progress"], ["history"]]
+                ["exercises", "list"], ["exercises", "show"], ["assess"], ["new"], ["progress"], ["history"], ["rules", "facts"]]
     for cmd in commands:
         result = runner.invoke(app, [*cmd, "--help"])
         assert result.exit_code == 0, (cmd, result.output)

@@ -166,3 +166,12 @@ def test_unknown_fact_kind_did_you_mean(tmp_path: Path, runner) -> None:  # type
     r, e = make_content(tmp_path, text)
     result = runner.invoke(app, ["rules", "check", "--rules", str(r), "--exercises", str(e)])
     assert "unknown fact 'pelvic_dorp'" in result.stderr and "did you mean 'pelvic_drop'" in result.stderr
+
+
+def test_cue_leaves_with_its_excluded_prescription(tmp_path: Path) -> None:
+    plan = plan_for(tmp_path, rules(
+        ("drill", 10, "{prescribe: {exercise: pogo-hops}}, {cue: Land softly.}"),
+        ("general", 20, "{cue: Keep your belt line level.}"),
+        ("no-impact", 900, "{exclude: {tag: impact, reason: bone stress}}")))
+    assert [c["text"] for c in plan["cues"]] == ["Keep your belt line level."]
+    assert plan["exercises"] == []

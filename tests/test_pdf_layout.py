@@ -1,0 +1,125 @@
+"""Handout page layout: page counts, block titles, footers and no near-empty pages.
+
+The 1- and 8-exercise plans are made from the seed plan by swapping in library exercises, and
+rendered straight through ``engine.render.pdf.render_handout`` at A4 and Letter.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+from engine.content import load_content
+from engine.handout import load_template
+from engine.pipeline import evaluate, load_assessment
+from engine.render.pdf import render_handout
+from tests.conftest import ROOT
+
+SEED = ROOT / "examples" / "seed-marathon-bilateral-drop.yaml"
+URGENT = ROOT / "examples" / "cauda-equina-red-flag.yaml"
+# the wordiest exercises in the library (long steps, tips and precautions), sided and not,
+# with one- and two-pose pictures: the hardest case for fitting two blocks on a page
+EIGHT = (
+    "cadence-metronome-plus-10",
+    "step-width-drill",
+    "wb-glute-med-hold",
+    "single-leg-squat-mirror",
+    "single-leg-hop-in-place",
+    "skater-bounds",
+    "hip-hike",
+    "clam",
+)
+PAPERS = ("a4", "letter")
+FOOTER = re.compile(r"Page (\d+) of (\d+)")
+
+
+@cache
+def _base(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    result = evaluate(load_content(), load_assessment(path))
+    return result.plan.model_dump(mode="json"), result.assessment.model_dump(mode="json")
+
+
+def _record(ex_id: str) -> dict[str, Any]:
+    record = load_content().library.exercises[ex_id]
+    return record.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def _plan_with(ids: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    plan, assessment = _base(SEED)
+    template_item = plan["exercises"][0]
+    items = []
+    for n, ex_id in enumerate(ids):
+        record = _record(ex_id)
+        side = ("right", "left", "both")[n % 3] if record.get("sided", True) else "both"
+        items.append(
+            {**template_item, "id": ex_id, "name": record["name"], "side": side,
+             "dosage": record["doses"][0], "change": None, "change_note": None}
+        )
+    exercises = {i: _record(i) for i in ids}
+    return {**plan, "exercises": items}, assessment, exercises
+
+
+@cache
+def _pages(count: int, paper: str) -> tuple[str, ...]:
+    plan, assessment, exercises = _plan_with(EIGHT[:count])
+    template, folder = load_template()
+    data = render_handout(plan, assessment, exercises, template, folder, paper=paper)
+    return tuple(p.extract_text() or "" for p in PdfReader(io.BytesIO(data)).pages)
+
+
+def _body(page: str) -> str:
+    """A page's text without its footer line."""
+    return "\n".join(line for line in page.splitlines() if not FOOTER.search(line)).strip()
+
+
+@pytest.mark.parametrize("paper", PAPERS)
+@pytest.mark.parametrize(("count", "most"), [(1, 4), (8, 8)])
+def test_page_count(count: int, most: int, paper: str) -> None:
+    pages = _pages(count, paper)
+    assert 1 <= len(pages) <= most, f"{count} exercise(s) on {paper}: {len(pages)} pages"
+
+
+@pytest.mark.parametrize("paper", PAPERS)
+@pytest.mark.parametrize("count", [1, 8])
+def test_every_exercise_titled_once_in_order(count: int, paper: str) -> None:
+    full = "\n".join(_pages(count, paper))
+    positions = []
+    for n, ex_id in enumerate(EIGHT[:count], start=1):
+        title = f"{n}. {_record(ex_id)['name']}"
+        found = [m.start() for m in re.finditer(re.escape(title), full)]
+        assert len(found) == 1, f"block title {title!r} appears {len(found)} times"
+        positions.append(found[0])
+    assert positions == sorted(positions)
+
+
+@pytest.mark.parametrize("paper", PAPERS)
+@pytest.mark.parametrize("count", [1, 8])
+def test_footer_on_every_page_and_no_near_empty_page(count: int, paper: str) -> None:
+    pages = _pages(count, paper)
+    for n, page in enumerate(pages, start=1):
+        assert f"Page {n} of {len(pages)}" in page
+        body = _body(page)
+        assert len(body) > 150, f"page {n} of {len(pages)} is (nearly) empty: {body!r}"
+
+
+@pytest.mark.parametrize("paper", PAPERS)
+def test_urgent_referral_is_exactly_one_page(paper: str) -> None:
+    plan, assessment = _base(URGENT)
+    template, folder = load_template()
+    data = render_handout(plan, assessment, {}, template, folder, paper=paper)
+    pages = PdfReader(io.BytesIO(data)).pages
+    assert len(pages) == 1
+    assert "Page 1 of 1" in (pages[0].extract_text() or "")
+
+
+def test_deterministic() -> None:
+    plan, assessment, exercises = _plan_with(EIGHT)
+    template, folder = load_template()
+    first = render_handout(plan, assessment, exercises, template, folder, paper="letter")
+    assert render_handout(plan, assessment, exercises, template, folder, paper="letter") == first
