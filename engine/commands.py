@@ -201,7 +201,7 @@ def plan_batch(paths: list[Path], out_dir: Path, opts: PlanOptions) -> int:
 
 def check_rules(rules: Path | None, exercises: Path | None, *, as_json: bool) -> int:
     """Load, link and compile all content; print errors and warnings; return the exit code."""
-    from engine.compiler import compile_rules
+    from engine.compiler import compile_rules, limit_warnings
     from engine.library import load_library
     from engine.resources import data_dir
     from engine.rulebook import load_rulebook
@@ -214,7 +214,8 @@ def check_rules(rules: Path | None, exercises: Path | None, *, as_json: bool) ->
         diags += book.warnings
         for stage, rs in book.rules.items():
             if rs:
-                compile_rules(rs, stage, where=str(data_dir("rules", rules)))
+                compiled = compile_rules(rs, stage, where=str(data_dir("rules", rules)))
+                diags += limit_warnings(compiled, str(data_dir("rules", rules)))
         summary = (
             f"{sum(len(r) for r in book.rules.values())} rules, {len(lib.exercises)} exercises, "
             f"{len(lib.ladders)} ladders, {len(book.references)} references"
@@ -454,8 +455,13 @@ def list_facts(*, as_json: bool) -> str:
     from engine.progression import CATALOGUE as PROGRESSION
 
     stages = {"assessment": CATALOGUE, "progression": PROGRESSION}
-    data = {stage: {kind: {name: {"type": f.type, "values": list(f.values)} for name, f in fields.items()}
-                    for kind, fields in cat.items()} for stage, cat in stages.items()}
+    data = {
+        stage: {
+            kind: {name: {"type": f.type, "values": list(f.values)} for name, f in fields.items()}
+            for kind, fields in cat.items()
+        }
+        for stage, cat in stages.items()
+    }
     if as_json:
         return json.dumps(data, indent=2) + "\n"
     out = []

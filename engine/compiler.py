@@ -180,6 +180,18 @@ def compile_rules(rules: list[Rule], name_prefix: str = "rehab", *, where: str =
                 )
             )
         for k, (conj, combo) in enumerate(variants):
+            for pattern in combo:
+                (cond,) = pattern.values()
+                if len(cond.get("$and", [])) > MAX_JOIN_TESTS:
+                    diags.append(
+                        Diagnostic(
+                            where,
+                            path=f"rules.{rule.id}.when",
+                            code="compile.too_many",
+                            message=f"a pattern has {len(cond['$and'])} tests after expansion "
+                            f"(durable_rules refuses more than about {MAX_JOIN_TESTS + 2}); split it",
+                        )
+                    )
             dname = rule.id if k == 0 else f"{rule.id}#{k}"
             spec[dname] = {"all": [dict(c) for c in combo], "pri": rule.priority}
             rule_of[dname] = rule.id
@@ -214,3 +226,29 @@ def _fields(t: Test | None) -> set[str]:
     if t.all is not None or t.any is not None:
         return {f for c in (t.all or t.any or []) for f in _fields(c)}
     return {str(t.field)}
+
+
+ALPHA_SIBLINGS = 60  # durable fails every assert of a fact that makes > 64 sibling tests true (error 303)
+
+
+def limit_warnings(compiled: CompiledRuleset, where: str) -> list[Diagnostic]:
+    """Warn where many distinct tests look at one kind of fact (DURABLE.md §5, error 303)."""
+    per_kind: dict[str, set[str]] = {}
+    for dname, body in compiled.spec.items():
+        if dname == SINK:
+            continue
+        for pattern in body["all"]:
+            (cond,) = pattern.values()
+            kind = cond.get("kind") or next((c.get("kind") for c in cond.get("$and", []) if "kind" in c), "?")
+            per_kind.setdefault(str(kind), set()).add(json.dumps(cond, sort_keys=True))
+    return [
+        Diagnostic(
+            where,
+            severity="warning",
+            code="compile.alpha_siblings",
+            message=f"{len(tests)} different tests look at '{kind}' facts; durable_rules fails when more than 64 "
+            "of them are true for one fact at once (error 303): merge thresholds into bands in the facts",
+        )
+        for kind, tests in sorted(per_kind.items())
+        if len(tests) > ALPHA_SIBLINGS
+    ]

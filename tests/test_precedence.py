@@ -175,3 +175,14 @@ def test_cue_leaves_with_its_excluded_prescription(tmp_path: Path) -> None:
         ("no-impact", 900, "{exclude: {tag: impact, reason: bone stress}}")))
     assert [c["text"] for c in plan["cues"]] == ["Keep your belt line level."]
     assert plan["exercises"] == []
+
+
+def test_rules_check_warns_near_durable_limits(tmp_path: Path, runner) -> None:  # type: ignore[no-untyped-def]
+    body = "version: 1\nrules:\n" + "".join(
+        f"  - id: r{i}\n    description: x\n    evidence: [bramah-2018]\n"
+        f"    when: {{fact: pelvic_drop, where: {{field: deg, gt: {i / 10}}}}}\n    then: [{{cue: x}}]\n"
+        for i in range(70))
+    r, e = make_content(tmp_path, body)
+    result = runner.invoke(app, ["rules", "check", "--rules", str(r), "--exercises", str(e)])
+    assert result.exit_code == 0
+    assert "70 different tests look at 'pelvic_drop' facts" in result.stderr
