@@ -132,3 +132,21 @@ def test_generated_valid_assessments_load_through_yaml(name, left, right, cm, ca
            "pain": pain, "red_flags": flags}
     a = load(yamlio.dump(doc))
     assert a.client.name == name.strip() and a.flags == flags
+
+
+_keys = st.sampled_from(["version", "client", "name", "findings", "pelvic_drop", "left_stance_deg", "pain",
+                         "region", "side", "red_flags", "assessed_on", "age", "cm", "x"])
+_leaf = st.one_of(st.integers(-50, 300), st.floats(allow_nan=True, allow_infinity=True), st.booleans(), st.none(),
+                  st.text(max_size=10), st.dates())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.recursive(_leaf, lambda ch: st.one_of(st.lists(ch, max_size=3), st.dictionaries(_keys, ch, max_size=5)),
+                    max_leaves=25))
+def test_any_yaml_shape_gives_schema_errors_not_crashes(doc: object) -> None:
+    from engine.errors import EngineError
+
+    try:
+        load(yamlio.dump(doc))
+    except EngineError as exc:
+        assert all(d.line >= 1 for d in exc.diagnostics)
