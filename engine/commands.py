@@ -331,7 +331,8 @@ def dose_words(d: dict[str, Any]) -> str:
         main = f"{d['sets']} sets x {d['hold_s']} s hold"
     else:
         main = f"{d['sets']} x {d['minutes']} min"
-    main += f", {d['per_week']} days a week"
+    per_week = d["per_week"]
+    main += ", every day" if per_week == 7 else ", twice a day" if per_week == 14 else f", {per_week} times a week"
     if d.get("rest_s"):
         main += f", rest {d['rest_s']} s"
     if d.get("note"):

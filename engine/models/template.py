@@ -244,6 +244,10 @@ class DoseWording(_Strict):
     """Days a week."""
     every_day: Text
     """Seven days a week."""
+    twice_a_day: Text = "twice a day"
+    """Fourteen sessions a week."""
+    times_a_week: Text = "{n} times a week"
+    """More than seven sessions a week (other than 14); ``{n}`` is the number."""
     rest: Text
     """Rest between sets in seconds."""
     times: Text

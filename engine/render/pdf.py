@@ -31,6 +31,8 @@ __all__ = ["load_template_dict", "render_clinician_report", "render_handout"]
 FAMILY = "body"
 PAPER_SIZES = {"a4": "A4", "letter": "Letter"}
 PT_TO_MM = 25.4 / 72
+LEADING = 1.22  # line height / font size for handout text
+SHORT_LAST = 0.2  # a last block shorter than this share of the page stays with the one before
 RGB = tuple[int, int, int]
 Plan = Mapping[str, Any]
 Draw = Callable[[], None]
@@ -75,9 +77,7 @@ def _rgb(colour: str) -> RGB:
     return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
 
 
-def _new_doc(
-    template: Template, template_dir: Path, paper: str | None, footer: str, client: str
-) -> _Doc:
+def _new_doc(template: Template, template_dir: Path, paper: str | None, footer: str, client: str) -> _Doc:
     size = (paper or template.page.size).lower()
     if size not in PAPER_SIZES:
         raise ValueError(f"unknown paper size {paper!r} (use a4 or letter)")
@@ -118,11 +118,13 @@ class _Ctx:
     exercises: Mapping[str, Mapping[str, Any]]
     t: Template
     template_dir: Path
+    queue: list[Draw] | None = None
+    """When set, keep-together blocks are collected here and laid out by ``_flow``."""
 
     @property
     def lh(self) -> float:
         """Body line height in mm."""
-        return self.t.page.body_pt * PT_TO_MM * 1.3
+        return self.t.page.body_pt * PT_TO_MM * LEADING
 
 
 def _person(plan: Plan, assessment: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -154,17 +156,17 @@ def _para(
     gap: float = 1.5,
 ) -> None:
     _font(ctx, style, size, colour)
-    lh = (size or ctx.t.page.body_pt) * PT_TO_MM * 1.3
+    lh = (size or ctx.t.page.body_pt) * PT_TO_MM * LEADING
     ctx.pdf.set_x(ctx.pdf.l_margin)
     ctx.pdf.multi_cell(0, lh, words, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     ctx.pdf.ln(gap)
 
 
-def _list(ctx: _Ctx, items: Sequence[str], x: float, w: float, numbered: bool = False) -> None:
+def _list(ctx: _Ctx, items: Sequence[str], x: float, w: float, numbered: bool = False, start: int = 1) -> None:
     """Draw a bullet or numbered list with a hanging indent, in the column x..x+w."""
     pdf = ctx.pdf
     indent = 7.0
-    for i, item in enumerate(items, start=1):
+    for i, item in enumerate(items, start=start):
         _font(ctx, "B" if numbered else "")
         pdf.set_x(x)
         pdf.cell(indent, ctx.lh, f"{i}." if numbered else "•")
@@ -211,12 +213,39 @@ def _measure(ctx: _Ctx, draw: Draw) -> float:
 
 
 def _keep_together(ctx: _Ctx, draw: Draw) -> None:
-    """Draw a block, starting a new page first if it would not fit on this one."""
+    """Draw a block, starting a new page first if it would not fit on this one (or, while
+    ``ctx.queue`` is set, queue it for ``_flow``)."""
+    if ctx.queue is not None:
+        ctx.queue.append(draw)
+        return
+    _place(ctx, draw)
+
+
+def _place(ctx: _Ctx, draw: Draw) -> None:
     pdf = ctx.pdf
     height = _measure(ctx, draw)
     if pdf.get_y() + height > pdf.page_break_trigger and pdf.get_y() > pdf.t_margin + 1:
         pdf.add_page()
     draw()
+
+
+def _flow(ctx: _Ctx, blocks: Sequence[Draw]) -> None:
+    """Lay out keep-together blocks in order. A short last block (the review note, say) is
+    kept with the block before it, so it never sits alone on a near-empty last page."""
+    pdf = ctx.pdf
+    room = pdf.page_break_trigger - pdf.t_margin
+    if len(blocks) >= 2:
+        prev, last = blocks[-2], blocks[-1]
+        short = _measure(ctx, last) < room * SHORT_LAST
+
+        def both() -> None:
+            prev()
+            last()
+
+        if short and _measure(ctx, both) <= room:
+            blocks = [*blocks[:-2], both]
+    for draw in blocks:
+        _place(ctx, draw)
 
 
 def _heading(ctx: _Ctx, title: str, boxed: bool = False) -> None:
@@ -226,7 +255,7 @@ def _heading(ctx: _Ctx, title: str, boxed: bool = False) -> None:
     size = ctx.t.page.body_pt + (2 if boxed else 4)
     _font(ctx, "B", size, ctx.t.colours.accent)
     pdf.set_x(pdf.l_margin)
-    pdf.multi_cell(0, size * PT_TO_MM * 1.3, title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(0, size * PT_TO_MM * LEADING, title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     if not boxed:
         pdf.set_draw_color(*_rgb(ctx.t.colours.accent))
         pdf.set_line_width(0.4)
@@ -275,6 +304,10 @@ def _simple_section(ctx: _Ctx, heading: str, intro: str, items: Sequence[str]) -
 
 # ---------------------------------------------------------------------------- handout sections
 def _header(ctx: _Ctx) -> None:
+    _keep_together(ctx, partial(_header_block, ctx))
+
+
+def _header_block(ctx: _Ctx) -> None:
     pdf, w = ctx.pdf, ctx.t.wording.header
     pdf.start_section(w.title)
     _logo(ctx)
@@ -318,9 +351,7 @@ def _logo(ctx: _Ctx) -> None:
     if not path.is_file():
         raise ValueError(f"template clinic.logo: image file not found: {path}")
     pdf = ctx.pdf
-    pdf.image(
-        str(path), x=pdf.l_margin + pdf.epw - 40, y=pdf.t_margin, w=40, h=15, keep_aspect_ratio=True
-    )
+    pdf.image(str(path), x=pdf.l_margin + pdf.epw - 40, y=pdf.t_margin, w=40, h=15, keep_aspect_ratio=True)
 
 
 def _referral(ctx: _Ctx) -> None:
@@ -330,9 +361,7 @@ def _referral(ctx: _Ctx) -> None:
     w = ctx.t.wording.referral
     urgency = {"urgent": w.urgency.urgent, "soon": w.urgency.soon, "routine": w.urgency.routine}
     lines = [
-        f"{r['reason']} ({urgency[str(r['urgency'])]})"
-        if r.get("urgency") in urgency
-        else str(r["reason"])
+        f"{r['reason']} ({urgency[str(r['urgency'])]})" if r.get("urgency") in urgency else str(r["reason"])
         for r in referrals
     ]
 
@@ -447,15 +476,34 @@ def _two_lists(ctx: _Ctx, *lists: tuple[str, Sequence[str]]) -> None:
     shown = [(label, items) for label, items in lists if items]
     if not shown:
         return
-    col_w = (pdf.epw - COL_GAP * (len(shown) - 1)) / len(shown)
-    top, bottom = pdf.get_y(), pdf.get_y()
-    for i, (label, items) in enumerate(shown):
-        x = pdf.l_margin + i * (col_w + COL_GAP)
+    room = pdf.epw - COL_GAP * (len(shown) - 1)
+    if len(shown) == 2:
+        # split the width (40-60 %) so that the taller of the two columns is as short as can be
+        _font(ctx)
+        lengths = [[pdf.get_string_width(i) for i in items] for _, items in shown]
+
+        def tallest(share: float) -> int:
+            cols = (room * share, room * (1 - share))
+            return max(_lines(lens, w) for lens, w in zip(lengths, cols, strict=True))
+
+        share = min((0.5, 0.45, 0.55, 0.4, 0.6), key=tallest)
+        widths = [room * share, room * (1 - share)]
+    else:
+        widths = [room]
+    top, bottom, x = pdf.get_y(), pdf.get_y(), pdf.l_margin
+    for (label, items), col_w in zip(shown, widths, strict=True):
         pdf.set_y(top)
         _label(ctx, label, x, col_w)
         _list(ctx, items, x, col_w)
         bottom = max(bottom, pdf.get_y())
+        x += col_w + COL_GAP
     pdf.set_xy(pdf.l_margin, bottom)
+
+
+def _lines(lengths: Sequence[float], col_w: float) -> int:
+    """Roughly how many lines bullet items of these text widths take in a column."""
+    usable = col_w - 7.0 - 8.0  # list indent, cell margins and word-wrap slack
+    return sum(int(length // usable) + 1 for length in lengths)
 
 
 def _title_bar(ctx: _Ctx, title: str, side: str | None) -> None:
@@ -463,13 +511,11 @@ def _title_bar(ctx: _Ctx, title: str, side: str | None) -> None:
     pdf = ctx.pdf
     x, y, pad = pdf.l_margin, pdf.get_y(), 3.0
     _font(ctx, "B", ctx.t.page.body_pt + 2, "#FFFFFF")
-    line_h = (ctx.t.page.body_pt + 2) * PT_TO_MM * 1.3
+    line_h = (ctx.t.page.body_pt + 2) * PT_TO_MM * LEADING
     side_w = pdf.get_string_width(side) + 2 * pad if side else 0.0
     title_w = pdf.epw - side_w
     height = float(
-        pdf.multi_cell(
-            title_w, line_h, title, dry_run=True, padding=(1, pad), output=MethodReturnValue.HEIGHT
-        )
+        pdf.multi_cell(title_w, line_h, title, dry_run=True, padding=(1, pad), output=MethodReturnValue.HEIGHT)
     )
     pdf.set_fill_color(*_rgb(ctx.t.colours.accent))
     pdf.rect(x, y, pdf.epw, height, style="F")
@@ -590,9 +636,7 @@ def _light_row(ctx: _Ctx, light: Light, colour: str) -> None:
     x, y, label_w, pad = pdf.l_margin, pdf.get_y(), 46.0, 2.5
     text_w = pdf.epw - label_w
     _font(ctx)
-    height = pdf.multi_cell(
-        text_w, ctx.lh, light.text, dry_run=True, padding=pad, output=MethodReturnValue.HEIGHT
-    )
+    height = pdf.multi_cell(text_w, ctx.lh, light.text, dry_run=True, padding=pad, output=MethodReturnValue.HEIGHT)
     _font(ctx, "B")
     label_h = pdf.multi_cell(
         label_w,
@@ -647,10 +691,26 @@ def _tracking_log(ctx: _Ctx) -> None:
         _label(ctx, w.key_heading, ctx.pdf.l_margin)
         _font(ctx, size=ctx.t.page.body_pt - 1)
         keys = [_log_key(ctx, item) for item in items]
-        _list(ctx, keys, ctx.pdf.l_margin, ctx.pdf.epw, numbered=True)
+        _key_columns(ctx, keys)
         ctx.pdf.ln(4)
 
     _keep_together(ctx, draw)
+
+
+def _key_columns(ctx: _Ctx, keys: Sequence[str]) -> None:
+    """The numbered exercise key; more than three entries go in two columns."""
+    pdf = ctx.pdf
+    if len(keys) <= 3:
+        _list(ctx, keys, pdf.l_margin, pdf.epw, numbered=True)
+        return
+    half = (len(keys) + 1) // 2
+    col_w = (pdf.epw - COL_GAP) / 2
+    top, bottom = pdf.get_y(), pdf.get_y()
+    for n, part in enumerate((keys[:half], keys[half:])):
+        pdf.set_y(top)
+        _list(ctx, part, pdf.l_margin + n * (col_w + COL_GAP), col_w, numbered=True, start=1 + n * half)
+        bottom = max(bottom, pdf.get_y())
+    pdf.set_xy(pdf.l_margin, bottom)
 
 
 def _log_key(ctx: _Ctx, item: Mapping[str, Any]) -> str:
@@ -665,9 +725,7 @@ def _log_table(ctx: _Ctx, count: int) -> None:
     widths = (18.0, *([tick_w] * count), 34.0, 34.0)
     size = ctx.t.page.body_pt - 1
     _font(ctx, size=size)
-    heading_style = FontFace(
-        emphasis="BOLD", color=_rgb("#FFFFFF"), fill_color=_rgb(ctx.t.colours.accent)
-    )
+    heading_style = FontFace(emphasis="BOLD", color=_rgb("#FFFFFF"), fill_color=_rgb(ctx.t.colours.accent))
     pdf.set_draw_color(*_rgb(ctx.t.colours.muted))
     pdf.set_fill_color(255, 255, 255)
     pdf.set_line_width(0.25)
@@ -677,8 +735,8 @@ def _log_table(ctx: _Ctx, count: int) -> None:
         align=Align.L,
         text_align="CENTER",
         headings_style=heading_style,
-        line_height=size * PT_TO_MM * 1.3,
-        min_row_height=7,
+        line_height=size * PT_TO_MM * LEADING,
+        min_row_height=6.5,
         cell_fill_mode=TableCellFillMode.ROWS,
         cell_fill_color=_rgb(ctx.t.colours.box_fill),
     ) as table:
@@ -749,9 +807,7 @@ def _urgent_page(ctx: _Ctx) -> None:
         )
         if v
     ]
-    _keep_together(
-        ctx, lambda: _box(ctx, lambda: _urgent_contact(ctx, contact), c.accent, c.box_fill)
-    )
+    _keep_together(ctx, lambda: _box(ctx, lambda: _urgent_contact(ctx, contact), c.accent, c.box_fill))
 
 
 def _header_rows(ctx: _Ctx) -> None:
@@ -773,9 +829,7 @@ def _urgent_list(ctx: _Ctx, heading: str, items: Sequence[str], numbered: bool) 
 
 def _urgent_contact(ctx: _Ctx, lines: Sequence[str]) -> None:
     _font(ctx, "B", colour=ctx.t.colours.accent)
-    ctx.pdf.cell(
-        0, ctx.lh, ctx.t.wording.urgent.contact_heading, new_x=XPos.LMARGIN, new_y=YPos.NEXT
-    )
+    ctx.pdf.cell(0, ctx.lh, ctx.t.wording.urgent.contact_heading, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     for line in lines:
         _para(ctx, line, gap=0.5)
 
@@ -819,13 +873,16 @@ def render_handout(
         _clinic_name(plan, assessment, template),
         plan,
     )
-    ctx = _Ctx(pdf, plan, assessment, exercises, template, template_dir)
     pdf.add_page()
     if plan.get("status") == "refer_urgent":
-        _urgent_page(ctx)
+        _urgent_page(_Ctx(pdf, plan, assessment, exercises, template, template_dir))
     else:
+        ctx = _Ctx(pdf, plan, assessment, exercises, template, template_dir, queue=[])
         for name in template.sections:
             SECTIONS[name](ctx)
+        blocks = ctx.queue or []
+        object.__setattr__(ctx, "queue", None)
+        _flow(ctx, blocks)
     return bytes(pdf.output())
 
 
@@ -931,10 +988,7 @@ def _report_tables(ctx: _Ctx) -> list[TableSpec]:
             h.referrals,
             [col.reason, col.urgency, col.rule],
             (5, 1.3, 2),
-            [
-                [_s(r.get("reason")), _s(r.get("urgency")), _s(r.get("rule"))]
-                for r in plan.get("referrals") or []
-            ],
+            [[_s(r.get("reason")), _s(r.get("urgency")), _s(r.get("rule"))] for r in plan.get("referrals") or []],
         ),
         (h.precautions, [col.text, col.rule], (5, 2), _text_rows(plan.get("precautions"))),
         (
@@ -953,10 +1007,7 @@ def _report_tables(ctx: _Ctx) -> list[TableSpec]:
             h.excluded,
             [col.exercise, col.rule, col.reason],
             (2.3, 2.3, 4.4),
-            [
-                [_s(e.get("exercise")), _s(e.get("rule")), _s(e.get("reason"))]
-                for e in plan.get("excluded") or []
-            ],
+            [[_s(e.get("exercise")), _s(e.get("rule")), _s(e.get("reason"))] for e in plan.get("excluded") or []],
         ),
         (h.cues, [col.text, col.rule], (5, 2), _text_rows(plan.get("cues"))),
         (h.education, [col.text, col.rule], (5, 2), _text_rows(plan.get("education"))),

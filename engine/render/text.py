@@ -82,12 +82,22 @@ def dosage_text(dosage: Mapping[str, Any] | None, words: DoseWording) -> str:
     parts = [main] if main else []
     per_week = dosage.get("per_week")
     if per_week is not None:
-        parts.append(words.every_day if per_week == 7 else fill(words.per_week, n=per_week))
+        parts.append(_frequency(int(per_week), words))
     if dosage.get("rest_s") is not None:
         parts.append(fill(words.rest, n=number(dosage["rest_s"])))
     if dosage.get("note"):
         parts.append(str(dosage["note"]))
     return words.joiner.join(parts)
+
+
+def _frequency(per_week: int, words: DoseWording) -> str:
+    if per_week == 7:
+        return words.every_day
+    if per_week == 14:
+        return words.twice_a_day
+    if per_week > 7:
+        return fill(words.times_a_week, n=per_week)
+    return fill(words.per_week, n=per_week)
 
 
 def _dose_main(dosage: Mapping[str, Any], words: DoseWording) -> str:
