@@ -174,14 +174,14 @@ def plan(
 
     Batch: `rehab plan examples/*.yaml --out-dir out/`
     """
-    from engine.commands import PlanOptions, plan_batch, plan_one
+    from engine.commands import Outputs, PlanOptions, plan_batch, plan_one
 
     opts = PlanOptions(rules, exercises, templates, paper, force)
     if out_dir is not None:
         raise typer.Exit(plan_batch(assessments, out_dir, opts))
     if len(assessments) != 1:
         raise EngineError.at("plan", "give one assessment, or use --out-dir for several")
-    plan_one(assessments[0], output, json_out, report, opts)
+    plan_one(assessments[0], Outputs(output, json_out, report), opts)
 
 
 @app.command()
@@ -225,10 +225,10 @@ def progress(
 
     Example: `rehab progress zoe/plan-1.json zoe/feedback-2026-12-04.yaml --json zoe/plan-2.json -o zoe/handout-2.pdf`
     """
-    from engine.commands import PlanOptions, progress_files
+    from engine.commands import Outputs, PlanOptions, progress_files
 
     progress_files(
-        plan_file, feedback, output, json_out, report, PlanOptions(rules, exercises, templates, paper, force)
+        plan_file, feedback, Outputs(output, json_out, report), PlanOptions(rules, exercises, templates, paper, force)
     )
 
 

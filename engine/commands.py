@@ -115,47 +115,65 @@ def _paper(value: str) -> str:
     return paper
 
 
-def plan_one(path: Path, output: Path | None, json_out: Path | None, report: Path | None, opts: PlanOptions) -> None:
+@dataclass(frozen=True)
+class Outputs:
+    """Where one plan goes: handout PDF, plan JSON (``-`` = stdout), clinician report PDF."""
+
+    handout: Path | None
+    json: Path | None
+    report: Path | None
+
+    def check(self, command: str, opts: PlanOptions, inputs: tuple[Path, ...]) -> None:
+        """Refuse before any work: nothing asked, a name used twice, or an unwritable target."""
+        targets = [p for p in (self.handout, self.json, self.report) if p is not None]
+        if not targets:
+            raise InputError.at(
+                command,
+                "nothing to write: give -o handout.pdf, --json plan.json (or -) or --clinician-report report.pdf",
+            )
+        files = [str(t) for t in targets if str(t) != "-"]
+        if len(set(files)) != len(files):
+            raise OutputError.at(command, "two outputs have the same file name")
+        for t in targets:
+            check_target(t, force=opts.force, protect=inputs)
+
+    def write(self, plan: Any, assessment: Any, content: Any, opts: PlanOptions) -> None:
+        """Render everything first, then write each file atomically."""
+        from engine.handout import render
+
+        paper = _paper(opts.paper)
+        blobs: list[tuple[Path, bytes | str]] = []
+        if self.json is not None:
+            blobs.append((self.json, plan.to_json()))
+        for target, report in ((self.handout, False), (self.report, True)):
+            if target is not None:
+                blobs.append(
+                    (
+                        target,
+                        render(plan, assessment, content, report=report, templates_dir=opts.templates, paper=paper),
+                    )
+                )
+        for target, blob in blobs:
+            write_atomic(target, blob)
+            if str(target) != "-":
+                _err(f"wrote {target}")
+
+
+def plan_one(path: Path, outputs: Outputs, opts: PlanOptions) -> None:
     """Plan one assessment and write the requested outputs atomically."""
     from engine.content import load_content
-    from engine.handout import load_template, render
+    from engine.handout import load_template
     from engine.pipeline import evaluate, load_assessment
 
-    paper = _paper(opts.paper)
-    targets = [p for p in (output, json_out, report) if p is not None]
-    if not targets:
-        raise InputError.at(
-            "plan", "nothing to write: give -o handout.pdf, --json plan.json (or -) or --clinician-report"
-        )
-    if len({str(t) for t in targets if str(t) != "-"}) != len([t for t in targets if str(t) != "-"]):
-        raise OutputError.at("plan", "two outputs have the same file name")
-    for t in targets:
-        check_target(t, force=opts.force, protect=(path,))
+    _paper(opts.paper)
+    outputs.check("plan", opts, (path,))
     content = load_content(opts.rules, opts.exercises)
-    if output or report:
+    if outputs.handout or outputs.report:
         load_template(opts.templates)
     result = evaluate(content, load_assessment(path))
-    blobs: list[tuple[Path, bytes | str]] = []
-    if json_out is not None:
-        blobs.append((json_out, result.plan.to_json()))
-    if output is not None:
-        blobs.append(
-            (output, render(result.plan, result.assessment, content, templates_dir=opts.templates, paper=paper))
-        )
-    if report is not None:
-        blobs.append(
-            (
-                report,
-                render(result.plan, result.assessment, content, report=True, templates_dir=opts.templates, paper=paper),
-            )
-        )
-    for target, blob in blobs:
-        write_atomic(target, blob)
-        if str(target) != "-":
-            _err(f"wrote {target}")
-    _err(
-        f"{path}: {result.plan.status}, {len(result.plan.exercises)} exercises, {len(result.plan.referrals)} referrals"
-    )
+    outputs.write(result.plan, result.assessment, content, opts)
+    plan = result.plan
+    _err(f"{path}: {plan.status}, {len(plan.exercises)} exercises, {len(plan.referrals)} referrals")
 
 
 def plan_batch(paths: list[Path], out_dir: Path, opts: PlanOptions) -> int:
@@ -355,45 +373,21 @@ def assessment_from_plan(plan: Any) -> Any:
     )
 
 
-def progress_files(
-    plan_path: Path,
-    feedback_path: Path,
-    output: Path | None,
-    json_out: Path | None,
-    report: Path | None,
-    opts: PlanOptions,
-) -> None:
+def progress_files(plan_path: Path, feedback_path: Path, outputs: Outputs, opts: PlanOptions) -> None:
     """Write the next plan (and handouts) from a plan and the client's feedback."""
     from engine.content import load_content
-    from engine.handout import load_template, render
+    from engine.handout import load_template
     from engine.progression import load_feedback, load_plan, progress
 
-    paper = _paper(opts.paper)
-    targets = [p for p in (output, json_out, report) if p is not None]
-    if not targets:
-        raise InputError.at(
-            "progress", "nothing to write: give -o next.pdf, --json next.json (or -) or --clinician-report"
-        )
-    for t in targets:
-        check_target(t, force=opts.force, protect=(plan_path, feedback_path))
+    _paper(opts.paper)
+    outputs.check("progress", opts, (plan_path, feedback_path))
     content = load_content(opts.rules, opts.exercises)
-    if output or report:
+    if outputs.handout or outputs.report:
         load_template(opts.templates)
     plan = load_plan(plan_path)
     feedback, index = load_feedback(feedback_path)
     nxt = progress(content, plan, feedback, index)
-    assessment = assessment_from_plan(nxt)
-    blobs: list[tuple[Path, bytes | str]] = []
-    if json_out is not None:
-        blobs.append((json_out, nxt.to_json()))
-    if output is not None:
-        blobs.append((output, render(nxt, assessment, content, templates_dir=opts.templates, paper=paper)))
-    if report is not None:
-        blobs.append((report, render(nxt, assessment, content, report=True, templates_dir=opts.templates, paper=paper)))
-    for target, blob in blobs:
-        write_atomic(target, blob)
-        if str(target) != "-":
-            _err(f"wrote {target}")
+    outputs.write(nxt, assessment_from_plan(nxt), content, opts)
     changes = ", ".join(f"{e.id} {e.change}" for e in nxt.exercises) or "no exercises"
     _err(f"revision {nxt.revision}: {nxt.status}; {changes}")
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import Field, ValidationInfo, field_validator
-from pydantic_core import PydanticCustomError
+from pydantic import Field, field_validator
 
 from engine.models.assessment import Quality, RedFlag
-from engine.models.base import Int, Slug, StrictModel
+from engine.models.base import Int, Slug, StrictModel, not_in_future
 
 Pain10 = Int(0, 10)
 
@@ -56,10 +55,4 @@ class Feedback(StrictModel):
     spreading_leg_symptoms: bool | None = None
     """Leg symptoms spread further down the leg (peripheralisation); counts as red."""
 
-    @field_validator("reported_on")
-    @classmethod
-    def _not_in_future(cls, value: dt.date, info: ValidationInfo) -> dt.date:
-        today = (info.context or {}).get("today") or dt.date.today()
-        if value > today:
-            raise PydanticCustomError("future_date", "is in the future ({value})", {"value": value.isoformat()})
-        return value
+    _not_in_future = field_validator("reported_on")(not_in_future)

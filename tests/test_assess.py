@@ -245,7 +245,7 @@ def test_future_date_is_re_asked_with_the_validator_message(tmp_path: Path) -> N
     out = tmp_path / "d.yaml"
     result = CliRunner().invoke(app, ["assess", "-o", str(out)], input="\n".join(lines) + "\n")
     assert result.exit_code == 0, result.stderr
-    assert f"assessed_on: is in the future ({future}); use the date of the assessment" in (
+    assert f"assessed_on: is in the future ({future}); use the date it happened" in (
         result.stderr)
     assert load(out).assessed_on == dt.date(2026, 1, 2)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from engine.models.base import Int, Num, StrictModel, Text
+from engine.models.base import Int, Num, StrictModel, Text, not_in_future
 
 Side = Literal["left", "right"]
 PainSide = Literal["left", "right", "both", "central"]
@@ -187,17 +187,7 @@ class Assessment(StrictModel):
     notes: str | None = None
     """Free text."""
 
-    @field_validator("assessed_on")
-    @classmethod
-    def _not_in_future(cls, value: dt.date, info: ValidationInfo) -> dt.date:
-        today = (info.context or {}).get("today") or dt.date.today()
-        if value > today:
-            raise PydanticCustomError(
-                "future_date",
-                "is in the future ({value}); use the date of the assessment",
-                {"value": value.isoformat()},
-            )
-        return value
+    _not_in_future = field_validator("assessed_on")(not_in_future)
 
     @property
     def pains(self) -> list[Pain]:

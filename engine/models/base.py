@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo
 from pydantic_core import PydanticCustomError
 
 
@@ -58,3 +59,13 @@ Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", m
 
 Word = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]
 """A snake_case word such as ``pelvic_drop``."""
+
+
+def not_in_future(value: dt.date, info: ValidationInfo) -> dt.date:
+    """Reject dates after today (``context={"today": …}`` fixes 'today' for tests and batch runs)."""
+    today = (info.context or {}).get("today") or dt.date.today()
+    if value > today:
+        raise PydanticCustomError(
+            "future_date", "is in the future ({value}); use the date it happened", {"value": value.isoformat()}
+        )
+    return value

@@ -195,9 +195,7 @@ def _content_bbox(
 class _Map:
     """Uniform scale + offset from picture units to page millimetres."""
 
-    def __init__(
-        self, bbox: tuple[float, float, float, float], x: float, y: float, w: float, h: float
-    ):
+    def __init__(self, bbox: tuple[float, float, float, float], x: float, y: float, w: float, h: float):
         bx0, by0, bx1, by1 = bbox
         bby0, bby1 = by0, by1
         self.s = min(w / (bx1 - bx0), h / (by1 - by0))
@@ -237,9 +235,7 @@ def _zigzag(a: Point, b: Point, amp: float, n: int) -> list[Point]:
     return pts
 
 
-def _draw_ground_props(
-    pdf: fpdf.FPDF, props: Iterable[Mapping[str, Any]], m: _Map, color: Color
-) -> None:
+def _draw_ground_props(pdf: fpdf.FPDF, props: Iterable[Mapping[str, Any]], m: _Map, color: Color) -> None:
     s = m.s
     for prop in props:
         kind = prop["type"]
@@ -277,9 +273,7 @@ def _draw_ground_props(
                 _line(pdf, a, b)
 
 
-def _draw_top_props(
-    pdf: fpdf.FPDF, props: Iterable[Mapping[str, Any]], m: _Map, color: Color, accent: Color
-) -> None:
+def _draw_top_props(pdf: fpdf.FPDF, props: Iterable[Mapping[str, Any]], m: _Map, color: Color, accent: Color) -> None:
     s = m.s
     for prop in props:
         kind = prop["type"]
@@ -311,9 +305,7 @@ def _mid(a: Sequence[float], b: Sequence[float]) -> Point:
     return ((float(a[0]) + float(b[0])) / 2, (float(a[1]) + float(b[1])) / 2)
 
 
-def _draw_pose(
-    pdf: fpdf.FPDF, joints: Mapping[str, Sequence[float]], m: _Map, color: Color, accent: Color
-) -> None:
+def _draw_pose(pdf: fpdf.FPDF, joints: Mapping[str, Sequence[float]], m: _Map, color: Color, accent: Color) -> None:
     s = m.s
     limb_w = max(0.5, 2.6 * s)
     trunk_w = max(0.6, 3.2 * s)
@@ -359,9 +351,7 @@ def draw_picture(
     Invalid pictures are not drawn: the box gets a frame and the alt text instead. Props are shared
     by both poses. The caller's graphics state (colours, line width, dash) is restored afterwards.
     """
-    with pdf.local_context(
-        stroke_cap_style=StrokeCapStyle.ROUND, stroke_join_style=StrokeJoinStyle.ROUND
-    ):
+    with pdf.local_context(stroke_cap_style=StrokeCapStyle.ROUND, stroke_join_style=StrokeJoinStyle.ROUND):
         if frame:
             pdf.set_draw_color(*_LIGHT)
             pdf.set_line_width(0.25)

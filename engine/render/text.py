@@ -24,10 +24,7 @@ def fill(pattern: str, **values: object) -> str:
     for _, field, _, _ in _FORMATTER.parse(pattern):
         if field is not None and field not in values:
             known = ", ".join("{" + k + "}" for k in sorted(values)) or "none"
-            raise ValueError(
-                f"template wording {pattern!r} uses unknown placeholder {{{field}}} "
-                f"(known here: {known})"
-            )
+            raise ValueError(f"template wording {pattern!r} uses unknown placeholder {{{field}}} (known here: {known})")
     return pattern.format(**values)
 
 
