@@ -163,6 +163,9 @@ def plan(
         ),
     ] = None,
     paper: Annotated[str, typer.Option("--paper", help="a4 or letter.")] = "a4",
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes for --out-dir (default: cores, max 4).")
+    ] = None,
     rules: RulesDir = None,
     exercises: ExercisesDir = None,
     templates: TemplatesDir = None,
@@ -178,7 +181,7 @@ def plan(
 
     opts = PlanOptions(rules, exercises, templates, paper, force)
     if out_dir is not None:
-        raise typer.Exit(plan_batch(assessments, out_dir, opts))
+        raise typer.Exit(plan_batch(assessments, out_dir, opts, jobs))
     if len(assessments) != 1:
         raise EngineError.at("plan", "give one assessment, or use --out-dir for several")
     plan_one(assessments[0], Outputs(output, json_out, report), opts)

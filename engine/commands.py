@@ -137,7 +137,7 @@ class Outputs:
         for t in targets:
             check_target(t, force=opts.force, protect=inputs)
 
-    def write(self, plan: Any, assessment: Any, content: Any, opts: PlanOptions) -> None:
+    def write(self, plan: Any, assessment: Any, content: Any, opts: PlanOptions, *, quiet: bool = False) -> None:
         """Render everything first, then write each file atomically."""
         from engine.handout import render
 
@@ -155,8 +155,12 @@ class Outputs:
                 )
         for target, blob in blobs:
             write_atomic(target, blob)
-            if str(target) != "-":
+            if str(target) != "-" and not quiet:
                 _err(f"wrote {target}")
+
+    def write_quietly(self, plan: Any, assessment: Any, content: Any, opts: PlanOptions) -> None:
+        """Write without a line per file (batch runs)."""
+        self.write(plan, assessment, content, opts, quiet=True)
 
 
 def plan_one(path: Path, outputs: Outputs, opts: PlanOptions) -> None:
@@ -176,43 +180,81 @@ def plan_one(path: Path, outputs: Outputs, opts: PlanOptions) -> None:
     _err(f"{path}: {plan.status}, {len(plan.exercises)} exercises, {len(plan.referrals)} referrals")
 
 
-def plan_batch(paths: list[Path], out_dir: Path, opts: PlanOptions) -> int:
-    """Plan many assessments into a folder; report bad files and go on; return the exit code."""
-    from engine.content import load_content
-    from engine.handout import load_template, render
+@dataclass(frozen=True)
+class _Batch:
+    content: Any
+    out_dir: Path
+    opts: PlanOptions
+
+
+_BATCH: _Batch | None = None  # set before the worker processes fork; read by _plan_into
+
+
+def _plan_into(job: tuple[Path, str]) -> tuple[str, str | None, str]:
+    """Plan one assessment of a batch: return (path, status or None, error text)."""
     from engine.pipeline import evaluate, load_assessment
 
-    paper = _paper(opts.paper)
+    assert _BATCH is not None
+    path, stem = job
+    b = _BATCH
+    try:
+        outputs = Outputs(b.out_dir / f"{stem}.pdf", b.out_dir / f"{stem}.plan.json", b.out_dir / f"{stem}.report.pdf")
+        outputs.check("plan", b.opts, (path,))
+        result = evaluate(b.content, load_assessment(path))
+        outputs.write_quietly(result.plan, result.assessment, b.content, b.opts)
+    except EngineError as exc:
+        return str(path), None, exc.render()
+    return str(path), result.plan.status, ""
+
+
+def _jobs(requested: int | None, count: int) -> int:
+    import multiprocessing
+    import os
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    wanted = requested if requested is not None else min(os.cpu_count() or 1, 4)
+    return max(1, min(wanted, count))
+
+
+def plan_batch(paths: list[Path], out_dir: Path, opts: PlanOptions, jobs: int | None = None) -> int:
+    """Plan many assessments into a folder (in parallel worker processes when there are several
+    cores); report bad files and go on; return the exit code."""
+    import multiprocessing
+
+    from engine.content import load_content
+    from engine.handout import load_template
+
+    global _BATCH  # handed to the forked workers
+    _paper(opts.paper)
     if not out_dir.is_dir():
         raise OutputError.at(str(out_dir), "output folder does not exist")
-    content = load_content(opts.rules, opts.exercises)
+    stems = [p.name.removesuffix(".yaml").removesuffix(".yml") for p in paths]
+    clash = sorted({s for s in stems if stems.count(s) > 1})
+    if clash:
+        raise InputError.at("plan", f"two assessments would write the same outputs: {', '.join(clash)}")
+    _BATCH = _Batch(load_content(opts.rules, opts.exercises), out_dir, opts)
     load_template(opts.templates)
+    work = list(zip(paths, stems, strict=True))
+    n = _jobs(jobs, len(work))
     failed: list[str] = []
     counts: dict[str, int] = {}
-    stems = [p.name.removesuffix(".yaml").removesuffix(".yml") for p in paths]
-    with typer.progressbar(
-        list(zip(paths, stems, strict=True)), label="planning", file=sys.stderr, hidden=not sys.stderr.isatty()
-    ) as bar:
-        for path, stem in bar:
-            try:
-                outs = [out_dir / f"{stem}.pdf", out_dir / f"{stem}.plan.json", out_dir / f"{stem}.report.pdf"]
-                for o in outs:
-                    check_target(o, force=opts.force, protect=(path,))
-                result = evaluate(content, load_assessment(path))
-                blobs: list[bytes | str] = [
-                    render(result.plan, result.assessment, content, templates_dir=opts.templates, paper=paper),
-                    result.plan.to_json(),
-                    render(
-                        result.plan, result.assessment, content, report=True, templates_dir=opts.templates, paper=paper
-                    ),
-                ]
-                for o, blob in zip(outs, blobs, strict=True):
-                    write_atomic(o, blob)
-                counts[result.plan.status] = counts.get(result.plan.status, 0) + 1
-            except EngineError as exc:
-                _err("\n" + exc.render())
-                failed.append(str(path))
-    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    with typer.progressbar(length=len(work), label="planning", file=sys.stderr, hidden=not sys.stderr.isatty()) as bar:
+        pool = multiprocessing.get_context("fork").Pool(n) if n > 1 else None
+        try:
+            results = pool.imap(_plan_into, work) if pool is not None else map(_plan_into, work)
+            for path, status, error in results:
+                bar.update(1)
+                if status is None:
+                    _err("\n" + error)
+                    failed.append(path)
+                else:
+                    counts[status] = counts.get(status, 0) + 1
+        finally:
+            if pool is not None:
+                pool.close()
+                pool.join()
+    summary = ", ".join(f"{k} {s}" for s, k in sorted(counts.items()))
     _err(f"{len(paths) - len(failed)} planned ({summary or 'none'}), {len(failed)} failed; output in {out_dir}")
     return 2 if failed else 0
 

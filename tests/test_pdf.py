@@ -112,3 +112,15 @@ def test_batch_reports_bad_file_and_writes_the_rest(tmp_path: Path) -> None:
     assert "bad.yaml" in r.stderr and "1 planned" in r.stderr and "1 failed" in r.stderr
     assert sorted(p.name for p in out.iterdir()) == sorted(
         f"{EXAMPLES[0].stem}{s}" for s in (".pdf", ".plan.json", ".report.pdf"))
+
+
+def test_batch_in_parallel_gives_the_same_bytes(tmp_path: Path) -> None:
+    picks = [str(p) for p in EXAMPLES[:4]]
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.mkdir()
+    two.mkdir()
+    assert rehab("plan", *picks, "--out-dir", str(one), "-j", "1").returncode == 0
+    assert rehab("plan", *picks, "--out-dir", str(two), "-j", "2").returncode == 0
+    names = sorted(p.name for p in one.iterdir())
+    assert len(names) == 12 and names == sorted(p.name for p in two.iterdir())
+    assert all((one / n).read_bytes() == (two / n).read_bytes() for n in names)
