@@ -50,12 +50,34 @@ def generated_rules(n: int, seed: int = 7) -> tuple[RuleFile, list[list[dict[str
             when: dict[str, Any] = {"fact": f"f{k}", "where": {"field": "value", "gt": rng.uniform(0, 10)}}
         else:
             j = (k + 1 + rng.randrange(99)) % 100
-            when = {"all": [{"fact": f"f{k}", "as": "a", "where": {"field": "value", "gt": rng.uniform(0, 10)}},
-                            {"fact": f"f{j}", "as": "b", "where": {"field": "side", "eq": {"ref": "a.side"}}}]}
-        rules.append({"id": f"g{i}", "description": "generated", "priority": rng.randrange(6),
-                      "evidence": ["x"], "when": when, "then": [{"cue": "c"}]})
-    facts = [[{"kind": f"f{rng.randrange(100)}", "fid": f"x{m}", "value": rng.uniform(0, 10),
-               "side": rng.choice(["left", "right"])} for m in range(10)] for _ in range(50)]
+            when = {
+                "all": [
+                    {"fact": f"f{k}", "as": "a", "where": {"field": "value", "gt": rng.uniform(0, 10)}},
+                    {"fact": f"f{j}", "as": "b", "where": {"field": "side", "eq": {"ref": "a.side"}}},
+                ]
+            }
+        rules.append(
+            {
+                "id": f"g{i}",
+                "description": "generated",
+                "priority": rng.randrange(6),
+                "evidence": ["x"],
+                "when": when,
+                "then": [{"cue": "c"}],
+            }
+        )
+    facts = [
+        [
+            {
+                "kind": f"f{rng.randrange(100)}",
+                "fid": f"x{m}",
+                "value": rng.uniform(0, 10),
+                "side": rng.choice(["left", "right"]),
+            }
+            for m in range(10)
+        ]
+        for _ in range(50)
+    ]
     return RuleFile.model_validate({"version": 1, "rules": rules}), facts
 
 
@@ -64,10 +86,19 @@ def bench_engine(quick: bool) -> list[tuple[str, str]]:
     _load.cache_clear()
     start = time.perf_counter()
     content = load_content()
-    rows.append(("load + link + compile the shipped content (cold, in process)", f"{(time.perf_counter() - start) * 1000:.1f} ms"))
+    rows.append(
+        (
+            "load + link + compile the shipped content (cold, in process)",
+            f"{(time.perf_counter() - start) * 1000:.1f} ms",
+        )
+    )
     rules = content.book.rules["assessment"]
-    rows.append((f"compile the shipped assessment rules ({len(rules)} rules)",
-                 f"{median_ms(lambda: compile_rules(rules), 20):.2f} ms"))
+    rows.append(
+        (
+            f"compile the shipped assessment rules ({len(rules)} rules)",
+            f"{median_ms(lambda: compile_rules(rules), 20):.2f} ms",
+        )
+    )
     assessments = [load_assessment(p) for p in EXAMPLES]
     evaluate(content, assessments[0])
     per = median_ms(lambda: [evaluate(content, a) for a in assessments], 10 if quick else 40) / len(assessments)
@@ -79,8 +110,12 @@ def bench_engine(quick: bool) -> list[tuple[str, str]]:
         compiled = compile_rules(doc.rules, f"bench{n}")
         compile_ms = (time.perf_counter() - t0) * 1000
         rt.register(compiled, derive_fn({r.id: r for r in doc.rules}))
-        per = median_ms(lambda c=compiled, fs=fact_sets: [rt.evaluate(c, f) for f in fs], 5 if quick else 20) / len(fact_sets)
-        rows.append((f"{n} generated rules: compile / evaluate (10 facts)", f"{compile_ms:.1f} ms / {per * 1000:.0f} µs"))
+        per = median_ms(lambda c=compiled, fs=fact_sets: [rt.evaluate(c, f) for f in fs], 5 if quick else 20) / len(
+            fact_sets
+        )
+        rows.append(
+            (f"{n} generated rules: compile / evaluate (10 facts)", f"{compile_ms:.1f} ms / {per * 1000:.0f} µs")
+        )
         rt.unregister(compiled.name)
     return rows
 
@@ -96,19 +131,36 @@ def bench_process(quick: bool) -> list[tuple[str, str]]:
     seed = ROOT / "examples" / "seed-marathon-bilateral-drop.yaml"
     n = 5 if quick else 15
     rows.append(("`rehab --help` (whole process)", f"{wall([*REHAB, '--help'], n):.0f} ms"))
-    rows.append(("baseline: import durable, fpdf, pydantic, yaml, typer (whole process)",
-                 f"{wall([sys.executable, '-c', 'import durable.engine, fpdf, pydantic, yaml, typer'], n):.0f} ms"))
+    rows.append(
+        (
+            "baseline: import durable, fpdf, pydantic, yaml, typer (whole process)",
+            f"{wall([sys.executable, '-c', 'import durable.engine, fpdf, pydantic, yaml, typer'], n):.0f} ms",
+        )
+    )
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
-        rows.append(("`rehab plan --json` (whole process, one assessment)",
-                     f"{wall([*REHAB, 'plan', str(seed), '--json', str(out / 'p.json'), '--force'], n):.0f} ms"))
-        rows.append(("`rehab plan -o handout.pdf --json` (whole process)",
-                     f"{wall([*REHAB, 'plan', str(seed), '-o', str(out / 'h.pdf'), '--json', str(out / 'p.json'), '--force'], n):.0f} ms"))
+        rows.append(
+            (
+                "`rehab plan --json` (whole process, one assessment)",
+                f"{wall([*REHAB, 'plan', str(seed), '--json', str(out / 'p.json'), '--force'], n):.0f} ms",
+            )
+        )
+        rows.append(
+            (
+                "`rehab plan -o handout.pdf --json` (whole process)",
+                f"{wall([*REHAB, 'plan', str(seed), '-o', str(out / 'h.pdf'), '--json', str(out / 'p.json'), '--force'], n):.0f} ms",
+            )
+        )
         content = load_content()
         a = load_assessment(seed)
         r = evaluate(content, a)
         render(r.plan, r.assessment, content)
-        rows.append(("plan + handout PDF, in process", f"{median_ms(lambda: render(evaluate(content, a).plan, a, content), n):.0f} ms"))
+        rows.append(
+            (
+                "plan + handout PDF, in process",
+                f"{median_ms(lambda: render(evaluate(content, a).plan, a, content), n):.0f} ms",
+            )
+        )
         batch = out / "batch"
         batch.mkdir()
         count = 40 if quick else 200
@@ -117,11 +169,18 @@ def bench_process(quick: bool) -> list[tuple[str, str]]:
         dest = out / "out"
         dest.mkdir()
         start = time.perf_counter()
-        subprocess.run([*REHAB, "plan", *map(str, sorted(batch.glob("*.yaml"))), "--out-dir", str(dest)],
-                       capture_output=True, check=True)
+        subprocess.run(
+            [*REHAB, "plan", *map(str, sorted(batch.glob("*.yaml"))), "--out-dir", str(dest)],
+            capture_output=True,
+            check=True,
+        )
         secs = time.perf_counter() - start
-        rows.append((f"batch of {count} assessments with --out-dir (handout + report + plan each)",
-                     f"{secs:.1f} s = {count / secs:.1f} plans/s"))
+        rows.append(
+            (
+                f"batch of {count} assessments with --out-dir (handout + report + plan each)",
+                f"{secs:.1f} s = {count / secs:.1f} plans/s",
+            )
+        )
     return rows
 
 

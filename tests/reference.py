@@ -72,7 +72,11 @@ def evaluate(rules: list[Rule], facts: list[dict[str, Any]]) -> set[tuple[str, t
                         if action.derive is not None:
                             new = {"kind": action.derive.fact, "derived_by": rule.id}
                             for k, v in action.derive.set.items():
-                                val = bound.get(v.from_.split(".")[0], {}).get(v.from_.split(".")[1]) if isinstance(v, From) else v
+                                val = (
+                                    bound.get(v.from_.split(".")[0], {}).get(v.from_.split(".")[1])
+                                    if isinstance(v, From)
+                                    else v
+                                )
                                 if val is not None:
                                     new[k] = val
                             working.append(new)

@@ -26,16 +26,22 @@ from engine.validation import validate
 
 ROOT = Path(__file__).resolve().parents[1]
 
-CLIENT = ["Zoë Ångström-Łukasiewicz", "C-0042", "9", "34", "female", "60",
-          "Marathon: sub-3:30 (Valencia)", ""]
+CLIENT = ["Zoë Ångström-Łukasiewicz", "C-0042", "9", "34", "female", "60", "Marathon: sub-3:30 (Valencia)", ""]
 """Name, id, age (9 is re-asked), sex, weekly km, goal, date (blank = today)."""
 CLINICIAN = ["Sam Lee", "Harbour Physio"]
-FINDINGS = ["45", "8.5",          # pelvic drop left: 45 re-asked, then 8.5
-            "marked",             # pelvic drop right, as a grade
-            "2.0", "7°",          # trunk lean left / right
-            "3.0", "y",           # step width cm, crossover
-            "162", "12",          # cadence, forward trunk lean
-            "fair", "poor"]       # single-leg squat left / right
+FINDINGS = [
+    "45",
+    "8.5",  # pelvic drop left: 45 re-asked, then 8.5
+    "marked",  # pelvic drop right, as a grade
+    "2.0",
+    "7°",  # trunk lean left / right
+    "3.0",
+    "y",  # step width cm, crossover
+    "162",
+    "12",  # cadence, forward trunk lean
+    "fair",
+    "poor",
+]  # single-leg squat left / right
 PAIN = ["maybe", "y", "lateral_knee", "no", "right", "0", "6", "8", "itbs", "n", "n"]
 """'maybe' is re-asked; side 'no' is re-asked; one area, then no more."""
 NO_FLAGS = ["n"] * len(RED_FLAGS)
@@ -51,9 +57,17 @@ def script(*, flags: list[str] | None = None, save: str = "y") -> str:
 def rehab(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     """Run ``python -m engine ARGS`` in a real subprocess."""
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    return subprocess.run([sys.executable, "-m", "engine", *args], input=stdin, cwd=ROOT,
-                          capture_output=True, text=True, encoding="utf-8", timeout=120,
-                          env=env, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "engine", *args],
+        input=stdin,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+        env=env,
+        check=False,
+    )
 
 
 def validator_message(yaml_text: str) -> str:
@@ -81,8 +95,7 @@ def test_end_to_end_subprocess_then_explain(tmp_path: Path) -> None:
     expected = [
         validator_message(BASE.replace("{name: A}", "{name: A, age: 9}")),
         validator_message(BASE + "findings: {pelvic_drop: {left_stance_deg: 45}}"),
-        validator_message(BASE + "pain: [{region: shin, side: no, nrs_rest: 0, nrs_activity: 0,"
-                          " weeks: 1}]"),
+        validator_message(BASE + "pain: [{region: shin, side: no, nrs_rest: 0, nrs_activity: 0, weeks: 1}]"),
     ]
     assert expected == [
         "client.age: must be between 10 and 100 (got 9)",
@@ -105,8 +118,7 @@ def test_end_to_end_subprocess_then_explain(tmp_path: Path) -> None:
     assert a.findings.pelvic_drop.right_stance_grade == "marked"
     assert a.findings.trunk_lean is not None and a.findings.trunk_lean.right_stance_deg == 7
     assert a.findings.step_width is not None and a.findings.step_width.crossover is True
-    assert [(p.region, p.side, p.nrs_activity, p.diagnosis) for p in a.pains] == [
-        ("lateral_knee", "right", 6, "itbs")]
+    assert [(p.region, p.side, p.nrs_activity, p.diagnosis) for p in a.pains] == [("lateral_knee", "right", 6, "itbs")]
     assert a.flags == [] and a.notes == NOTES[0]
 
     explained = rehab("explain", str(out))
@@ -154,9 +166,14 @@ def test_declining_save_writes_nothing(tmp_path: Path) -> None:
 def test_ctrl_c_leaves_no_file(tmp_path: Path) -> None:
     out = tmp_path / "int.yaml"
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    proc = subprocess.Popen([sys.executable, "-m", "engine", "assess", "-o", str(out)], cwd=ROOT,
-                            stdin=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdout=subprocess.DEVNULL, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "engine", "assess", "-o", str(out)],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        env=env,
+    )
     assert proc.stdin is not None and proc.stderr is not None
     proc.stdin.write("\n".join([*CLIENT, *CLINICIAN]).encode() + b"\n")
     proc.stdin.flush()
@@ -226,10 +243,22 @@ def test_existing_file_is_refused_before_asking(tmp_path: Path) -> None:
 
 
 def test_blank_optional_answers_give_a_minimal_valid_file(tmp_path: Path) -> None:
-    lines = ["Ann", "", "", "", "", "", "",  # client: only the name; date = today
-             "", "",                         # no clinician
-             *[""] * 10,                     # nothing assessed
-             "n", *NO_FLAGS, "", "y"]
+    lines = [
+        "Ann",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",  # client: only the name; date = today
+        "",
+        "",  # no clinician
+        *[""] * 10,  # nothing assessed
+        "n",
+        *NO_FLAGS,
+        "",
+        "y",
+    ]
     out = tmp_path / "min.yaml"
     result = CliRunner().invoke(app, ["assess", "-o", str(out)], input="\n".join(lines) + "\n")
     assert result.exit_code == 0, result.stderr
@@ -245,17 +274,45 @@ def test_future_date_is_re_asked_with_the_validator_message(tmp_path: Path) -> N
     out = tmp_path / "d.yaml"
     result = CliRunner().invoke(app, ["assess", "-o", str(out)], input="\n".join(lines) + "\n")
     assert result.exit_code == 0, result.stderr
-    assert f"assessed_on: is in the future ({future}); use the date it happened" in (
-        result.stderr)
+    assert f"assessed_on: is in the future ({future}); use the date it happened" in (result.stderr)
     assert load(out).assessed_on == dt.date(2026, 1, 2)
 
 
-@pytest.mark.parametrize("value", [
-    "Zoë Ångström", "no", "Yes", "on", "null", "~", "12:30", "2026-11-20", "1e3", "0x10",
-    "a: b", "a # b", "#tag", "- dash", "'single'", '"double"', "[x]", "{y}", "*alias", "&anchor",
-    "!tag", "%pct", "@at", "`tick", "| pipe", "> fold", "back\\slash", "tab\there", "✓ unicode",
-    "line\u2028sep",
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Zoë Ångström",
+        "no",
+        "Yes",
+        "on",
+        "null",
+        "~",
+        "12:30",
+        "2026-11-20",
+        "1e3",
+        "0x10",
+        "a: b",
+        "a # b",
+        "#tag",
+        "- dash",
+        "'single'",
+        '"double"',
+        "[x]",
+        "{y}",
+        "*alias",
+        "&anchor",
+        "!tag",
+        "%pct",
+        "@at",
+        "`tick",
+        "| pipe",
+        "> fold",
+        "back\\slash",
+        "tab\there",
+        "✓ unicode",
+        "line\u2028sep",
+    ],
+)
 def test_scalar_reads_back_exactly(value: str) -> None:
     data, _ = yamlio.parse(f"k: {scalar(value)}\n", "<t>")
     assert data == {"k": value}
@@ -263,4 +320,10 @@ def test_scalar_reads_back_exactly(value: str) -> None:
 
 def test_scalar_numbers_dates_and_bools() -> None:
     assert [scalar(v) for v in (True, False, 34, 8.5, 9.0, dt.date(2026, 1, 2))] == [
-        "true", "false", "34", "8.5", "9.0", "2026-01-02"]
+        "true",
+        "false",
+        "34",
+        "8.5",
+        "9.0",
+        "2026-01-02",
+    ]

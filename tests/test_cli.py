@@ -17,8 +17,21 @@ def test_version(runner) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_every_command_help_has_an_example(runner) -> None:  # type: ignore[no-untyped-def]
-    commands = [["validate"], ["schema"], ["plan"], ["explain"], ["rules", "check"], ["rules", "test"],
-                ["exercises", "list"], ["exercises", "show"], ["assess"], ["new"], ["progress"], ["history"], ["rules", "facts"]]
+    commands = [
+        ["validate"],
+        ["schema"],
+        ["plan"],
+        ["explain"],
+        ["rules", "check"],
+        ["rules", "test"],
+        ["exercises", "list"],
+        ["exercises", "show"],
+        ["assess"],
+        ["new"],
+        ["progress"],
+        ["history"],
+        ["rules", "facts"],
+    ]
     for cmd in commands:
         result = runner.invoke(app, [*cmd, "--help"])
         assert result.exit_code == 0, (cmd, result.output)
@@ -39,10 +52,12 @@ def test_validate_mixed_files_exit_2(runner, tmp_path: Path) -> None:  # type: i
 
 
 def test_help_does_not_import_heavy_modules() -> None:
-    code = ("import sys, runpy; sys.argv=['rehab','--help']\n"
-            "try:\n    runpy.run_module('engine', run_name='__main__')\nexcept SystemExit: pass\n"
-            "bad=[m for m in ('fpdf','durable','durable_rules_engine','engine.runtime','engine.render.pdf') if m in sys.modules]\n"
-            "print('HEAVY', bad)")
+    code = (
+        "import sys, runpy; sys.argv=['rehab','--help']\n"
+        "try:\n    runpy.run_module('engine', run_name='__main__')\nexcept SystemExit: pass\n"
+        "bad=[m for m in ('fpdf','durable','durable_rules_engine','engine.runtime','engine.render.pdf') if m in sys.modules]\n"
+        "print('HEAVY', bad)"
+    )
     import subprocess
 
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)

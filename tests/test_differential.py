@@ -59,8 +59,9 @@ def cond_tree(joinable: list[str], depth: int = 2) -> st.SearchStrategy[dict[str
 
 
 def pattern(kind: str, alias: str, joinable: list[str]) -> st.SearchStrategy[dict[str, Any]]:
-    return st.one_of(st.just({"fact": kind, "as": alias}),
-                     cond_tree(joinable).map(lambda t: {"fact": kind, "as": alias, "where": t}))
+    return st.one_of(
+        st.just({"fact": kind, "as": alias}), cond_tree(joinable).map(lambda t: {"fact": kind, "as": alias, "where": t})
+    )
 
 
 @st.composite
@@ -73,23 +74,47 @@ def when(draw: Any, first: str, second: str) -> dict[str, Any]:
     if shape == 2:
         return {"any": [draw(pattern(first, "p", [])), draw(pattern(second, "q", []))]}
     if shape == 3:
-        return {"all": [draw(pattern(first, "p", [])),
-                        {"any": [draw(pattern(second, "q", ["p"])), draw(pattern(second, "q", ["p"]))]}]}
-    return {"any": [{"all": [draw(pattern(first, "p", [])), draw(pattern(second, "q", ["p"]))]},
-                    draw(pattern(second, "q", []))]}
+        return {
+            "all": [
+                draw(pattern(first, "p", [])),
+                {"any": [draw(pattern(second, "q", ["p"])), draw(pattern(second, "q", ["p"]))]},
+            ]
+        }
+    return {
+        "any": [
+            {"all": [draw(pattern(first, "p", [])), draw(pattern(second, "q", ["p"]))]},
+            draw(pattern(second, "q", [])),
+        ]
+    }
 
 
 @st.composite
 def rulesets(draw: Any) -> list[dict[str, Any]]:
     rules = []
     for i in range(draw(st.integers(1, 6))):
-        rules.append({"id": f"r{i}", "description": "t", "priority": draw(st.integers(0, 5)), "evidence": ["x"],
-                      "when": draw(when("a", "b")),
-                      "then": [{"derive": {"fact": "d", "set": {"side": {"from": "p.side"}, "g": draw(grade_v)}}}]
-                      if draw(st.booleans()) else [{"cue": "c"}]})
+        rules.append(
+            {
+                "id": f"r{i}",
+                "description": "t",
+                "priority": draw(st.integers(0, 5)),
+                "evidence": ["x"],
+                "when": draw(when("a", "b")),
+                "then": [{"derive": {"fact": "d", "set": {"side": {"from": "p.side"}, "g": draw(grade_v)}}}]
+                if draw(st.booleans())
+                else [{"cue": "c"}],
+            }
+        )
     for i in range(draw(st.integers(0, 3))):
-        rules.append({"id": f"s{i}", "description": "t", "priority": draw(st.integers(0, 5)), "evidence": ["x"],
-                      "when": draw(when("d", "a")), "then": [{"cue": "c"}]})
+        rules.append(
+            {
+                "id": f"s{i}",
+                "description": "t",
+                "priority": draw(st.integers(0, 5)),
+                "evidence": ["x"],
+                "when": draw(when("d", "a")),
+                "then": [{"cue": "c"}],
+            }
+        )
     return rules
 
 
@@ -121,8 +146,7 @@ def test_durable_matches_reference(rules: list[dict[str, Any]], sets: list[list[
     rt.register(compiled, derive_fn({r.id: r for r in doc.rules}))
     try:
         for facts in sets:
-            got = {(f.rule, tuple(sorted(canon(b) for b in f.bindings.values())))
-                   for f in rt.evaluate(compiled, facts)}
+            got = {(f.rule, tuple(sorted(canon(b) for b in f.bindings.values()))) for f in rt.evaluate(compiled, facts)}
             want = reference(list(doc.rules), facts)
             assert got == want, f"facts={facts}\nonly engine={got - want}\nonly reference={want - got}"
     finally:

@@ -38,15 +38,18 @@ class Installed:
     cwd: Path
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*args], cwd=self.cwd, env=_clean_env(), capture_output=True,
-                              text=True, timeout=120, check=False)
+        return subprocess.run(
+            [*args], cwd=self.cwd, env=_clean_env(), capture_output=True, text=True, timeout=120, check=False
+        )
 
 
 def _clean_env() -> dict[str, str]:
     """No override may point back at the checkout."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP"}
-           and not k.startswith("REHAB_")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP"} and not k.startswith("REHAB_")
+    }
     env["PYTHONNOUSERSITE"] = "1"
     return env
 
@@ -70,25 +73,61 @@ def _build_and_install(base: Path) -> Installed:
     build = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(dist)]
     if importlib.util.find_spec("hatchling") is not None:
         build.append("--no-build-isolation")
-    _check(subprocess.run([*build, str(ROOT)], cwd=base, env=_clean_env(), capture_output=True,
-                          text=True, timeout=300, check=False), "pip wheel")
+    _check(
+        subprocess.run(
+            [*build, str(ROOT)], cwd=base, env=_clean_env(), capture_output=True, text=True, timeout=300, check=False
+        ),
+        "pip wheel",
+    )
     (wheel,) = dist.glob("rehab_rules-*.whl")
 
     venv = base / "venv"
-    _check(subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)],
-                          capture_output=True, text=True, timeout=120, check=False), "venv")
+    _check(
+        subprocess.run(
+            [sys.executable, "-m", "venv", "--without-pip", str(venv)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        ),
+        "venv",
+    )
     python = venv / "bin" / "python"
-    site = Path(subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-        capture_output=True, text=True, check=True, env=_clean_env()).stdout.strip())
+    site = Path(
+        subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=_clean_env(),
+        ).stdout.strip()
+    )
     # Dependencies come from this environment; the venv's own site-packages stays first on
     # sys.path, and .pth files in the appended folder (the editable install) are not run.
     (site / "_outer_deps.pth").write_text(sysconfig.get_path("purelib") + "\n", encoding="utf-8")
-    _check(subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps",
-         "--no-index", str(wheel)],
-        cwd=base, env=_clean_env(), capture_output=True, text=True, timeout=300, check=False),
-        "pip install wheel")
+    _check(
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "--python",
+                str(python),
+                "install",
+                "--quiet",
+                "--no-deps",
+                "--no-index",
+                str(wheel),
+            ],
+            cwd=base,
+            env=_clean_env(),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        ),
+        "pip install wheel",
+    )
 
     cwd = base / "elsewhere"
     cwd.mkdir()
@@ -97,8 +136,11 @@ def _build_and_install(base: Path) -> Installed:
 
 def _source_files(kind: str) -> set[str]:
     folder = ROOT / kind
-    return {f"engine/_data/{kind}/{p.relative_to(folder).as_posix()}" for p in folder.rglob("*")
-            if p.is_file() and "__pycache__" not in p.parts}
+    return {
+        f"engine/_data/{kind}/{p.relative_to(folder).as_posix()}"
+        for p in folder.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
 
 
 @pytest.mark.slow
@@ -119,9 +161,11 @@ def test_wheel_ships_the_data_and_nothing_else(installed: Installed) -> None:
 
 @pytest.mark.slow
 def test_installed_package_uses_its_own_data(installed: Installed) -> None:
-    code = ("import json, engine, engine.resources as r; "
-            "print(json.dumps([engine.__file__] + [str(r.data_dir(k)) for k in "
-            f"{DATA_KINDS!r}]))")
+    code = (
+        "import json, engine, engine.resources as r; "
+        "print(json.dumps([engine.__file__] + [str(r.data_dir(k)) for k in "
+        f"{DATA_KINDS!r}]))"
+    )
     paths = json.loads(_check(installed.run(str(installed.python), "-c", code), "import").stdout)
     for path in paths:
         resolved = Path(path).resolve()
@@ -138,8 +182,7 @@ def test_installed_metadata_declares_the_dependencies(installed: Installed) -> N
     requires = json.loads(_check(installed.run(str(installed.python), "-c", code), "metadata").stdout)
     runtime = [r for r in requires if "extra ==" not in r]
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    assert {Requirement(r) for r in runtime} == {
-        Requirement(d) for d in declared["project"]["dependencies"]}
+    assert {Requirement(r) for r in runtime} == {Requirement(d) for d in declared["project"]["dependencies"]}
 
 
 @pytest.mark.slow
@@ -154,15 +197,18 @@ def test_installed_rehab_validates_and_plans_from_elsewhere(installed: Installed
     assert json.loads(proc.stdout) == json.loads(golden.read_text(encoding="utf-8"))
 
     pdf = installed.cwd / "handout.pdf"
-    _check(installed.run(rehab, "plan", str(example), "-o", str(pdf), "--json",
-                         str(installed.cwd / "plan.json"), "--force"), "rehab plan -o")
+    _check(
+        installed.run(
+            rehab, "plan", str(example), "-o", str(pdf), "--json", str(installed.cwd / "plan.json"), "--force"
+        ),
+        "rehab plan -o",
+    )
     assert pdf.read_bytes().startswith(b"%PDF")
     assert (installed.cwd / "plan.json").is_file()
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("command", [("rules", "check"), ("rules", "test"), ("exercises", "list")],
-                         ids=" ".join)
+@pytest.mark.parametrize("command", [("rules", "check"), ("rules", "test"), ("exercises", "list")], ids=" ".join)
 def test_installed_rehab_content_commands(installed: Installed, command: tuple[str, ...]) -> None:
     proc = _check(installed.run(str(installed.rehab), *command), " ".join(command))
     assert proc.stdout.strip()

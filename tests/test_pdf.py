@@ -91,8 +91,18 @@ def test_clinician_report_lists_rules_and_evidence() -> None:
 @pytest.mark.slow
 def test_cli_writes_all_outputs_atomically(tmp_path: Path) -> None:
     out = tmp_path / "h.pdf"
-    result_ = rehab("plan", str(SEED), "-o", str(out), "--json", str(tmp_path / "p.json"),
-                    "--clinician-report", str(tmp_path / "r.pdf"), "--paper", "letter")
+    result_ = rehab(
+        "plan",
+        str(SEED),
+        "-o",
+        str(out),
+        "--json",
+        str(tmp_path / "p.json"),
+        "--clinician-report",
+        str(tmp_path / "r.pdf"),
+        "--paper",
+        "letter",
+    )
     assert result_.returncode == 0, result_.stderr
     assert out.read_bytes().startswith(b"%PDF")
     again = rehab("plan", str(SEED), "-o", str(out))
@@ -111,7 +121,8 @@ def test_batch_reports_bad_file_and_writes_the_rest(tmp_path: Path) -> None:
     assert r.returncode == 2
     assert "bad.yaml" in r.stderr and "1 planned" in r.stderr and "1 failed" in r.stderr
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        f"{EXAMPLES[0].stem}{s}" for s in (".pdf", ".plan.json", ".report.pdf"))
+        f"{EXAMPLES[0].stem}{s}" for s in (".pdf", ".plan.json", ".report.pdf")
+    )
 
 
 def test_batch_in_parallel_gives_the_same_bytes(tmp_path: Path) -> None:

@@ -54,54 +54,84 @@ def rules(*specs: tuple[str, int, str]) -> str:
 
 def test_exclusion_beats_prescription_whatever_the_order(tmp_path: Path) -> None:
     for n, (pe, pp) in enumerate(((10, 500), (500, 10))):
-        plan = plan_for(tmp_path / str(n), rules(
-            ("rx", pp, "{prescribe: {exercise: single-leg-squat-mirror, side: {from: d.side}}}"),
-            ("no-single-leg-squat", pe, "{exclude: {exercise: single-leg-squat-mirror, reason: not today}}")))
+        plan = plan_for(
+            tmp_path / str(n),
+            rules(
+                ("rx", pp, "{prescribe: {exercise: single-leg-squat-mirror, side: {from: d.side}}}"),
+                ("no-single-leg-squat", pe, "{exclude: {exercise: single-leg-squat-mirror, reason: not today}}"),
+            ),
+        )
         # excluded: moves down its ladder to the first allowed level
         assert [(e["id"], e["side"]) for e in plan["exercises"]] == [("hip-hike", "right")]
-        assert plan["excluded"][0] == {"exercise": "single-leg-squat-mirror", "rule": "no-single-leg-squat",
-                                       "reason": "not today"}
+        assert plan["excluded"][0] == {
+            "exercise": "single-leg-squat-mirror",
+            "rule": "no-single-leg-squat",
+            "reason": "not today",
+        }
 
 
 def test_urgent_referral_removes_every_exercise(tmp_path: Path) -> None:
-    plan = plan_for(tmp_path, rules(("rx", 1, "{prescribe: {exercise: wb-glute-med-hold}}"),
-                                    ("refer", 900, "{refer: {urgency: urgent, reason: go now}}")))
+    plan = plan_for(
+        tmp_path,
+        rules(
+            ("rx", 1, "{prescribe: {exercise: wb-glute-med-hold}}"),
+            ("refer", 900, "{refer: {urgency: urgent, reason: go now}}"),
+        ),
+    )
     assert plan["status"] == "refer_urgent" and plan["exercises"] == []
     assert plan["not_included"][0]["exercise"] == "wb-glute-med-hold"
 
 
 def test_duplicates_merge_keeping_every_reason_and_sides(tmp_path: Path) -> None:
     assessment = BASE.replace("left_stance_deg: 3.0", "left_stance_deg: 9.5")
-    plan = plan_for(tmp_path, rules(
-        ("a-rule", 200, "{prescribe: {exercise: wb-glute-med-hold, side: {from: d.side}}}"),
-        ("b-rule", 100, "{prescribe: {ladder: pelvic-control, level: 4, side: left}}")), assessment)
+    plan = plan_for(
+        tmp_path,
+        rules(
+            ("a-rule", 200, "{prescribe: {exercise: wb-glute-med-hold, side: {from: d.side}}}"),
+            ("b-rule", 100, "{prescribe: {ladder: pelvic-control, level: 4, side: left}}"),
+        ),
+        assessment,
+    )
     (item,) = plan["exercises"]
     assert (item["id"], item["side"], item["level"]) == ("wb-glute-med-hold", "both", 3)
     assert sorted({b["rule"] for b in item["because"]}) == ["a-rule", "b-rule"]
 
 
 def test_order_by_priority_then_rule_id(tmp_path: Path) -> None:
-    plan = plan_for(tmp_path, rules(
-        ("zz", 50, "{prescribe: {exercise: clam}}"), ("aa", 50, "{prescribe: {exercise: bridge-double}}"),
-        ("first", 10, "{prescribe: {exercise: dead-bug}}")))
+    plan = plan_for(
+        tmp_path,
+        rules(
+            ("zz", 50, "{prescribe: {exercise: clam}}"),
+            ("aa", 50, "{prescribe: {exercise: bridge-double}}"),
+            ("first", 10, "{prescribe: {exercise: dead-bug}}"),
+        ),
+    )
     assert [e["id"] for e in plan["exercises"]] == ["dead-bug", "bridge-double", "clam"]
 
 
 def test_limit_caps_levels_and_doses(tmp_path: Path) -> None:
-    plan = plan_for(tmp_path, rules(("rx", 10, "{prescribe: {exercise: single-leg-squat-mirror, dose: 2}}"),
-                                    ("calm", 5, "{limit: {max_level: 2, max_dose: 1, reason: irritable}}")))
+    plan = plan_for(
+        tmp_path,
+        rules(
+            ("rx", 10, "{prescribe: {exercise: single-leg-squat-mirror, dose: 2}}"),
+            ("calm", 5, "{limit: {max_level: 2, max_dose: 1, reason: irritable}}"),
+        ),
+    )
     (item,) = plan["exercises"]
     assert (item["id"], item["level"], item["dose_step"]) == ("iso-abduction-standing", 2, 1)
 
 
 def test_new_exercise_and_rule_need_no_python_change(tmp_path: Path) -> None:
     exercise = (ROOT / "exercises" / "pogo-hops.yaml").read_text(encoding="utf-8")
-    exercise = exercise.replace("id: pogo-hops", "id: hop-scotch-drill").replace("ladder: plyometric", "ladder: mobility")
+    exercise = exercise.replace("id: pogo-hops", "id: hop-scotch-drill").replace(
+        "ladder: plyometric", "ladder: mobility"
+    )
     import re
 
     exercise = re.sub(r"^level: \d+", "level: 3", exercise, flags=re.M)
-    plan = plan_for(tmp_path, rules(("hop", 10, "{prescribe: {exercise: hop-scotch-drill, side: {from: d.side}}}")),
-                    extra=exercise)
+    plan = plan_for(
+        tmp_path, rules(("hop", 10, "{prescribe: {exercise: hop-scotch-drill, side: {from: d.side}}}")), extra=exercise
+    )
     assert [e["id"] for e in plan["exercises"]] == ["hop-scotch-drill"]
 
 
@@ -144,16 +174,25 @@ def test_broken_rules_folder_gives_one_message_per_problem(tmp_path: Path, runne
     (r / "test.yaml").write_text(fixed, encoding="utf-8")
     result = runner.invoke(app, ["rules", "check", "--rules", str(r), "--exercises", str(e)])
     assert result.exit_code == 2
-    assert "test.yaml:12:35: rules[1].then[0].prescribe.exercise: unknown exercise 'wb-glute-med-hol' (did you mean 'wb-glute-med-hold'?)" in result.stderr
+    assert (
+        "test.yaml:12:35: rules[1].then[0].prescribe.exercise: unknown exercise 'wb-glute-med-hol' (did you mean 'wb-glute-med-hold'?)"
+        in result.stderr
+    )
     assert "test.yaml:13:9: rules[2].id: duplicate rule id 'unknown-exercise'" in result.stderr
 
 
-@pytest.mark.parametrize(("where", "message"), [
-    ("{field: grade, eq: severe}", "'severe' is never a value of 'pelvic_drop.grade' (values: none, mild, moderate, marked)"),
-    ("{field: degrees, gt: 5}", "fact 'pelvic_drop' has no field 'degrees' (did you mean 'deg'?)"),
-    ("{all: [{field: deg, gt: 9}, {field: deg, lt: 4}]}", "can never be both above 9 and below 4"),
-    ("{field: deg, gt: high}", "rules[0].when.where.gt: must be a number (got 'high')"),
-])
+@pytest.mark.parametrize(
+    ("where", "message"),
+    [
+        (
+            "{field: grade, eq: severe}",
+            "'severe' is never a value of 'pelvic_drop.grade' (values: none, mild, moderate, marked)",
+        ),
+        ("{field: degrees, gt: 5}", "fact 'pelvic_drop' has no field 'degrees' (did you mean 'deg'?)"),
+        ("{all: [{field: deg, gt: 9}, {field: deg, lt: 4}]}", "can never be both above 9 and below 4"),
+        ("{field: deg, gt: high}", "rules[0].when.where.gt: must be a number (got 'high')"),
+    ],
+)
 def test_rules_check_finds_rules_that_cannot_work(tmp_path: Path, runner, where: str, message: str) -> None:  # type: ignore[no-untyped-def]
     text = f"version: 1\nrules:\n  - id: r\n    description: x\n    evidence: [bramah-2018]\n    when: {{fact: pelvic_drop, where: {where}}}\n    then: [{{cue: x}}]\n"
     r, e = make_content(tmp_path, text)
@@ -169,10 +208,14 @@ def test_unknown_fact_kind_did_you_mean(tmp_path: Path, runner) -> None:  # type
 
 
 def test_cue_leaves_with_its_excluded_prescription(tmp_path: Path) -> None:
-    plan = plan_for(tmp_path, rules(
-        ("drill", 10, "{prescribe: {exercise: pogo-hops}}, {cue: Land softly.}"),
-        ("general", 20, "{cue: Keep your belt line level.}"),
-        ("no-impact", 900, "{exclude: {tag: impact, reason: bone stress}}")))
+    plan = plan_for(
+        tmp_path,
+        rules(
+            ("drill", 10, "{prescribe: {exercise: pogo-hops}}, {cue: Land softly.}"),
+            ("general", 20, "{cue: Keep your belt line level.}"),
+            ("no-impact", 900, "{exclude: {tag: impact, reason: bone stress}}"),
+        ),
+    )
     assert [c["text"] for c in plan["cues"]] == ["Keep your belt line level."]
     assert plan["exercises"] == []
 
@@ -181,7 +224,8 @@ def test_rules_check_warns_near_durable_limits(tmp_path: Path, runner) -> None: 
     body = "version: 1\nrules:\n" + "".join(
         f"  - id: r{i}\n    description: x\n    evidence: [bramah-2018]\n"
         f"    when: {{fact: pelvic_drop, where: {{field: deg, gt: {i / 10}}}}}\n    then: [{{cue: x}}]\n"
-        for i in range(70))
+        for i in range(70)
+    )
     r, e = make_content(tmp_path, body)
     result = runner.invoke(app, ["rules", "check", "--rules", str(r), "--exercises", str(e)])
     assert result.exit_code == 0

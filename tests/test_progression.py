@@ -99,7 +99,9 @@ def test_feedback_that_does_not_belong_to_the_plan(tmp_path: Path) -> None:
     p1 = tmp_path / "plan-1.json"
     rehab("plan", str(tmp_path / "a.yaml"), "--json", str(p1))
     fb = tmp_path / "fb.yaml"
-    fb.write_text(FEEDBACK.replace("side: right", "side: left").replace("pain_during: 1", "pain_during: 11"), encoding="utf-8")
+    fb.write_text(
+        FEEDBACK.replace("side: right", "side: left").replace("pain_during: 1", "pain_during: 11"), encoding="utf-8"
+    )
     r = rehab("progress", str(p1), str(fb), "--json", str(tmp_path / "p2.json"))
     assert r.returncode == 2
     assert "fb.yaml:4:" in r.stderr and "pain_during: must be between 0 and 10" in r.stderr

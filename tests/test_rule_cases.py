@@ -33,8 +33,9 @@ def _cases() -> list[tuple[Path, RuleTestFile, int]]:
 CASES = _cases()
 
 
-@pytest.mark.parametrize(("path", "doc", "i"), CASES,
-                         ids=[f"{p.stem.removesuffix('.test')}::{d.cases[i].name}" for p, d, i in CASES])
+@pytest.mark.parametrize(
+    ("path", "doc", "i"), CASES, ids=[f"{p.stem.removesuffix('.test')}::{d.cases[i].name}" for p, d, i in CASES]
+)
 def test_rule_case(path: Path, doc: RuleTestFile, i: int) -> None:
     case = doc.cases[i]
     _, failures = run_case(content(), doc.base, case)

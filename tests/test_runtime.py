@@ -13,11 +13,21 @@ from engine.models.rule import RuleFile
 from engine.runtime import runtime
 from tests.conftest import ROOT
 
-DOC = RuleFile.model_validate({"version": 1, "rules": [
-    {"id": "boom", "description": "x", "evidence": ["x"], "when": {"fact": "a", "where": {"field": "n", "gt": 5}},
-     "then": [{"derive": {"fact": "d", "set": {"side": {"from": "a.side"}}}}]},
-    {"id": "chain", "description": "x", "evidence": ["x"], "when": {"fact": "d"}, "then": [{"cue": "c"}]},
-]})
+DOC = RuleFile.model_validate(
+    {
+        "version": 1,
+        "rules": [
+            {
+                "id": "boom",
+                "description": "x",
+                "evidence": ["x"],
+                "when": {"fact": "a", "where": {"field": "n", "gt": 5}},
+                "then": [{"derive": {"fact": "d", "set": {"side": {"from": "a.side"}}}}],
+            },
+            {"id": "chain", "description": "x", "evidence": ["x"], "when": {"fact": "d"}, "then": [{"cue": "c"}]},
+        ],
+    }
+)
 
 
 def test_action_errors_are_raised_not_swallowed_and_the_next_run_is_clean() -> None:
@@ -48,8 +58,16 @@ def test_action_errors_are_raised_not_swallowed_and_the_next_run_is_clean() -> N
 def test_explain_shows_findings_derived_facts_rules_and_plan(runner) -> None:  # type: ignore[no-untyped-def]
     seed = str(ROOT / "examples" / "seed-marathon-bilateral-drop.yaml")
     text = runner.invoke(app, ["explain", seed]).stdout
-    order = ["Findings", "pelvic_drop left: 8.5°", "Derived facts", "stance_control_deficit(side=",
-             "Rules fired", "cpd-flagged-side", "Plan: exercise", "because cpd-"]
+    order = [
+        "Findings",
+        "pelvic_drop left: 8.5°",
+        "Derived facts",
+        "stance_control_deficit(side=",
+        "Rules fired",
+        "cpd-flagged-side",
+        "Plan: exercise",
+        "because cpd-",
+    ]
     at = 0
     for piece in order:  # each piece appears after the previous one
         at = text.index(piece, at) + len(piece)

@@ -23,7 +23,10 @@ from engine.validation import validate
 ROOT = Path(__file__).resolve().parents[1]
 
 MODELS: dict[str, type[BaseModel]] = {
-    "assessment": Assessment, "feedback": Feedback, "rule": RuleFile, "exercise": Exercise,
+    "assessment": Assessment,
+    "feedback": Feedback,
+    "rule": RuleFile,
+    "exercise": Exercise,
 }
 SCHEMAS = {
     "assessment": "../schemas/assessment.schema.json",
@@ -61,8 +64,9 @@ def test_template_is_valid_and_commented(kind: str, tmp_path: Path) -> None:
         assert word in text, word
     for name, info in MODELS[kind].model_fields.items():
         assert f"{info.alias or name}:" in text, name  # every key is shown (maybe commented out)
-    keyed = [ln for ln in text.splitlines()
-             if re.match(r"^ {0,6}[a-z_]+: \S", ln)]  # key lines with a value; joints excluded
+    keyed = [
+        ln for ln in text.splitlines() if re.match(r"^ {0,6}[a-z_]+: \S", ln)
+    ]  # key lines with a value; joints excluded
     assert keyed
     assert [ln for ln in keyed if "#" not in ln] == []  # every one explains itself
 

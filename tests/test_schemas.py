@@ -18,4 +18,5 @@ def test_committed_schema_is_current(kind: str) -> None:
 def test_examples_point_at_the_assessment_schema() -> None:
     for path in (ROOT / "examples").glob("*.yaml"):
         assert path.read_text(encoding="utf-8").startswith(
-            "# yaml-language-server: $schema=../schemas/assessment.schema.json"), path
+            "# yaml-language-server: $schema=../schemas/assessment.schema.json"
+        ), path

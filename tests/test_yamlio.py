@@ -27,10 +27,20 @@ def test_duplicate_key_names_both_lines() -> None:
     assert err.value.render() == "a.yaml:3:1: duplicate key 'version' (first defined on line 1)"
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("side: no", "no"), ("side: off", "off"), ("x: yes", "yes"), ("x: 010", 10),
-    ("x: 12:30", "12:30"), ("x: 1e3", 1000.0), ("x: true", True), ("x: 2.5", 2.5), ("x: ~", None),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("side: no", "no"),
+        ("side: off", "off"),
+        ("x: yes", "yes"),
+        ("x: 010", 10),
+        ("x: 12:30", "12:30"),
+        ("x: 1e3", 1000.0),
+        ("x: true", True),
+        ("x: 2.5", 2.5),
+        ("x: ~", None),
+    ],
+)
 def test_yaml_1_2_scalars(text: str, expected: object) -> None:
     data, _ = yamlio.parse(text, "a.yaml")
     assert next(iter(data.values())) == expected
@@ -55,14 +65,17 @@ def test_billion_laughs_rejected_fast() -> None:
     assert time.perf_counter() - start < 0.5
 
 
-@pytest.mark.parametrize(("raw", "message"), [
-    (b"\x89PNG\r\n\x1a\n\x00\x00", "binary"),
-    (b"name: Zo\xeb\n", "not UTF-8"),
-    (b"a: [1, 2\n", "invalid YAML"),
-    (b"a: 1\n---\nb: 2\n", "invalid YAML"),
-    (b"<<: {a: 1}\n", "merge keys"),
-    (b"x" * (yamlio.MAX_BYTES + 1), "too large"),
-])
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "binary"),
+        (b"name: Zo\xeb\n", "not UTF-8"),
+        (b"a: [1, 2\n", "invalid YAML"),
+        (b"a: 1\n---\nb: 2\n", "invalid YAML"),
+        (b"<<: {a: 1}\n", "merge keys"),
+        (b"x" * (yamlio.MAX_BYTES + 1), "too large"),
+    ],
+)
 def test_bad_input_is_a_clear_error(raw: bytes, message: str) -> None:
     with pytest.raises(YamlError, match=message):
         yamlio.parse(raw, "bad.yaml")
@@ -88,11 +101,21 @@ def test_arbitrary_input_raises_only_engine_errors(source: str | bytes) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.recursive(
-    st.one_of(st.integers(-1000, 1000), st.booleans(), st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=20), st.none()),
-    lambda children: st.one_of(st.lists(children, max_size=4),
-                               st.dictionaries(st.from_regex(r"[a-z_]{1,8}", fullmatch=True), children, max_size=4)),
-    max_leaves=20))
+@given(
+    st.recursive(
+        st.one_of(
+            st.integers(-1000, 1000),
+            st.booleans(),
+            st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=20),
+            st.none(),
+        ),
+        lambda children: st.one_of(
+            st.lists(children, max_size=4),
+            st.dictionaries(st.from_regex(r"[a-z_]{1,8}", fullmatch=True), children, max_size=4),
+        ),
+        max_leaves=20,
+    )
+)
 def test_round_trip_of_plain_data(data: object) -> None:
     text = yamlio.dump({"root": data})
     loaded, _ = yamlio.parse(text, "rt.yaml")
