@@ -32,6 +32,8 @@ from engine.models.plan import (
     FindingItem,
     GeneratedWith,
     Plan,
+    STOPS_EXERCISE,
+    URGENCY_ORDER,
     PlanExercise,
     Referral,
     TextItem,
@@ -264,13 +266,13 @@ class Planner:
     def build(self, a: Assessment, facts: FactSet, firings: list[Firing], exercises_sha256: str) -> Plan:
         """Return the plan for one assessment."""
         out = self.collect(firings, facts)
-        urgent = any(r.urgency == "urgent" for r in out.referrals)
+        urgent = any(r.urgency in STOPS_EXERCISE for r in out.referrals)
         exercises, excluded, dropped = self.exercises(out)
         if urgent:
             dropped = [
                 Excluded(
                     exercise=e.id,
-                    rule=next(r.rule for r in out.referrals if r.urgency == "urgent"),
+                    rule=next(r.rule for r in out.referrals if r.urgency in STOPS_EXERCISE),
                     reason="urgent referral: no exercises until the client has been seen",
                 )
                 for e in exercises
@@ -286,7 +288,7 @@ class Planner:
             else "no_findings"
         )
         refs = sorted(
-            _dedupe_referrals(out.referrals), key=lambda r: (("urgent", "soon", "routine").index(r.urgency), r.rule)
+            _dedupe_referrals(out.referrals), key=lambda r: (URGENCY_ORDER.index(r.urgency), r.rule)
         )
         clinician = ClinicianRef(**a.clinician.model_dump()) if a.clinician else None
         return Plan(

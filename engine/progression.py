@@ -26,6 +26,7 @@ from engine.errors import Diagnostic, InputError
 from engine.facts import FactSet, FieldSpec
 from engine.feedback import Feedback
 from engine.models.plan import (
+    STOPS_EXERCISE,
     Because,
     Dose,
     Excluded,
@@ -287,10 +288,8 @@ def _apply(plan: Plan, content: Content, item: PlanExercise, d: _Decision, morni
         if lower is not None and not _excluded(plan, content, lower.id):
             new_ex, step = lower, 1
             dose = Dose(**lower.doses[0].model_dump())
-        else:
-            step = 1
-            base = ex.doses[0]
-            dose = Dose(**{**base.model_dump(), "sets": max(1, round(min(base.sets, item.dosage.sets) * 2 / 3))})
+        else:  # bottom of the ladder: about a third less volume from the current dose (§5.2: 20-50 %)
+            dose = _cut_volume(item.dosage)
     side = item.side if new_ex.sided else "both"
     return PlanExercise(
         id=new_ex.id,
@@ -311,9 +310,22 @@ def _apply(plan: Plan, content: Content, item: PlanExercise, d: _Decision, morni
     )
 
 
-def _red_flag_referrals(content: Content, plan: Plan, feedback: Feedback) -> tuple[list[Referral], list[TraceItem]]:
+def _cut_volume(d: Dose) -> Dose:
+    """Take about a third off the volume: fewer sets, or shorter sets when only one is left."""
+    if d.sets >= 2:
+        return d.model_copy(update={"sets": max(1, round(d.sets * 2 / 3))})
+    for key in ("reps", "hold_s", "minutes"):
+        value = getattr(d, key)
+        if value is not None and value > 1:
+            return d.model_copy(update={key: max(1, round(value * 2 / 3))})
+    return d
+
+
+def _red_flag_referrals(
+    content: Content, plan: Plan, feedback: Feedback
+) -> tuple[list[Referral], list[TraceItem], int | None]:
     if not feedback.new_red_flags:
-        return [], []
+        return [], [], None
     from engine.models.assessment import Assessment
     from engine.pipeline import evaluate
 
@@ -326,7 +338,9 @@ def _red_flag_referrals(content: Content, plan: Plan, feedback: Feedback) -> tup
         }
     )
     result = evaluate(content, a).plan
-    return list(result.referrals), list(result.trace)
+    rules = content.rules()
+    days = [act.review_in_days for t in result.trace for act in rules[t.rule].then if act.review_in_days is not None]
+    return list(result.referrals), list(result.trace), min(days) if days else None
 
 
 def progress(content: Content, plan: Plan, feedback: Feedback, index: LocationIndex | None = None) -> Plan:
@@ -353,7 +367,7 @@ def progress(content: Content, plan: Plan, feedback: Feedback, index: LocationIn
             continue
         d = decisions.get(f"exercises[{i}]") or _Decision("hold", "Keep going as before.")
         exercises.append(_apply(plan, content, item, d, feedback.exercises[i].pain_next_morning))
-    referrals, flag_trace = _red_flag_referrals(content, plan, feedback)
+    referrals, flag_trace, flag_review = _red_flag_referrals(content, plan, feedback)
     texts: dict[str, list[TextItem]] = {
         "precaution": list(plan.precautions),
         "cue": list(plan.cues),
@@ -376,13 +390,13 @@ def progress(content: Content, plan: Plan, feedback: Feedback, index: LocationIn
                     rule=found.because[-1].rule,
                 )
             )
-    urgent = any(r.urgency == "urgent" for r in referrals)
+    urgent = any(r.urgency in STOPS_EXERCISE for r in referrals)
     dropped: list[Excluded] = []
     if urgent:
         dropped = [
             Excluded(
                 exercise=e.id,
-                rule=next(r.rule for r in referrals if r.urgency == "urgent"),
+                rule=next(r.rule for r in referrals if r.urgency in STOPS_EXERCISE),
                 reason="urgent referral: no exercises until the client has been seen",
             )
             for e in exercises
@@ -391,7 +405,11 @@ def progress(content: Content, plan: Plan, feedback: Feedback, index: LocationIn
     status = (
         "refer_urgent" if urgent else "refer_and_exercise" if referrals else "exercise" if exercises else "no_findings"
     )
-    review_days = min([a.review_in_days for _, a in others if a.review_in_days is not None] or [plan.review_in_days])
+    review_days = min(
+        [a.review_in_days for _, a in others if a.review_in_days is not None]
+        + ([flag_review] if flag_review is not None else [])
+        or [plan.review_in_days]
+    )
     return plan.model_copy(
         update={
             "assessed_on": feedback.reported_on.isoformat(),

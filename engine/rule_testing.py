@@ -101,7 +101,7 @@ class Case(StrictModel):
     """None may match any plan exercise."""
     status: Literal["exercise", "refer_urgent", "refer_and_exercise", "no_findings"] | None = None
     """Plan status."""
-    referral: Literal["urgent", "soon", "routine", "none"] | None = None
+    referral: Literal["emergency", "urgent", "soon", "routine", "none"] | None = None
     """Most urgent referral, or none."""
     count: list[Int(0, 20)] | None = Field(default=None, min_length=2, max_length=2)  # type: ignore[valid-type]
     """Number of exercises must lie in [min, max]."""

@@ -7,7 +7,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Status = Literal["exercise", "refer_urgent", "refer_and_exercise", "no_findings"]
-Urgency = Literal["urgent", "soon", "routine"]
+Urgency = Literal["emergency", "urgent", "soon", "routine"]
+STOPS_EXERCISE = ("emergency", "urgent")
+URGENCY_ORDER = ("emergency", "urgent", "soon", "routine")
 Change = Literal["new", "harder", "same", "easier"]
 
 

@@ -216,8 +216,8 @@ class Exclude(StrictModel):
 class Refer(StrictModel):
     """Refer the client on."""
 
-    urgency: Literal["urgent", "soon", "routine"]
-    """urgent removes all exercises from the plan."""
+    urgency: Literal["emergency", "urgent", "soon", "routine"]
+    """emergency (go to the emergency department now) and urgent (a doctor today) remove all exercises."""
     reason: Text
     """Why, in words the client can read."""
 

@@ -147,6 +147,8 @@ class HeaderWording(_Strict):
 class Urgency(_Strict):
     """Plain words for a referral's urgency."""
 
+    emergency: Text = "now, at the emergency department"
+    """Emergency referral."""
     urgent: Text
     """Urgent referral."""
     soon: Text
@@ -181,6 +183,8 @@ class UrgentWording(_Strict):
     """Steps to take, in order."""
     contact_heading: Text
     """Heading above the clinic contact."""
+    meanwhile_heading: Text = "Until you are seen"
+    """Heading above the plan's advice (e.g. cross-training allowed) on the referral page."""
 
 
 class HeadingIntro(_Strict):
@@ -354,6 +358,8 @@ class Wording(_Strict):
     referral: ReferralWording
     """Referral box."""
     urgent: UrgentWording
+    emergency: UrgentWording | None = None
+    """The referral page when a referral is an emergency (falls back to ``urgent``)."""
     """Urgent-referral page."""
     found: HeadingIntro
     """What we found."""

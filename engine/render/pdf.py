@@ -359,7 +359,8 @@ def _referral(ctx: _Ctx) -> None:
     if not referrals:
         return
     w = ctx.t.wording.referral
-    urgency = {"urgent": w.urgency.urgent, "soon": w.urgency.soon, "routine": w.urgency.routine}
+    urgency = {"emergency": w.urgency.emergency, "urgent": w.urgency.urgent, "soon": w.urgency.soon,
+               "routine": w.urgency.routine}
     lines = [
         f"{r['reason']} ({urgency[str(r['urgency'])]})" if r.get("urgency") in urgency else str(r["reason"])
         for r in referrals
@@ -786,7 +787,10 @@ SECTIONS: dict[str, Callable[[_Ctx], None]] = {
 
 def _urgent_page(ctx: _Ctx) -> None:
     """The one page an urgent referral gets: what is wrong, what to do, who to call."""
-    pdf, w, c = ctx.pdf, ctx.t.wording.urgent, ctx.t.colours
+    pdf, c = ctx.pdf, ctx.t.colours
+    referrals = [r for r in ctx.plan.get("referrals") or [] if isinstance(r, Mapping)]
+    emergency = any(r.get("urgency") == "emergency" for r in referrals)
+    w = ctx.t.wording.emergency if emergency and ctx.t.wording.emergency else ctx.t.wording.urgent
     pdf.start_section(w.heading)
     _font(ctx, "B", ctx.t.page.body_pt + 10, "#FFFFFF")
     pdf.set_fill_color(*_rgb(c.red))
@@ -794,9 +798,11 @@ def _urgent_page(ctx: _Ctx) -> None:
     pdf.ln(4)
     _header_rows(ctx)
     _para(ctx, w.intro, style="B", gap=4)
-    reasons = [str(r["reason"]) for r in ctx.plan.get("referrals") or [] if isinstance(r, Mapping)]
+    stop = ("emergency", "urgent")
+    reasons = [str(r["reason"]) for r in referrals if r.get("urgency") in stop]
     _urgent_list(ctx, w.why_heading, reasons, numbered=False)
     _urgent_list(ctx, w.what_heading, w.what_to_do, numbered=True)
+    _urgent_list(ctx, w.meanwhile_heading, _texts(ctx.plan.get("education")), numbered=False)
     person = _person(ctx.plan, ctx.assessment)
     contact = [
         str(v)
