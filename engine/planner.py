@@ -24,6 +24,8 @@ from engine.library import ExerciseLibrary
 from engine.models.assessment import Assessment
 from engine.models.exercise import Exercise
 from engine.models.plan import (
+    STOPS_EXERCISE,
+    URGENCY_ORDER,
     Because,
     ClientRef,
     ClinicianRef,
@@ -32,8 +34,6 @@ from engine.models.plan import (
     FindingItem,
     GeneratedWith,
     Plan,
-    STOPS_EXERCISE,
-    URGENCY_ORDER,
     PlanExercise,
     Referral,
     TextItem,
@@ -287,9 +287,7 @@ class Planner:
             if exercises
             else "no_findings"
         )
-        refs = sorted(
-            _dedupe_referrals(out.referrals), key=lambda r: (URGENCY_ORDER.index(r.urgency), r.rule)
-        )
+        refs = sorted(_dedupe_referrals(out.referrals), key=lambda r: (URGENCY_ORDER.index(r.urgency), r.rule))
         clinician = ClinicianRef(**a.clinician.model_dump()) if a.clinician else None
         return Plan(
             client=ClientRef(name=a.client.name, id=a.client.id),

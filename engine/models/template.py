@@ -392,6 +392,8 @@ class FoundPhrase(_Strict):
     """The finding on both sides."""
     any: str | None = None
     """A finding without a side."""
+    grades: dict[str, str] = Field(default_factory=dict)
+    """A sentence per grade (e.g. step_width narrow / crossover), used before ``any``."""
 
     @model_validator(mode="after")
     def _needs_one(self) -> FoundPhrase:

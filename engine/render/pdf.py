@@ -136,6 +136,19 @@ def _clinic_name(ctx_plan: Plan, assessment: Mapping[str, Any], template: Templa
     return str(_person(ctx_plan, assessment).get("clinic") or template.clinic.name)
 
 
+def _clinic_contact(ctx: _Ctx) -> str | None:
+    """The template's contact line, only when it belongs to the clinic named on the plan."""
+    named = _person(ctx.plan, ctx.assessment).get("clinic")
+    if named and template_clinic_differs(str(named), ctx.t.clinic.name):
+        return None
+    return ctx.t.clinic.contact
+
+
+def template_clinic_differs(named: str, template_name: str | None) -> bool:
+    """Whether the plan's clinic is another clinic than the one the template describes."""
+    return bool(template_name) and named.casefold().strip() != str(template_name).casefold().strip()
+
+
 def _client_name(plan: Plan, assessment: Mapping[str, Any]) -> str:
     client = plan.get("client") or assessment.get("client") or {}
     return str(client.get("name", ""))
@@ -320,7 +333,7 @@ def _header_block(ctx: _Ctx) -> None:
         (w.date_label, text.format_date(text.parse_date(ctx.plan["assessed_on"]), ctx.t)),
         (w.clinician_label, str(person.get("name") or "")),
         (w.clinic_label, _clinic_name(ctx.plan, ctx.assessment, ctx.t)),
-        (w.contact_label, ctx.t.clinic.contact),
+        (w.contact_label, _clinic_contact(ctx)),
         (w.review_label, _review_words(ctx)),
     ]
     for label, value in rows:
@@ -359,8 +372,12 @@ def _referral(ctx: _Ctx) -> None:
     if not referrals:
         return
     w = ctx.t.wording.referral
-    urgency = {"emergency": w.urgency.emergency, "urgent": w.urgency.urgent, "soon": w.urgency.soon,
-               "routine": w.urgency.routine}
+    urgency = {
+        "emergency": w.urgency.emergency,
+        "urgent": w.urgency.urgent,
+        "soon": w.urgency.soon,
+        "routine": w.urgency.routine,
+    }
     lines = [
         f"{r['reason']} ({urgency[str(r['urgency'])]})" if r.get("urgency") in urgency else str(r["reason"])
         for r in referrals
@@ -809,7 +826,7 @@ def _urgent_page(ctx: _Ctx) -> None:
         for v in (
             person.get("name"),
             _clinic_name(ctx.plan, ctx.assessment, ctx.t),
-            ctx.t.clinic.contact,
+            _clinic_contact(ctx),
         )
         if v
     ]

@@ -117,10 +117,15 @@ def found_sentences(findings: Sequence[Mapping[str, Any]], template: Template) -
     "both" sentence; a finding without a side gets its "any" sentence.
     """
     sides_by_kind: dict[str, list[str | None]] = {}
+    grade_sentences: list[str] = []
     for item in findings:
         if not item.get("flagged", True):
             continue
         kind = str(item["finding"])
+        phrase = getattr(template.found_wording, kind, None)
+        if isinstance(phrase, FoundPhrase) and str(item.get("grade")) in phrase.grades and not item.get("side"):
+            grade_sentences.append(phrase.grades[str(item["grade"])])
+            continue
         seen = sides_by_kind.setdefault(kind, [])
         if item.get("side") not in seen:
             seen.append(item.get("side"))
@@ -130,7 +135,7 @@ def found_sentences(findings: Sequence[Mapping[str, Any]], template: Template) -
         if not isinstance(phrase, FoundPhrase):
             raise ValueError(f"template has no found_wording for finding {kind!r}")
         sentences.extend(_phrase_for(phrase, sides, template))
-    return sentences
+    return sentences + [g for g in grade_sentences if g not in sentences]
 
 
 def _phrase_for(phrase: FoundPhrase, sides: list[str | None], template: Template) -> list[str]:
