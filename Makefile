@@ -29,7 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 schemas: $(STAMP)
-	$(BIN)/rehab schema --all --out schemas
+	$(BIN)/rehab schema --all --out schemas --force
 
 clean:
 	rm -rf $(VENV) build dist examples/out .pytest_cache .mypy_cache .ruff_cache

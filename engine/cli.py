@@ -111,10 +111,10 @@ def root(
 @guarded
 def validate(
     files: Annotated[
-        list[Path], typer.Argument(help="Assessment or feedback YAML files ('-' for stdin).", show_default=False)
+        list[Path], typer.Argument(help="Assessment, feedback or plan files ('-' for stdin).", show_default=False)
     ],
 ) -> None:
-    """Check assessment (or feedback) files and list every problem with file:line:col.
+    """Check assessment, feedback or plan files and list every problem with file:line:col.
 
     Example: `rehab validate examples/*.yaml`
     """
@@ -137,6 +137,7 @@ def schema(
         Path | None, typer.Option("--out", "-o", help="Write <kind>.schema.json files into this folder.")
     ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Every schema (with --out).")] = False,
+    force: Force = False,
 ) -> None:
     """Print the JSON Schema of an input format, for YAML editors.
 
@@ -146,7 +147,7 @@ def schema(
     """
     from engine.commands import export_schemas
 
-    export_schemas(kind, out, all_)
+    export_schemas(kind, out, all_, force=force)
 
 
 @app.command()
@@ -181,6 +182,10 @@ def plan(
 
     opts = PlanOptions(rules, exercises, templates, paper, force)
     if out_dir is not None:
+        if output or json_out or report:
+            raise EngineError.at(
+                "plan", "--out-dir names the outputs itself; leave out -o, --json and --clinician-report"
+            )
         raise typer.Exit(plan_batch(assessments, out_dir, opts, jobs))
     if len(assessments) != 1:
         raise EngineError.at("plan", "give one assessment, or use --out-dir for several")

@@ -11,7 +11,7 @@ from typing import Any
 import typer
 
 from engine.errors import Diagnostic, EngineError, InputError, OutputError
-from engine.output import check_target, write_atomic
+from engine.output import check_target, same_file_twice, write_atomic
 
 SCHEMA_BASE = "https://rehab-rules.invalid/schemas/"
 
@@ -23,23 +23,36 @@ def _err(text: str) -> None:
 def validate_files(files: list[Path]) -> bool:
     """Validate each file as an assessment or feedback; print OK or every error."""
     from engine import yamlio
-    from engine.feedback import Feedback
-    from engine.models.assessment import Assessment
     from engine.validation import validate
 
     ok = True
     for path in files:
         try:
             data, index = yamlio.read(path)
-            model: Any = Feedback if isinstance(data, dict) and "reported_on" in data else Assessment
+            model: Any = _kind_of(data)
             doc = validate(model, data, index)
         except EngineError as exc:
             _err(exc.render())
             ok = False
             continue
-        what = "feedback" if model is Feedback else f"assessment of {doc.client.name}"
+        what = {"Feedback": "feedback", "Plan": f"plan for {getattr(getattr(doc, 'client', None), 'name', '')}"}.get(
+            model.__name__, f"assessment of {getattr(getattr(doc, 'client', None), 'name', '')}"
+        )
         typer.echo(f"{path}: OK ({what})")
     return ok
+
+
+def _kind_of(data: Any) -> Any:
+    """Tell an assessment, a feedback file and a plan apart by their keys."""
+    from engine.feedback import Feedback
+    from engine.models.assessment import Assessment
+    from engine.models.plan import Plan
+
+    if isinstance(data, dict) and "generated_with" in data:
+        return Plan
+    if isinstance(data, dict) and "reported_on" in data and "client" not in data:
+        return Feedback
+    return Assessment
 
 
 def schema_models() -> dict[str, Any]:
@@ -82,7 +95,7 @@ def schema_text(kind: str) -> str:
     return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
 
 
-def export_schemas(kind: str | None, out: Path | None, all_: bool) -> None:
+def export_schemas(kind: str | None, out: Path | None, all_: bool, *, force: bool = False) -> None:
     """Print one schema, or write some/all into a folder."""
     kinds = list(schema_models()) if all_ or (kind is None and out is not None) else [kind or "assessment"]
     if out is None:
@@ -91,7 +104,9 @@ def export_schemas(kind: str | None, out: Path | None, all_: bool) -> None:
         typer.echo(schema_text(kinds[0]), nl=False)
         return
     if not out.is_dir():
-        raise OutputError.at(str(out), "folder does not exist")
+        raise OutputError.at(str(out), "is not a folder" if out.exists() else "folder does not exist")
+    for k in kinds:
+        check_target(out / f"{k}.schema.json", force=force)
     for k in kinds:
         write_atomic(out / f"{k}.schema.json", schema_text(k))
         typer.echo(f"wrote {out / f'{k}.schema.json'}")
@@ -131,9 +146,11 @@ class Outputs:
                 command,
                 "nothing to write: give -o handout.pdf, --json plan.json (or -) or --clinician-report report.pdf",
             )
-        files = [str(t) for t in targets if str(t) != "-"]
-        if len(set(files)) != len(files):
-            raise OutputError.at(command, "two outputs have the same file name")
+        if sum(str(t) == "-" for t in targets) > 1:
+            raise OutputError.at(command, "only one output can go to standard output ('-')")
+        clashes = same_file_twice(targets)
+        if clashes:
+            raise OutputError.at(command, f"two outputs are the same file: {clashes[0]}")
         for t in targets:
             check_target(t, force=opts.force, protect=inputs)
 
@@ -228,11 +245,14 @@ def plan_batch(paths: list[Path], out_dir: Path, opts: PlanOptions, jobs: int | 
     global _BATCH  # handed to the forked workers
     _paper(opts.paper)
     if not out_dir.is_dir():
-        raise OutputError.at(str(out_dir), "output folder does not exist")
+        raise OutputError.at(str(out_dir), "is not a folder" if out_dir.exists() else "output folder does not exist")
+    if any(str(p) == "-" for p in paths):
+        raise InputError.at("plan", "--out-dir needs assessment files; '-' (standard input) has no file name")
     stems = [p.name.removesuffix(".yaml").removesuffix(".yml") for p in paths]
-    clash = sorted({s for s in stems if stems.count(s) > 1})
-    if clash:
-        raise InputError.at("plan", f"two assessments would write the same outputs: {', '.join(clash)}")
+    outs = [out_dir / f"{stem}{ext}" for stem in stems for ext in (".pdf", ".plan.json", ".report.pdf")]
+    clashes = same_file_twice(outs)
+    if clashes:
+        raise InputError.at("plan", f"two assessments would write the same output file: {clashes[0]}")
     _BATCH = _Batch(load_content(opts.rules, opts.exercises), out_dir, opts)
     load_template(opts.templates)
     work = list(zip(paths, stems, strict=True))
@@ -426,7 +446,7 @@ def progress_files(plan_path: Path, feedback_path: Path, outputs: Outputs, opts:
     content = load_content(opts.rules, opts.exercises)
     if outputs.handout or outputs.report:
         load_template(opts.templates)
-    plan = load_plan(plan_path)
+    plan = load_plan(plan_path, content)
     feedback, index = load_feedback(feedback_path)
     nxt = progress(content, plan, feedback, index)
     outputs.write(nxt, assessment_from_plan(nxt), content, opts)
@@ -444,8 +464,8 @@ def history(folder: Path, *, as_json: bool) -> str:
     for path in sorted(folder.glob("*.json")):
         try:
             plans.append((path, load_plan(path)))
-        except EngineError:
-            continue
+        except EngineError as exc:
+            _err(f"skipped {path}: not a readable plan ({exc.diagnostics[0].message})")
     if not plans:
         raise InputError.at(str(folder), "no plan JSON files here")
     plans.sort(key=lambda pp: (pp[1].client.id or pp[1].client.name, pp[1].revision, pp[1].assessed_on, pp[0].name))

@@ -46,8 +46,8 @@ class Feedback(StrictModel):
     """Format version; must be 1."""
     reported_on: dt.date
     """Date of the review; not in the future."""
-    exercises: list[ExerciseFeedback] = Field(min_length=1)
-    """One entry per exercise (and side) of the plan."""
+    exercises: list[ExerciseFeedback] = Field(default_factory=list)
+    """One entry per exercise (and side) of the plan (empty when the plan had none)."""
     running: RunningFeedback | None = None
     """Running, if the client ran."""
     new_red_flags: list[RedFlag] | None = None

@@ -25,6 +25,8 @@ def check_target(path: Path, *, force: bool, protect: tuple[Path, ...] = ()) -> 
         raise OutputError.at(str(path), f"folder '{parent}' does not exist")
     if path.is_dir():
         raise OutputError.at(str(path), "is a folder; give a file name")
+    if path.exists() and not path.is_file():
+        raise OutputError.at(str(path), "is not a regular file (a device or pipe); give a file name")
     for p in protect:
         if p.exists() and path.exists() and path.resolve() == p.resolve():
             raise OutputError.at(str(path), "is one of the input files; choose another output name")
@@ -62,3 +64,17 @@ def write_atomic(path: Path, data: bytes | str) -> None:
         if tmp_name is not None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp_name)
+
+
+def same_file_twice(paths: list[Path]) -> list[str]:
+    """Return outputs that name one file twice, however spelt (``a/../a/x`` = ``a/x``, links)."""
+    seen: dict[Path, str] = {}
+    clashes = []
+    for p in paths:
+        if str(p) == "-":
+            continue
+        key = p.resolve()
+        if key in seen:
+            clashes.append(f"{seen[key]} and {p}")
+        seen[key] = str(p)
+    return clashes

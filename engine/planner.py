@@ -18,6 +18,7 @@ from typing import Any
 
 from engine import __version__
 from engine.compiler import tested_fields
+from engine.errors import LinkError
 from engine.facts import FactSet
 from engine.firing import Firing
 from engine.library import ExerciseLibrary
@@ -65,6 +66,7 @@ class _Collected:
     reviews: list[int] = field(default_factory=list)
     trace: list[TraceItem] = field(default_factory=list)
     placed_rules: set[str] = field(default_factory=set)
+    referred_flags: set[str] = field(default_factory=set)
 
 
 def describe(fact: dict[str, Any], sources: dict[str, Any]) -> list[str]:
@@ -149,6 +151,7 @@ class Planner:
     def _apply(self, out: _Collected, rule: Rule, action: Action, firing: Firing, why: Because) -> None:
         if action.refer is not None:
             out.referrals.append(Referral(reason=action.refer.reason, urgency=action.refer.urgency, rule=rule.id))
+            out.referred_flags |= {str(f.get("flag")) for f in firing.bindings.values() if f.get("kind") == "red_flag"}
         elif action.prescribe is not None:
             p = action.prescribe
             ex = self.lib.exercises[p.exercise] if p.exercise else self.lib.at(str(p.ladder), int(p.level or 1))
@@ -266,6 +269,14 @@ class Planner:
     def build(self, a: Assessment, facts: FactSet, firings: list[Firing], exercises_sha256: str) -> Plan:
         """Return the plan for one assessment."""
         out = self.collect(firings, facts)
+        unhandled = [f for f in a.flags if f not in out.referred_flags]
+        if unhandled:  # a red flag must never end as "no findings": the rule set is incomplete
+            raise LinkError.at(
+                "rules",
+                f"red flag {', '.join(unhandled)} is recorded but no rule referred the client for it; "
+                "every red flag needs a referral rule (see rules/assessment/red-flags.yaml)",
+                code="link.red_flag_unhandled",
+            )
         urgent = any(r.urgency in STOPS_EXERCISE for r in out.referrals)
         exercises, excluded, dropped = self.exercises(out)
         if urgent:

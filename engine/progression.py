@@ -22,7 +22,7 @@ from typing import Any
 
 from engine import __version__, yamlio
 from engine.content import Content, derive_fn
-from engine.errors import Diagnostic, InputError
+from engine.errors import Diagnostic, InputError, LinkError
 from engine.facts import FactSet, FieldSpec
 from engine.feedback import Feedback
 from engine.models.plan import (
@@ -85,10 +85,60 @@ def plan_sha256(plan: Plan) -> str:
     return hashlib.sha256(plan.to_json().encode("utf-8")).hexdigest()
 
 
-def load_plan(path: Path | str) -> Plan:
-    """Read a plan JSON file (JSON is YAML: positions are kept for errors)."""
+def load_plan(path: Path | str, content: Content | None = None) -> Plan:
+    """Read a plan JSON file (JSON is YAML: positions are kept for errors).
+
+    With ``content``, the plan is also checked against the exercise library, so a hand-edited
+    plan cannot progress from a level or dose that does not exist.
+    """
     data, index = yamlio.read(path)
-    return validate(Plan, data, index)
+    plan = validate(Plan, data, index)
+    if content is not None:
+        check_plan(plan, content, index)
+    return plan
+
+
+def check_plan(plan: Plan, content: Content, index: LocationIndex) -> None:
+    """Refuse a plan whose exercises do not fit the library (edited or from other content).
+
+    Raises:
+        LinkError: unknown exercise, wrong ladder/level, dose step out of range, duplicates, or
+            an urgent plan that still lists exercises.
+    """
+    lib = content.library
+    diags: list[Diagnostic] = []
+    seen: set[tuple[str, str]] = set()
+
+    def add(i: int, key: str, message: str) -> None:
+        pos = index.value(("exercises", i, key))
+        diags.append(Diagnostic(index.file, pos.line, pos.column, f"exercises[{i}].{key}", message, code="plan.link"))
+
+    for i, e in enumerate(plan.exercises):
+        ex = lib.exercises.get(e.id)
+        if ex is None:
+            add(i, "id", f"exercise '{e.id}' is not in the exercise library")
+            continue
+        if (e.ladder, e.level) != (ex.ladder, ex.level):
+            add(i, "level", f"'{e.id}' is {ex.ladder} level {ex.level} in the library, not {e.ladder} level {e.level}")
+        if e.dose_step > len(ex.doses):
+            add(i, "dose_step", f"'{e.id}' has {len(ex.doses)} dose steps, not {e.dose_step}")
+        if (e.id, e.side) in seen:
+            add(i, "id", f"'{e.id}' ({e.side}) is listed twice")
+        seen.add((e.id, e.side))
+    if plan.status == "refer_urgent" and plan.exercises:
+        pos = index.value(("status",))
+        diags.append(
+            Diagnostic(
+                index.file,
+                pos.line,
+                pos.column,
+                "status",
+                "an urgent referral plan cannot list exercises",
+                code="plan.link",
+            )
+        )
+    if diags:
+        raise LinkError(diags)
 
 
 def load_feedback(path: Path | str) -> tuple[Feedback, LocationIndex]:

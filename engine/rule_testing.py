@@ -18,18 +18,19 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import typer
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from engine import yamlio
-from engine.errors import EngineError
+from engine.errors import Diagnostic, EngineError, LinkError
 from engine.models.base import Int, Slug, StrictModel, Text, Word
 from engine.models.plan import Plan
-from engine.validation import validate
+from engine.validation import _message, dotted_path, validate
 
 DEFAULT_ASSESSMENT: dict[str, Any] = {
     "version": 1,
@@ -207,10 +208,60 @@ def run_case(content: Any, file_base: dict[str, Any], case: Case) -> tuple[Plan,
     return plan, _check(case, plan)
 
 
+def link_cases(content: Any, doc: RuleTestFile, index: yamlio.LocationIndex) -> None:
+    """Refuse test files naming rules, exercises, ladders, targets or tags that do not exist.
+
+    Raises:
+        LinkError: one positioned message per unknown name.
+    """
+    from engine.models.exercise import TAGS, TARGETS
+
+    rules = content.rules()
+    lib = content.library
+    known = {"exercise": lib.exercises, "ladder": lib.ladders, "target": TARGETS, "tag": TAGS}
+    diags: list[Diagnostic] = []
+    names: dict[str, int] = {}
+
+    def add(loc: tuple[Any, ...], message: str, value: str = "", choices: Any = ()) -> None:
+        pos = index.value(loc)
+        close = difflib.get_close_matches(value, list(choices), n=1) if value else []
+        diags.append(
+            Diagnostic(
+                index.file,
+                pos.line,
+                pos.column,
+                dotted_path(loc),
+                message,
+                code="test.link",
+                hint=f"did you mean '{close[0]}'?" if close else "",
+            )
+        )
+
+    for i, case in enumerate(doc.cases):
+        if case.name in names:
+            add(("cases", i, "name"), f"'{case.name}' is also the name of case {names[case.name] + 1}")
+        names[case.name] = i
+        for key in ("fires", "silent"):
+            for j, rule_id in enumerate(getattr(case, key)):
+                if rule_id not in rules:
+                    add(("cases", i, key, j), f"'{rule_id}' is not a rule", rule_id, rules)
+        for key in ("includes", "excludes"):
+            for j, match in enumerate(getattr(case, key)):
+                for what, choices in known.items():
+                    value = getattr(match, what)
+                    if value is not None and value not in choices:
+                        add(("cases", i, key, j, what), f"'{value}' is not a known {what}", str(value), choices)
+        if case.count is not None and case.count[0] > case.count[1]:
+            add(("cases", i, "count"), f"'count' needs [min, max], got {case.count}")
+    if diags:
+        raise LinkError(diags)
+
+
 def run_file(content: Any, path: Path) -> list[CaseResult]:
     """Run every case of one test file."""
     data, index = yamlio.read(path)
     doc = validate(RuleTestFile, data, index)
+    link_cases(content, doc, index)
     results = []
     for i, case in enumerate(doc.cases):
         line = index.value(("cases", i)).line
@@ -220,8 +271,11 @@ def run_file(content: Any, path: Path) -> list[CaseResult]:
             res.fired = [t.rule for t in plan.trace]
         except EngineError as exc:
             res.failures = [f"case input is invalid: {d.message} at {d.path}" for d in exc.diagnostics]
-        except ValueError as exc:
-            res.failures = [f"case input is invalid: {exc}".splitlines()[0]]
+        except ValidationError as exc:
+            res.failures = [
+                f"case input is invalid: {dotted_path(tuple(e['loc']))}: {_message(e)}"
+                for e in exc.errors(include_url=False)
+            ]
         results.append(res)
     return results
 

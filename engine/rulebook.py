@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import yamlio
+from engine.compiler import when_dnf
 from engine.errors import Diagnostic, EngineError, LinkError
 from engine.facts import CATALOGUE, FieldSpec
 from engine.library import ExerciseLibrary, content_hash
@@ -155,6 +156,8 @@ class Linker:
                 self._evidence(rule, src)
                 used |= self._when(rule, src, self.catalogues[stage], derived)
                 self._actions(rule, src)
+            if stage == "assessment":
+                self._red_flag_coverage(rules)
             for kind, (rule_id, _) in sorted(derived.items()):
                 if kind not in used:
                     self._add(
@@ -165,6 +168,30 @@ class Linker:
                         severity="warning",
                     )
         return self.diags
+
+    def _red_flag_coverage(self, rules: list[Rule]) -> None:
+        """Every red flag in the vocabulary needs a rule that refers on it (else: warning)."""
+        from engine.models.assessment import RED_FLAGS
+
+        covered: set[str] = set()
+        for rule in rules:
+            if not any(a.refer is not None for a in rule.then):
+                continue
+            for _, p in _patterns(rule.when, ()):
+                if p.fact == "red_flag":
+                    covered |= _flag_values(p.where) if p.where is not None else set(RED_FLAGS)
+        missing = [f for f in RED_FLAGS if f not in covered]
+        if missing:
+            self.diags.append(
+                Diagnostic(
+                    "rules",
+                    severity="warning",
+                    code="link.red_flag_uncovered",
+                    message="no rule refers the client for red flag(s) "
+                    + ", ".join(missing)
+                    + "; a plan with one of these stops with an error",
+                )
+            )
 
     def _add(
         self, src: RuleSource, sub: Loc, message: str, code: str, *, hint: str = "", severity: str = "error"
@@ -309,6 +336,7 @@ class Linker:
                 )
 
     def _actions(self, rule: Rule, src: RuleSource) -> None:
+        self._rule = rule
         aliases = _aliases(rule.when)
         for i, action in enumerate(rule.then):
             loc: Loc = ("then", i)
@@ -405,6 +433,18 @@ class Linker:
                 "link.unknown_alias",
                 hint="matched: " + ", ".join(sorted(aliases)),
             )
+            return
+        branches = [{p.alias for p in conj} for conj in when_dnf(self._rule.when)]
+        if any(alias not in b for b in branches):
+            self._add(
+                src,
+                loc,
+                f"'from: {value.from_}': '{alias}' is not matched in every 'any' branch of "
+                "'when', so this value would sometimes be missing",
+                "link.partial_alias",
+            )
+        if loc[-1] == "side" and loc[-2] == "prescribe" and value.from_.split(".", 1)[1] != "side":
+            self._add(src, loc, f"a side must come from a 'side' field, not '{value.from_}'", "link.side_field")
 
 
 _TYPE_WORD = {"num": "a number", "bool": "true/false", "str": "a word"}
@@ -417,6 +457,15 @@ def _patterns(when: When, loc: Loc) -> Iterator[tuple[Loc, When]]:
     key = "all" if when.all is not None else "any"
     for i, child in enumerate(when.all or when.any or []):
         yield from _patterns(child, (*loc, key, i))
+
+
+def _flag_values(t: Test) -> set[str]:
+    if t.all is not None or t.any is not None:
+        return {v for c in (t.all or t.any or []) for v in _flag_values(c)}
+    if t.field == "flag" and t.op() in ("eq", "in"):
+        value = t.value()
+        return {str(v) for v in (value if isinstance(value, list) else [value])}
+    return set()
 
 
 def _aliases(when: When) -> dict[str, set[str]]:

@@ -56,9 +56,11 @@ class _StrictLoader(_Base):  # type: ignore[misc]
                 isinstance(key_node, ScalarNode) and key_node.value == "<<" and not key_node.style
             ):
                 raise _PositionedProblem("merge keys (<<) are not allowed", key_node.start_mark)
+            if not isinstance(key_node, ScalarNode):
+                raise _PositionedProblem("keys must be plain words, not lists or mappings", key_node.start_mark)
             key = self.construct_object(key_node, deep=True)
-            if not isinstance(key, str | int | float | bool) or key is None:
-                raise _PositionedProblem("keys must be plain words", key_node.start_mark)
+            if not isinstance(key, str):
+                raise _PositionedProblem(f"key {key_node.value!r} must be a word (quote it)", key_node.start_mark)
             if key in seen:
                 first = seen[key].start_mark.line + 1
                 raise _PositionedProblem(f"duplicate key '{key}' (first defined on line {first})", key_node.start_mark)
@@ -173,6 +175,8 @@ def _walk(root: Node, index: LocationIndex) -> None:
         seen.add(id(node))
         if isinstance(node, MappingNode):
             for key_node, value_node in node.value:
+                if not isinstance(key_node, ScalarNode):
+                    raise _PositionedProblem("keys must be plain words, not lists or mappings", key_node.start_mark)
                 child = (*loc, key_node.value)
                 index.add(child, _pos(value_node.start_mark), _pos(key_node.start_mark))
                 stack.append((value_node, child))

@@ -36,7 +36,7 @@ def between(lo: float, hi: float | None = None) -> AfterValidator:
                 "must be between {lo} and {hi} (got {got})",
                 {"lo": _fmt(lo), "hi": _fmt(hi), "got": _fmt(value)},
             )
-        return value
+        return value + 0 if isinstance(value, float) else value  # -0.0 → 0.0: same input, same bytes
 
     return AfterValidator(check)
 

@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import datetime as dt
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+
+def _iso_date(value: str) -> str:
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        raise PydanticCustomError("date", "must be a date written like 2026-11-20 (got {v!r})", {"v": value}) from None
+    return value
+
+
+IsoDate = Annotated[str, AfterValidator(_iso_date)]
+Positive = Annotated[int, Field(ge=1)]
 
 Status = Literal["exercise", "refer_urgent", "refer_and_exercise", "no_findings"]
 Urgency = Literal["emergency", "urgent", "soon", "routine"]
@@ -68,14 +82,14 @@ class PlanExercise(PlanModel):
     id: str
     name: str
     ladder: str
-    level: int
+    level: Positive
     side: Literal["left", "right", "both"]
     targets: list[str]
     tags: list[str]
     dosage: Dose
     because: list[Because]
     sided: bool = True
-    dose_step: int = 1
+    dose_step: Positive = 1
     change: Change | None = None
     change_note: str | None = None
     red_count: int = 0
@@ -139,7 +153,7 @@ class Plan(PlanModel):
 
     version: Literal[1] = 1
     client: ClientRef
-    assessed_on: str
+    assessed_on: IsoDate
     generated_with: GeneratedWith
     status: Status
     referrals: list[Referral] = Field(default_factory=list)
@@ -148,11 +162,11 @@ class Plan(PlanModel):
     excluded: list[Excluded] = Field(default_factory=list)
     cues: list[TextItem] = Field(default_factory=list)
     education: list[TextItem] = Field(default_factory=list)
-    review_in_days: int
+    review_in_days: Positive
     trace: list[TraceItem] = Field(default_factory=list)
     clinician: ClinicianRef | None = None
     findings: list[FindingItem] = Field(default_factory=list)
-    revision: int = 1
+    revision: Positive = 1
     previous: Previous | None = None
     not_included: list[Excluded] = Field(default_factory=list)
     conditions: list[str] = Field(default_factory=list)
