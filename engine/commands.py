@@ -396,28 +396,13 @@ def show_exercise(folder: Path | None, exercise_id: str, *, as_json: bool) -> st
     ]
     out += [f"  {i}. {s}" for i, s in enumerate(ex.steps, 1)]
     out += ["Cues:"] + [f"  - {c}" for c in ex.cues]
-    out += ["Doses (easiest first):"] + [f"  {i}. {dose_words(d.model_dump())}" for i, d in enumerate(ex.doses, 1)]
+    from engine.handout import dose_text
+
+    out += ["Doses (easiest first):"] + [f"  {i}. {dose_text(d.model_dump())}" for i, d in enumerate(ex.doses, 1)]
     if ex.precautions:
         out += ["Precautions:"] + [f"  - {p}" for p in ex.precautions]
     out += [f"Evidence: {', '.join(ex.evidence)}"]
     return "\n".join(out) + "\n"
-
-
-def dose_words(d: dict[str, Any]) -> str:
-    """Describe a dose in one line, e.g. '3 sets x 30 s hold, 5 days a week, rest 30 s'."""
-    if d.get("reps"):
-        main = f"{d['sets']} sets x {d['reps']} reps"
-    elif d.get("hold_s"):
-        main = f"{d['sets']} sets x {d['hold_s']} s hold"
-    else:
-        main = f"{d['sets']} x {d['minutes']} min"
-    per_week = d["per_week"]
-    main += ", every day" if per_week == 7 else ", twice a day" if per_week == 14 else f", {per_week} times a week"
-    if d.get("rest_s"):
-        main += f", rest {d['rest_s']} s"
-    if d.get("note"):
-        main += f" ({d['note']})"
-    return main
 
 
 def assessment_from_plan(plan: Any) -> Any:

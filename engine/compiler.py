@@ -66,9 +66,7 @@ def when_dnf(when: When) -> list[list[Pattern]]:
 
 
 def _has_ref(t: Test) -> bool:
-    if t.all is not None or t.any is not None:
-        return any(_has_ref(c) for c in (t.all or t.any or []))
-    return isinstance(t.eq, Ref)
+    return any(isinstance(leaf.eq, Ref) for leaf in t.leaves())
 
 
 def _test_dnf(t: Test) -> list[list[Test]]:
@@ -148,11 +146,8 @@ def _check_conjunction(rule: Rule, conj: list[Pattern], where: str) -> list[Diag
 
 
 def _refs(t: Test | None) -> list[str]:
-    if t is None:
-        return []
-    if t.all is not None or t.any is not None:
-        return [r for c in (t.all or t.any or []) for r in _refs(c)]
-    return [t.eq.ref.split(".")[0]] if isinstance(t.eq, Ref) else []
+    leaves = t.leaves() if t is not None else iter(())
+    return [leaf.eq.ref.split(".")[0] for leaf in leaves if isinstance(leaf.eq, Ref)]
 
 
 def compile_rules(rules: list[Rule], name_prefix: str = "rehab", *, where: str = "rules") -> CompiledRuleset:
@@ -216,16 +211,8 @@ def tested_fields(when: When) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     for conj in when_dnf(when):
         for p in conj:
-            out.setdefault(p.alias, set()).update(_fields(p.test))
+            out.setdefault(p.alias, set()).update(str(leaf.field) for leaf in (p.test.leaves() if p.test else ()))
     return out
-
-
-def _fields(t: Test | None) -> set[str]:
-    if t is None:
-        return set()
-    if t.all is not None or t.any is not None:
-        return {f for c in (t.all or t.any or []) for f in _fields(c)}
-    return {str(t.field)}
 
 
 ALPHA_SIBLINGS = 60  # durable fails every assert of a fact that makes > 64 sibling tests true (error 303)

@@ -49,9 +49,9 @@ def _finding_line(f: dict[str, Any]) -> str:
 
 
 def _dose(d: dict[str, Any]) -> str:
-    from engine.commands import dose_words
+    from engine.handout import dose_text
 
-    return dose_words(d)
+    return dose_text(d)
 
 
 def explain_text(data: dict[str, Any]) -> str:

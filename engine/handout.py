@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +19,25 @@ PAPERS = ("a4", "letter")
 
 
 def load_template(templates_dir: Path | str | None = None) -> tuple[Any, Path]:
-    """Load and validate templates/handout.yaml; return the template and its folder."""
+    """Load and validate templates/handout.yaml once per process; return it and its folder."""
+    folder = data_dir("templates", templates_dir)
+    return _load_template(str(folder.resolve())), folder
+
+
+@cache
+def _load_template(folder: str) -> Any:
     from engine.models.template import Template
 
-    folder = data_dir("templates", templates_dir)
-    data, index = yamlio.read(folder / TEMPLATE_FILE)
-    return validate(Template, data, index), folder
+    data, index = yamlio.read(Path(folder) / TEMPLATE_FILE)
+    return validate(Template, data, index)
+
+
+def dose_text(dosage: dict[str, Any], templates_dir: Path | str | None = None) -> str:
+    """A dose in the handout's own words (one wording for client and clinician)."""
+    from engine.render.text import dosage_text
+
+    template, _ = load_template(templates_dir)
+    return dosage_text(dosage, template.wording.exercises.dose)
 
 
 def _inputs(

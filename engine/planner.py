@@ -71,7 +71,7 @@ class _Collected:
 
 def describe(fact: dict[str, Any], sources: dict[str, Any]) -> list[str]:
     """Describe a matched fact as ``path=value`` findings, or ``kind(field=value)`` if derived."""
-    if sources and not str(fact.get("fid", "")).count("<"):
+    if sources and "derived_by" not in fact:
         return [f"{k}={_show(v)}" for k, v in sorted(sources.items())]
     attrs = ", ".join(
         f"{k}={_show(v)}" for k, v in sorted(fact.items()) if k not in ("kind", "fid", "derived_by", "_j")
@@ -95,6 +95,50 @@ def resolve(value: Any, bindings: dict[str, dict[str, Any]]) -> Any:
     return value
 
 
+class Reasons:
+    """Turns firings into ``because`` records and trace lines (assessment and progression)."""
+
+    def __init__(self, rules: dict[str, Rule], sources: dict[str, dict[str, Any]]) -> None:
+        self.rules = rules
+        self.sources = dict(sources)
+        self._tested: dict[str, dict[str, set[str]]] = {}
+
+    def _evidence_of(self, rule: Rule, alias: str, fact: dict[str, Any]) -> dict[str, Any]:
+        """Findings behind a bound fact; for summary facts, the fields the rule tested."""
+        found = self.sources.get(str(fact.get("fid")))
+        if found:
+            return found
+        if rule.id not in self._tested:
+            self._tested[rule.id] = tested_fields(rule.when)
+        fields = self._tested[rule.id].get(alias, set())
+        return {f"{fact['kind']}.{k}": fact[k] for k in sorted(fields) if k in fact}
+
+    def record(self, firing: Firing) -> tuple[Because, TraceItem]:
+        """Return the firing's reason (rule, findings with values, evidence) and its trace line.
+
+        Facts the firing derived inherit its findings, so later rules explain back to them.
+        """
+        rule = self.rules[firing.rule]
+        evidence = {alias: self._evidence_of(rule, alias, f) for alias, f in firing.bindings.items()}
+        values = {k: v for found in evidence.values() for k, v in found.items()}
+        why = Because(
+            rule=rule.id, findings=sorted(values), values=dict(sorted(values.items())), evidence=list(rule.evidence)
+        )
+        for made in firing.derived:
+            self.sources[str(made["fid"])] = dict(why.values)
+        fired_on = [d for alias, f in firing.bindings.items() for d in describe(f, evidence[alias])]
+        derived = [{k: v for k, v in d.items() if k not in ("fid", "_j")} for d in firing.derived]
+        return why, TraceItem(rule=rule.id, fired_on=fired_on, derived=derived)
+
+
+def add_text(texts: dict[str, list[TextItem]], rule_id: str, action: Action) -> None:
+    """Add an action's precaution, cue or education point unless the same words are there."""
+    for key in ("precaution", "cue", "educate"):
+        text = getattr(action, key)
+        if text is not None and all(t.text != text for t in texts[key]):
+            texts[key].append(TextItem(text=text, rule=rule_id))
+
+
 class Planner:
     """Builds one plan from firings."""
 
@@ -104,46 +148,14 @@ class Planner:
         self.lib, self.rules, self.t = library, rules, thresholds
         self.rules_sha256 = rules_sha256
 
-    def because(self, rule: Rule, firing: Firing, sources: dict[str, dict[str, Any]]) -> Because:
-        """Return the reason record for a firing: rule, findings with values, evidence."""
-        values: dict[str, Any] = {}
-        for alias, fact in firing.bindings.items():
-            values.update(self._evidence_of(rule, alias, fact, sources))
-        return Because(
-            rule=rule.id, findings=sorted(values), values=dict(sorted(values.items())), evidence=list(rule.evidence)
-        )
-
-    def _evidence_of(
-        self, rule: Rule, alias: str, fact: dict[str, Any], sources: dict[str, dict[str, Any]]
-    ) -> dict[str, Any]:
-        """Findings behind a bound fact; for summary facts, the fields the rule tested."""
-        found = sources.get(str(fact.get("fid")))
-        if found:
-            return found
-        fields = tested_fields(rule.when).get(alias, set())
-        return {f"{fact['kind']}.{k}": fact[k] for k in sorted(fields) if k in fact}
-
     def collect(self, firings: list[Firing], facts: FactSet) -> _Collected:
         """Interpret each firing's actions in firing order."""
         out = _Collected()
-        sources = dict(facts.sources)
+        reasons = Reasons(self.rules, facts.sources)
         for firing in firings:
+            why, line = reasons.record(firing)
+            out.trace.append(line)
             rule = self.rules[firing.rule]
-            why = self.because(rule, firing, sources)
-            for made in firing.derived:
-                sources[str(made["fid"])] = dict(why.values)
-            fired_on = [
-                d
-                for alias, f in firing.bindings.items()
-                for d in describe(f, self._evidence_of(rule, alias, f, sources))
-            ]
-            out.trace.append(
-                TraceItem(
-                    rule=rule.id,
-                    fired_on=fired_on,
-                    derived=[{k: v for k, v in d.items() if k not in ("fid", "_j")} for d in firing.derived],
-                )
-            )
             for action in rule.then:
                 self._apply(out, rule, action, firing, why)
         return out
@@ -169,10 +181,7 @@ class Planner:
         elif action.review_in_days is not None:
             out.reviews.append(action.review_in_days)
         else:
-            for key in ("precaution", "cue", "educate"):
-                text = getattr(action, key)
-                if text is not None and all(t.text != text for t in out.texts[key]):
-                    out.texts[key].append(TextItem(text=text, rule=rule.id))
+            add_text(out.texts, rule.id, action)
 
     def _excluded_by(self, ex: Exercise, out: _Collected) -> tuple[str, str] | None:
         for what, value, rule, reason in out.exclusions:

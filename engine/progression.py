@@ -39,7 +39,7 @@ from engine.models.plan import (
     TraceItem,
 )
 from engine.models.rule import Rule
-from engine.planner import describe
+from engine.planner import Reasons, add_text
 from engine.validation import validate
 from engine.yamlio import LocationIndex
 
@@ -275,24 +275,11 @@ def _decide(
     decisions: dict[str, _Decision] = {}
     trace: list[TraceItem] = []
     others: list[tuple[Rule, Any]] = []
+    reasons = Reasons(rules, facts.sources)
     for f in firings:
         rule = rules[f.rule]
-        values: dict[str, Any] = {}
-        for fact in f.bindings.values():
-            values.update(facts.sources.get(str(fact.get("fid")), {}))
-        why = Because(
-            rule=rule.id, findings=sorted(values), values=dict(sorted(values.items())), evidence=list(rule.evidence)
-        )
-        trace.append(
-            TraceItem(
-                rule=rule.id,
-                fired_on=[
-                    d
-                    for fact in f.bindings.values()
-                    for d in describe(fact, facts.sources.get(str(fact.get("fid")), {}))
-                ],
-            )
-        )
+        why, line = reasons.record(f)
+        trace.append(line)
         for action in rule.then:
             if action.progress is None:
                 others.append((rule, action))
@@ -426,10 +413,7 @@ def progress(content: Content, plan: Plan, feedback: Feedback, index: LocationIn
     for rule, action in others:
         if action.refer is not None:
             referrals.append(Referral(reason=action.refer.reason, urgency=action.refer.urgency, rule=rule.id))
-        for key in texts:
-            text = getattr(action, key)
-            if text is not None and all(t.text != text for t in texts[key]):
-                texts[key].append(TextItem(text=text, rule=rule.id))
+        add_text(texts, rule.id, action)
     for i, item in paired.items():
         found = decisions.get(f"exercises[{i}]")
         if found is not None and found.change == "review":

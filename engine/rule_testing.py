@@ -30,7 +30,7 @@ from engine import yamlio
 from engine.errors import Diagnostic, EngineError, LinkError
 from engine.models.base import Int, Slug, StrictModel, Text, Word
 from engine.models.plan import Plan
-from engine.validation import _message, dotted_path, validate
+from engine.validation import dotted_path, message_of, validate
 
 DEFAULT_ASSESSMENT: dict[str, Any] = {
     "version": 1,
@@ -273,7 +273,7 @@ def run_file(content: Any, path: Path) -> list[CaseResult]:
             res.failures = [f"case input is invalid: {d.message} at {d.path}" for d in exc.diagnostics]
         except ValidationError as exc:
             res.failures = [
-                f"case input is invalid: {dotted_path(tuple(e['loc']))}: {_message(e)}"
+                f"case input is invalid: {dotted_path(tuple(e['loc']))}: {message_of(e)}"
                 for e in exc.errors(include_url=False)
             ]
         results.append(res)

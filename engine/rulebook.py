@@ -57,10 +57,6 @@ class RuleBook:
         """Return every rule keyed by id."""
         return {r.id: r for rules in self.rules.values() for r in rules}
 
-    def rule_files(self, folder: Path) -> list[Path]:
-        """Return the rule files in a folder (test files and data files excluded)."""
-        return rule_files(folder)
-
 
 def rule_files(folder: Path) -> list[Path]:
     """Return ``rules/**/*.yaml`` except thresholds, references and ``*.test.yaml``."""
@@ -347,40 +343,12 @@ class Linker:
                 self._from(src, (*loc, "prescribe", "side"), action.prescribe.side, aliases)
             if action.exclude is not None:
                 ex = action.exclude
-                if ex.exercise is not None and ex.exercise not in self.lib.exercises:
-                    self._add(
-                        src,
-                        (*loc, "exclude", "exercise"),
-                        f"unknown exercise '{ex.exercise}'",
-                        "link.unknown_exercise",
-                        hint=self._did_you_mean(ex.exercise, self.lib.exercises),
-                    )
-                if ex.tag is not None and ex.tag not in TAGS:
-                    self._add(
-                        src,
-                        (*loc, "exclude", "tag"),
-                        f"unknown tag '{ex.tag}'",
-                        "link.unknown_tag",
-                        hint=self._did_you_mean(ex.tag, TAGS) or "tags: " + ", ".join(TAGS),
-                    )
-                if ex.ladder is not None and ex.ladder not in self.lib.ladders:
-                    self._add(
-                        src,
-                        (*loc, "exclude", "ladder"),
-                        f"unknown ladder '{ex.ladder}'",
-                        "link.unknown_ladder",
-                        hint=self._did_you_mean(ex.ladder, self.lib.ladders),
-                    )
+                self._known(src, (*loc, "exclude", "exercise"), "exercise", ex.exercise, self.lib.exercises)
+                self._known(src, (*loc, "exclude", "tag"), "tag", ex.tag, TAGS, listing=True)
+                self._known(src, (*loc, "exclude", "ladder"), "ladder", ex.ladder, self.lib.ladders)
             if action.limit is not None:
                 for j, lad in enumerate(action.limit.ladders or []):
-                    if lad not in self.lib.ladders:
-                        self._add(
-                            src,
-                            (*loc, "limit", "ladders", j),
-                            f"unknown ladder '{lad}'",
-                            "link.unknown_ladder",
-                            hint=self._did_you_mean(lad, self.lib.ladders),
-                        )
+                    self._known(src, (*loc, "limit", "ladders", j), "ladder", lad, self.lib.ladders)
             if action.derive is not None:
                 for key, value in action.derive.set.items():
                     self._from(src, (*loc, "derive", "set", key), value, aliases)
@@ -393,33 +361,29 @@ class Linker:
                     hint="matched: " + ", ".join(sorted(aliases)),
                 )
 
+    def _known(
+        self, src: RuleSource, loc: Loc, what: str, value: str | None, known: Any, *, listing: bool = False
+    ) -> bool:
+        """Report ``value`` (if given) unless it is one of ``known``; return whether it is."""
+        if value is None or value in known:
+            return True
+        hint = self._did_you_mean(value, known) or (f"{what}s: " + ", ".join(known) if listing else "")
+        self._add(src, loc, f"unknown {what} '{value}'", f"link.unknown_{what}", hint=hint)
+        return False
+
     def _prescribe(
         self, src: RuleSource, loc: Loc, exercise: str | None, ladder: str | None, level: int | None
     ) -> None:
-        if exercise is not None and exercise not in self.lib.exercises:
+        self._known(src, (*loc, "exercise"), "exercise", exercise, self.lib.exercises)
+        if not self._known(src, (*loc, "ladder"), "ladder", ladder, self.lib.ladders) or ladder is None:
+            return
+        if level is not None and self.lib.at(ladder, level) is None:
             self._add(
                 src,
-                (*loc, "exercise"),
-                f"unknown exercise '{exercise}'",
-                "link.unknown_exercise",
-                hint=self._did_you_mean(exercise, self.lib.exercises),
+                (*loc, "level"),
+                f"ladder '{ladder}' has no level {level} (1..{self.lib.top(ladder)})",
+                "link.unknown_level",
             )
-        if ladder is not None:
-            if ladder not in self.lib.ladders:
-                self._add(
-                    src,
-                    (*loc, "ladder"),
-                    f"unknown ladder '{ladder}'",
-                    "link.unknown_ladder",
-                    hint=self._did_you_mean(ladder, self.lib.ladders),
-                )
-            elif level is not None and self.lib.at(ladder, level) is None:
-                self._add(
-                    src,
-                    (*loc, "level"),
-                    f"ladder '{ladder}' has no level {level} (1..{self.lib.top(ladder)})",
-                    "link.unknown_level",
-                )
 
     def _from(self, src: RuleSource, loc: Loc, value: Any, aliases: dict[str, set[str]]) -> None:
         if not isinstance(value, From):
@@ -460,12 +424,12 @@ def _patterns(when: When, loc: Loc) -> Iterator[tuple[Loc, When]]:
 
 
 def _flag_values(t: Test) -> set[str]:
-    if t.all is not None or t.any is not None:
-        return {v for c in (t.all or t.any or []) for v in _flag_values(c)}
-    if t.field == "flag" and t.op() in ("eq", "in"):
-        value = t.value()
-        return {str(v) for v in (value if isinstance(value, list) else [value])}
-    return set()
+    out: set[str] = set()
+    for leaf in t.leaves():
+        if leaf.field == "flag" and leaf.op() in ("eq", "in"):
+            value = leaf.value()
+            out |= {str(v) for v in (value if isinstance(value, list) else [value])}
+    return out
 
 
 def _aliases(when: When) -> dict[str, set[str]]:

@@ -173,4 +173,4 @@ def runtime() -> Runtime:
     return _RUNTIME
 
 
-__all__ = ["Firing", "Runtime", "durable_rules_engine", "runtime"]
+__all__ = ["Firing", "Runtime", "runtime"]

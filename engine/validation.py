@@ -63,11 +63,11 @@ def _diagnostic(model: type[BaseModel], err: Any, index: LocationIndex) -> Diagn
         message = "is required but missing"
     else:
         pos = index.value(loc)
-        message = _message(err)
+        message = message_of(err)
     return Diagnostic(index.file, pos.line, pos.column, dotted, message, code=f"schema.{kind}", hint=hint)
 
 
-def _message(err: Any) -> str:
+def message_of(err: Any) -> str:
     kind = err["type"]
     got = err.get("input")
     if kind == "literal_error":

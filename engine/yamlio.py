@@ -45,8 +45,6 @@ class _StrictLoader(_Base):  # type: ignore[misc]
             event = self.peek_event()
             raise _PositionedProblem("anchors and aliases (*name) are not allowed", event.start_mark)
         node: Node | None = super().compose_node(parent, index)
-        if node is not None and getattr(node, "anchor", None):
-            raise _PositionedProblem("anchors (&name) are not allowed", node.start_mark)
         return node
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:

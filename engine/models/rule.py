@@ -22,6 +22,7 @@ A rule file::
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, model_validator
@@ -101,6 +102,14 @@ class Test(StrictModel):
             raise PydanticCustomError("test_shape", "a test needs 'field' and one operator, or all/any")
         _exactly_one(self, OPS, f"the test on '{self.field}'")
         return self
+
+    def leaves(self) -> Iterator[Test]:
+        """Yield every leaf test (``field`` + operator) of this tree, in order."""
+        if self.all is None and self.any is None:
+            yield self
+            return
+        for child in self.all or self.any or []:
+            yield from child.leaves()
 
     def op(self) -> str | None:
         """Return the operator name used by this leaf test, if any."""

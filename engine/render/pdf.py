@@ -261,6 +261,13 @@ def _flow(ctx: _Ctx, blocks: Sequence[Draw]) -> None:
         _place(ctx, draw)
 
 
+def _heading_intro(ctx: _Ctx, heading: str, intro: str, **para: Any) -> None:
+    """A section heading and, when the template has one, its first sentence."""
+    _heading(ctx, heading)
+    if intro:
+        _para(ctx, intro, **para)
+
+
 def _heading(ctx: _Ctx, title: str, boxed: bool = False) -> None:
     """Bookmark and draw a section heading (call inside a keep-together block)."""
     pdf = ctx.pdf
@@ -306,9 +313,7 @@ def _simple_section(ctx: _Ctx, heading: str, intro: str, items: Sequence[str]) -
         return
 
     def draw() -> None:
-        _heading(ctx, heading)
-        if intro:
-            _para(ctx, intro)
+        _heading_intro(ctx, heading, intro)
         _list(ctx, items, ctx.pdf.l_margin, ctx.pdf.epw)
         ctx.pdf.ln(4)
 
@@ -417,9 +422,7 @@ def _exercises(ctx: _Ctx) -> None:
     w = ctx.t.wording.exercises
 
     def first() -> None:
-        _heading(ctx, w.heading)
-        if w.intro:
-            _para(ctx, w.intro, gap=3)
+        _heading_intro(ctx, w.heading, w.intro, gap=3)
         _exercise_block(ctx, 1, items[0])
 
     _keep_together(ctx, first)
@@ -638,9 +641,7 @@ def _pain_guide(ctx: _Ctx) -> None:
     w, c = ctx.t.wording.pain_guide, ctx.t.colours
 
     def draw() -> None:
-        _heading(ctx, w.heading)
-        if w.intro:
-            _para(ctx, w.intro, gap=3)
+        _heading_intro(ctx, w.heading, w.intro, gap=3)
         for light, colour in ((w.green, c.green), (w.amber, c.amber), (w.red, c.red)):
             _light_row(ctx, light, colour)
         ctx.pdf.ln(5)
@@ -701,9 +702,7 @@ def _tracking_log(ctx: _Ctx) -> None:
     w = ctx.t.wording.tracking_log
 
     def draw() -> None:
-        _heading(ctx, w.heading)
-        if w.intro:
-            _para(ctx, w.intro, gap=3)
+        _heading_intro(ctx, w.heading, w.intro, gap=3)
         _log_table(ctx, len(items))
         ctx.pdf.ln(3)
         _label(ctx, w.key_heading, ctx.pdf.l_margin)
