@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m engine.demo examples examples/out
+	$(BIN)/python -m engine.app.demo examples examples/out
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

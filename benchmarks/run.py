@@ -21,11 +21,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.compiler import compile_rules  # noqa: E402
-from engine.content import _load, derive_fn, load_content  # noqa: E402
+from engine.evaluate.compiler import compile_rules  # noqa: E402
+from engine.evaluate.runtime import runtime  # noqa: E402
+from engine.load.content import _load, derive_fn, load_content  # noqa: E402
 from engine.models.rule import RuleFile  # noqa: E402
-from engine.pipeline import evaluate, load_assessment  # noqa: E402
-from engine.runtime import runtime  # noqa: E402
+from engine.plan.pipeline import evaluate, load_assessment  # noqa: E402
 
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 REHAB = [str(Path(sys.executable).with_name("rehab"))]
@@ -125,7 +125,7 @@ def wall(cmd: list[str], repeat: int) -> float:
 
 
 def bench_process(quick: bool) -> list[tuple[str, str]]:
-    from engine.handout import render
+    from engine.render.handout import render
 
     rows = []
     seed = ROOT / "examples" / "seed-marathon-bilateral-drop.yaml"

@@ -118,7 +118,7 @@ def validate(
 
     Example: `rehab validate examples/*.yaml`
     """
-    from engine.commands import validate_files
+    from engine.app.commands import validate_files
 
     ok = validate_files(files)
     raise typer.Exit(0 if ok else 2)
@@ -145,7 +145,7 @@ def schema(
 
     Example: `rehab schema assessment > assessment.schema.json`
     """
-    from engine.commands import export_schemas
+    from engine.app.commands import export_schemas
 
     export_schemas(kind, out, all_, force=force)
 
@@ -178,7 +178,7 @@ def plan(
 
     Batch: `rehab plan examples/*.yaml --out-dir out/`
     """
-    from engine.commands import Outputs, PlanOptions, plan_batch, plan_one
+    from engine.app.commands import Outputs, PlanOptions, plan_batch, plan_one
 
     opts = PlanOptions(rules, exercises, templates, paper, force)
     if out_dir is not None:
@@ -204,7 +204,7 @@ def explain(
 
     Example: `rehab explain examples/seed-marathon-bilateral-drop.yaml`
     """
-    from engine.explain import explain_file
+    from engine.app.explain import explain_file
 
     typer.echo(explain_file(assessment, rules, exercises, as_json=as_json), nl=False)
 
@@ -233,7 +233,7 @@ def progress(
 
     Example: `rehab progress zoe/plan-1.json zoe/feedback-2026-12-04.yaml --json zoe/plan-2.json -o zoe/handout-2.pdf`
     """
-    from engine.commands import Outputs, PlanOptions, progress_files
+    from engine.app.commands import Outputs, PlanOptions, progress_files
 
     progress_files(
         plan_file, feedback, Outputs(output, json_out, report), PlanOptions(rules, exercises, templates, paper, force)
@@ -250,7 +250,7 @@ def history(
 
     Example: `rehab history clients/zoe/`
     """
-    from engine.commands import history as run_history
+    from engine.app.commands import history as run_history
 
     typer.echo(run_history(folder, as_json=as_json), nl=False)
 
@@ -266,7 +266,7 @@ def rules_check(
 
     Example: `rehab rules check --rules my-clinic/rules`
     """
-    from engine.commands import check_rules
+    from engine.app.commands import check_rules
 
     raise typer.Exit(check_rules(rules, exercises, as_json=as_json))
 
@@ -278,7 +278,7 @@ def rules_facts(as_json: AsJson = False) -> None:
 
     Example: `rehab rules facts`
     """
-    from engine.commands import list_facts
+    from engine.app.commands import list_facts
 
     typer.echo(list_facts(as_json=as_json), nl=False)
 
@@ -297,7 +297,7 @@ def rules_test(
 
     Example: `rehab rules test rules/`
     """
-    from engine.rule_testing import run_cli
+    from engine.app.rule_testing import run_cli
 
     raise typer.Exit(run_cli(path, rules, exercises, verbose=verbose))
 
@@ -315,7 +315,7 @@ def exercises_list(
 
     Example: `rehab exercises list --target pelvic_control`
     """
-    from engine.commands import list_exercises
+    from engine.app.commands import list_exercises
 
     typer.echo(list_exercises(exercises, target, tag, ladder, as_json=as_json), nl=False)
 
@@ -331,7 +331,7 @@ def exercises_show(
 
     Example: `rehab exercises show wb-glute-med-hold`
     """
-    from engine.commands import show_exercise
+    from engine.app.commands import show_exercise
 
     typer.echo(show_exercise(exercises, exercise_id, as_json=as_json), nl=False)
 
@@ -350,7 +350,7 @@ def assess(
 
     Example: `rehab assess -o clients/zoe-2026-11-20.yaml`
     """
-    from engine.assess import run_assess
+    from engine.app.assess import run_assess
 
     raise typer.Exit(run_assess(output, force=force))
 
@@ -366,7 +366,7 @@ def new(
 
     Example: `rehab new assessment -o clients/new-client.yaml`
     """
-    from engine.scaffold import new_file
+    from engine.app.scaffold import new_file
 
     new_file(kind, output, force=force)
 

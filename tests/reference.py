@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from engine.compiler import when_dnf
+from engine.evaluate.compiler import when_dnf
 from engine.models.rule import From, Ref, Rule, Test
 
 

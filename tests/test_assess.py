@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from engine import yamlio
-from engine.assess import RED_FLAG_QUESTIONS, run_assess, scalar
+from engine.app.assess import RED_FLAG_QUESTIONS, run_assess, scalar
 from engine.cli import app
 from engine.errors import SchemaError
+from engine.load import yamlio
+from engine.load.validation import validate
 from engine.models.assessment import RED_FLAGS, Assessment
-from engine.validation import validate
 
 ROOT = Path(__file__).resolve().parents[1]
 

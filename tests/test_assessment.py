@@ -9,11 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine import yamlio
 from engine.cli import app
 from engine.errors import SchemaError
+from engine.load import yamlio
+from engine.load.validation import validate
 from engine.models.assessment import DIAGNOSES, RED_FLAGS, REGIONS, Assessment
-from engine.validation import validate
 from tests.conftest import EXAMPLES
 
 GOOD = """version: 1

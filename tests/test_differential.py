@@ -12,10 +12,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.compiler import compile_rules
-from engine.content import derive_fn
+from engine.evaluate.compiler import compile_rules
+from engine.evaluate.runtime import runtime
+from engine.load.content import derive_fn
 from engine.models.rule import RuleFile
-from engine.runtime import runtime
 from tests.reference import canon
 from tests.reference import evaluate as reference
 

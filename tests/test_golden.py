@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.content import load_content
-from engine.pipeline import evaluate, load_assessment
+from engine.load.content import load_content
+from engine.plan.pipeline import evaluate, load_assessment
 from tests.conftest import EXAMPLES, ROOT
 
 GOLDEN = ROOT / "tests" / "golden"

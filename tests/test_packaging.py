@@ -162,7 +162,7 @@ def test_wheel_ships_the_data_and_nothing_else(installed: Installed) -> None:
 @pytest.mark.slow
 def test_installed_package_uses_its_own_data(installed: Installed) -> None:
     code = (
-        "import json, engine, engine.resources as r; "
+        "import json, engine, engine.load.resources as r; "
         "print(json.dumps([engine.__file__] + [str(r.data_dir(k)) for k in "
         f"{DATA_KINDS!r}]))"
     )

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from engine.content import load_content
-from engine.handout import render
-from engine.pipeline import Result, evaluate, load_assessment
+from engine.load.content import load_content
+from engine.plan.pipeline import Result, evaluate, load_assessment
+from engine.render.handout import render
 from tests.conftest import EXAMPLES, ROOT, rehab
 
 SEED = ROOT / "examples" / "seed-marathon-bilateral-drop.yaml"

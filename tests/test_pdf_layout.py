@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from engine.content import load_content
-from engine.handout import load_template
-from engine.pipeline import evaluate, load_assessment
+from engine.load.content import load_content
+from engine.plan.pipeline import evaluate, load_assessment
+from engine.render.handout import load_template
 from engine.render.pdf import render_handout
 from tests.conftest import ROOT
 

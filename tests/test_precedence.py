@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from engine.cli import app
-from engine.content import load_content
-from engine.pipeline import evaluate, parse_assessment
+from engine.load.content import load_content
+from engine.plan.pipeline import evaluate, parse_assessment
 from tests.conftest import ROOT
 
 BASE = """version: 1

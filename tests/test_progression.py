@@ -7,9 +7,9 @@ import hashlib
 import json
 from pathlib import Path
 
-from engine.content import load_content
-from engine.pipeline import evaluate, parse_assessment
-from engine.progression import default_feedback, progress
+from engine.load.content import load_content
+from engine.plan.pipeline import evaluate, parse_assessment
+from engine.plan.progression import default_feedback, progress
 from tests.conftest import rehab
 
 ASSESSMENT = """version: 1

@@ -7,17 +7,17 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import yamlio
-from engine.compiler import compile_rules
-from engine.content import Content, derive_fn, load_content
 from engine.errors import EngineError
-from engine.facts import prepare
+from engine.evaluate.compiler import compile_rules
+from engine.evaluate.facts import prepare
+from engine.evaluate.runtime import runtime
+from engine.load import yamlio
+from engine.load.content import Content, derive_fn, load_content
+from engine.load.validation import validate
 from engine.models.exercise import Exercise
 from engine.models.rule import RuleFile
-from engine.pipeline import load_assessment
-from engine.planner import Planner
-from engine.runtime import runtime
-from engine.validation import validate
+from engine.plan.pipeline import load_assessment
+from engine.plan.planner import Planner
 from tests.conftest import EXAMPLES
 
 _keys = st.sampled_from(

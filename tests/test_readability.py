@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from engine.content import load_content
+from engine.load.content import load_content
 
 LIMIT = 8.0
 

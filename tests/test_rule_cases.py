@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from engine import yamlio
-from engine.content import Content, load_content
-from engine.rule_testing import RuleTestFile, case_files, run_case
-from engine.rulebook import rule_files
-from engine.validation import validate
+from engine.app.rule_testing import RuleTestFile, case_files, run_case
+from engine.load import yamlio
+from engine.load.content import Content, load_content
+from engine.load.rulebook import rule_files
+from engine.load.validation import validate
 from tests.conftest import ROOT
 
 RULES = ROOT / "rules"

@@ -7,10 +7,10 @@ import json
 import pytest
 
 from engine.cli import app
-from engine.compiler import compile_rules
 from engine.errors import EvaluationError
+from engine.evaluate.compiler import compile_rules
+from engine.evaluate.runtime import runtime
 from engine.models.rule import RuleFile
-from engine.runtime import runtime
 from tests.conftest import ROOT
 
 DOC = RuleFile.model_validate(

@@ -11,14 +11,14 @@ import pytest
 from pydantic import BaseModel
 from typer.testing import CliRunner
 
-from engine import yamlio
+from engine.app.scaffold import KINDS, new_file, template
 from engine.errors import InputError
-from engine.feedback import Feedback
+from engine.load import yamlio
+from engine.load.validation import validate
 from engine.models.assessment import DIAGNOSES, RED_FLAGS, REGIONS, Assessment
 from engine.models.exercise import TAGS, TARGETS, Exercise
+from engine.models.feedback import Feedback
 from engine.models.rule import RuleFile
-from engine.scaffold import KINDS, new_file, template
-from engine.validation import validate
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -88,7 +88,7 @@ def test_assessment_template_plans(tmp_path: Path) -> None:
 
 
 def test_rule_template_links_and_compiles_with_the_shipped_rules(tmp_path: Path) -> None:
-    from engine.commands import check_rules
+    from engine.app.commands import check_rules
 
     rules = tmp_path / "rules"
     shutil.copytree(ROOT / "rules", rules)

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import yamlio
 from engine.errors import EngineError, YamlError
+from engine.load import yamlio
 
 
 def test_positions_are_one_based_for_keys_and_values() -> None:

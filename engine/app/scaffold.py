@@ -14,10 +14,10 @@ import textwrap
 from collections.abc import Iterable
 from pathlib import Path
 
+from engine.app.output import check_target, write_atomic
 from engine.errors import InputError
 from engine.models.assessment import DIAGNOSES, RED_FLAGS, REGIONS
 from engine.models.exercise import TAGS, TARGETS, Equipment
-from engine.output import check_target, write_atomic
 
 KINDS: tuple[str, ...] = ("assessment", "feedback", "rule", "exercise")
 """What ``rehab new`` can write."""

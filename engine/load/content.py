@@ -7,13 +7,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from engine.compiler import CompiledRuleset, compile_rules
-from engine.library import ExerciseLibrary, load_library
+from engine.evaluate.compiler import CompiledRuleset, compile_rules
+from engine.load.library import ExerciseLibrary, load_library
+from engine.load.resources import data_dir
+from engine.load.rulebook import RuleBook, load_rulebook
 from engine.models.rule import Rule
 from engine.models.thresholds import Thresholds
-from engine.planner import resolve
-from engine.resources import data_dir
-from engine.rulebook import RuleBook, load_rulebook
+from engine.plan.planner import resolve
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from typing import Any
 
 import typer
 
+from engine.app.output import check_target, same_file_twice, write_atomic
 from engine.errors import Diagnostic, EngineError, InputError, OutputError
-from engine.output import check_target, same_file_twice, write_atomic
 
 SCHEMA_BASE = "https://rehab-rules.invalid/schemas/"
 
@@ -22,8 +22,8 @@ def _err(text: str) -> None:
 
 def validate_files(files: list[Path]) -> bool:
     """Validate each file as an assessment or feedback; print OK or every error."""
-    from engine import yamlio
-    from engine.validation import validate
+    from engine.load import yamlio
+    from engine.load.validation import validate
 
     ok = True
     for path in files:
@@ -44,8 +44,8 @@ def validate_files(files: list[Path]) -> bool:
 
 def _kind_of(data: Any) -> Any:
     """Tell an assessment, a feedback file and a plan apart by their keys."""
-    from engine.feedback import Feedback
     from engine.models.assessment import Assessment
+    from engine.models.feedback import Feedback
     from engine.models.plan import Plan
 
     if isinstance(data, dict) and "generated_with" in data:
@@ -57,14 +57,14 @@ def _kind_of(data: Any) -> Any:
 
 def schema_models() -> dict[str, Any]:
     """Return every exported schema's model (or type adapter) by kind."""
-    from engine.feedback import Feedback
+    from engine.app.rule_testing import RuleTestFile
     from engine.models.assessment import Assessment
     from engine.models.exercise import Exercise, LadderFile, ReferenceFile
+    from engine.models.feedback import Feedback
     from engine.models.plan import Plan
     from engine.models.rule import RuleFile
     from engine.models.template import Template
     from engine.models.thresholds import Thresholds
-    from engine.rule_testing import RuleTestFile
 
     return {
         "assessment": Assessment,
@@ -156,7 +156,7 @@ class Outputs:
 
     def write(self, plan: Any, assessment: Any, content: Any, opts: PlanOptions, *, quiet: bool = False) -> None:
         """Render everything first, then write each file atomically."""
-        from engine.handout import render
+        from engine.render.handout import render
 
         paper = _paper(opts.paper)
         blobs: list[tuple[Path, bytes | str]] = []
@@ -182,9 +182,9 @@ class Outputs:
 
 def plan_one(path: Path, outputs: Outputs, opts: PlanOptions) -> None:
     """Plan one assessment and write the requested outputs atomically."""
-    from engine.content import load_content
-    from engine.handout import load_template
-    from engine.pipeline import evaluate, load_assessment
+    from engine.load.content import load_content
+    from engine.plan.pipeline import evaluate, load_assessment
+    from engine.render.handout import load_template
 
     _paper(opts.paper)
     outputs.check("plan", opts, (path,))
@@ -209,7 +209,7 @@ _BATCH: _Batch | None = None  # set before the worker processes fork; read by _p
 
 def _plan_into(job: tuple[Path, str]) -> tuple[str, str | None, str]:
     """Plan one assessment of a batch: return (path, status or None, error text)."""
-    from engine.pipeline import evaluate, load_assessment
+    from engine.plan.pipeline import evaluate, load_assessment
 
     assert _BATCH is not None
     path, stem = job
@@ -239,8 +239,8 @@ def plan_batch(paths: list[Path], out_dir: Path, opts: PlanOptions, jobs: int | 
     cores); report bad files and go on; return the exit code."""
     import multiprocessing
 
-    from engine.content import load_content
-    from engine.handout import load_template
+    from engine.load.content import load_content
+    from engine.render.handout import load_template
 
     global _BATCH  # handed to the forked workers
     _paper(opts.paper)
@@ -281,10 +281,10 @@ def plan_batch(paths: list[Path], out_dir: Path, opts: PlanOptions, jobs: int | 
 
 def check_rules(rules: Path | None, exercises: Path | None, *, as_json: bool) -> int:
     """Load, link and compile all content; print errors and warnings; return the exit code."""
-    from engine.compiler import compile_rules, limit_warnings
-    from engine.library import load_library
-    from engine.resources import data_dir
-    from engine.rulebook import load_rulebook
+    from engine.evaluate.compiler import compile_rules, limit_warnings
+    from engine.load.library import load_library
+    from engine.load.resources import data_dir
+    from engine.load.rulebook import load_rulebook
 
     diags: list[Diagnostic] = []
     summary = ""
@@ -319,9 +319,9 @@ def list_exercises(
     folder: Path | None, target: str | None, tag: str | None, ladder: str | None, *, as_json: bool
 ) -> str:
     """Return the library listing, filtered."""
-    from engine.library import load_library
+    from engine.load.library import load_library
+    from engine.load.resources import data_dir
     from engine.models.exercise import TAGS, TARGETS
-    from engine.resources import data_dir
 
     if target is not None and target not in TARGETS:
         raise InputError.at("--target", f"unknown target '{target}'", hint="one of: " + ", ".join(TARGETS))
@@ -369,8 +369,8 @@ def show_exercise(folder: Path | None, exercise_id: str, *, as_json: bool) -> st
     """Return one exercise as text or JSON."""
     import difflib
 
-    from engine.library import load_library
-    from engine.resources import data_dir
+    from engine.load.library import load_library
+    from engine.load.resources import data_dir
 
     lib = load_library(data_dir("exercises", folder))
     ex = lib.exercises.get(exercise_id)
@@ -396,7 +396,7 @@ def show_exercise(folder: Path | None, exercise_id: str, *, as_json: bool) -> st
     ]
     out += [f"  {i}. {s}" for i, s in enumerate(ex.steps, 1)]
     out += ["Cues:"] + [f"  - {c}" for c in ex.cues]
-    from engine.handout import dose_text
+    from engine.render.handout import dose_text
 
     out += ["Doses (easiest first):"] + [f"  {i}. {dose_text(d.model_dump())}" for i, d in enumerate(ex.doses, 1)]
     if ex.precautions:
@@ -422,9 +422,9 @@ def assessment_from_plan(plan: Any) -> Any:
 
 def progress_files(plan_path: Path, feedback_path: Path, outputs: Outputs, opts: PlanOptions) -> None:
     """Write the next plan (and handouts) from a plan and the client's feedback."""
-    from engine.content import load_content
-    from engine.handout import load_template
-    from engine.progression import load_feedback, load_plan, progress
+    from engine.load.content import load_content
+    from engine.plan.progression import load_feedback, load_plan, progress
+    from engine.render.handout import load_template
 
     _paper(opts.paper)
     outputs.check("progress", opts, (plan_path, feedback_path))
@@ -441,7 +441,7 @@ def progress_files(plan_path: Path, feedback_path: Path, outputs: Outputs, opts:
 
 def history(folder: Path, *, as_json: bool) -> str:
     """List a client's plans (plan JSON files in a folder) in order, with what changed."""
-    from engine.progression import load_plan, plan_sha256
+    from engine.plan.progression import load_plan, plan_sha256
 
     if not folder.is_dir():
         raise InputError.at(str(folder), "folder not found")
@@ -493,8 +493,8 @@ def history(folder: Path, *, as_json: bool) -> str:
 
 def list_facts(*, as_json: bool) -> str:
     """Describe every fact kind (assessment and progression stage) and its fields."""
-    from engine.facts import CATALOGUE
-    from engine.progression import CATALOGUE as PROGRESSION
+    from engine.evaluate.facts import CATALOGUE
+    from engine.plan.progression import CATALOGUE as PROGRESSION
 
     stages = {"assessment": CATALOGUE, "progression": PROGRESSION}
     data = {

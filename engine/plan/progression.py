@@ -20,11 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine import __version__, yamlio
-from engine.content import Content, derive_fn
+from engine import __version__
 from engine.errors import Diagnostic, InputError, LinkError
-from engine.facts import FactSet, FieldSpec
-from engine.feedback import Feedback
+from engine.evaluate.facts import FactSet, FieldSpec
+from engine.load import yamlio
+from engine.load.content import Content, derive_fn
+from engine.load.validation import validate
+from engine.load.yamlio import LocationIndex
+from engine.models.feedback import Feedback
 from engine.models.plan import (
     STOPS_EXERCISE,
     Because,
@@ -39,9 +42,7 @@ from engine.models.plan import (
     TraceItem,
 )
 from engine.models.rule import Rule
-from engine.planner import Reasons, add_text
-from engine.validation import validate
-from engine.yamlio import LocationIndex
+from engine.plan.planner import Reasons, add_text
 
 CATALOGUE: dict[str, dict[str, FieldSpec]] = {
     "feedback": {
@@ -364,7 +365,7 @@ def _red_flag_referrals(
     if not feedback.new_red_flags:
         return [], [], None
     from engine.models.assessment import Assessment
-    from engine.pipeline import evaluate
+    from engine.plan.pipeline import evaluate
 
     a = Assessment.model_validate(
         {
@@ -387,7 +388,7 @@ def progress(content: Content, plan: Plan, feedback: Feedback, index: LocationIn
     firings: list[Any] = []
     compiled = content.compiled.get("progression")
     if compiled is not None:
-        from engine.runtime import runtime
+        from engine.evaluate.runtime import runtime
 
         rt = runtime()
         rt.register(compiled, derive_fn(content.rules()))

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine import yamlio
-from engine.content import Content, derive_fn
-from engine.facts import FactSet, prepare
+from engine.evaluate.facts import FactSet, prepare
+from engine.load import yamlio
+from engine.load.content import Content, derive_fn
+from engine.load.validation import validate
 from engine.models.assessment import Assessment
 from engine.models.plan import Plan
-from engine.planner import Planner
-from engine.validation import validate
+from engine.plan.planner import Planner
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def parse_assessment(text: str, name: str = "<string>") -> Assessment:
 
 def evaluate(content: Content, assessment: Assessment) -> Result:
     """Run the assessment rules and build the plan."""
-    from engine.runtime import runtime
+    from engine.evaluate.runtime import runtime
 
     facts = prepare(assessment, content.thresholds)
     rules = content.rules()

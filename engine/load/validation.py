@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from engine.errors import Diagnostic, SchemaError
-from engine.yamlio import LocationIndex
+from engine.load.yamlio import LocationIndex
 
 M = TypeVar("M", bound=BaseModel)
 

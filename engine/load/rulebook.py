@@ -11,16 +11,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine import yamlio
-from engine.compiler import when_dnf
 from engine.errors import Diagnostic, EngineError, LinkError
-from engine.facts import CATALOGUE, FieldSpec
-from engine.library import ExerciseLibrary, content_hash
+from engine.evaluate.compiler import when_dnf
+from engine.evaluate.facts import CATALOGUE, FieldSpec
+from engine.load import yamlio
+from engine.load.library import ExerciseLibrary, content_hash
+from engine.load.validation import dotted_path, validate
+from engine.load.yamlio import Loc, LocationIndex
 from engine.models.exercise import TAGS, Reference, ReferenceFile
 from engine.models.rule import From, Ref, Rule, RuleFile, Test, When
 from engine.models.thresholds import Thresholds
-from engine.validation import dotted_path, validate
-from engine.yamlio import Loc, LocationIndex
 
 THRESHOLDS_FILE = "thresholds.yaml"
 REFERENCES_FILE = "references.yaml"
@@ -102,7 +102,7 @@ def load_rulebook(folder: Path, library: ExerciseLibrary, catalogues: dict[str, 
 
 def default_catalogues() -> dict[str, Catalogue]:
     """Fact catalogues per stage (progression adds feedback facts)."""
-    from engine.progression import CATALOGUE as PROGRESSION
+    from engine.plan.progression import CATALOGUE as PROGRESSION
 
     return {"assessment": CATALOGUE, "progression": PROGRESSION}
 

@@ -19,9 +19,9 @@ import durable_rules_engine
 from durable import engine
 from durable.engine import MessageNotHandledException, MessageObservedException
 
-from engine.compiler import SINK, SINK_KIND, CompiledRuleset
 from engine.errors import EvaluationError
-from engine.firing import Firing
+from engine.evaluate.compiler import SINK, SINK_KIND, CompiledRuleset
+from engine.models.firing import Firing
 
 DeriveFn = Callable[[str, dict[str, dict[str, Any]]], list[dict[str, Any]]]
 """Given a rule id and its bound facts, return the facts the rule derives."""

@@ -26,4 +26,4 @@ def data_dir(kind: Kind, explicit: Path | str | None = None) -> Path:
     packaged = Path(str(resources.files("engine"))) / "_data" / kind
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parent.parent / kind
+    return Path(__file__).resolve().parents[2] / kind

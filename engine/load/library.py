@@ -7,10 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine import yamlio
 from engine.errors import Diagnostic, EngineError, InputError, LinkError
+from engine.load import yamlio
+from engine.load.validation import validate
 from engine.models.exercise import Exercise, Ladder, LadderFile
-from engine.validation import validate
 
 LADDERS_FILE = "ladders.yaml"
 

@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine import __version__
-from engine.compiler import tested_fields
 from engine.errors import LinkError
-from engine.facts import FactSet
-from engine.firing import Firing
-from engine.library import ExerciseLibrary
+from engine.evaluate.compiler import tested_fields
+from engine.evaluate.facts import FactSet
+from engine.load.library import ExerciseLibrary
 from engine.models.assessment import Assessment
 from engine.models.exercise import Exercise
+from engine.models.firing import Firing
 from engine.models.plan import (
     STOPS_EXERCISE,
     URGENCY_ORDER,

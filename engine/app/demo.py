@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from engine.commands import PlanOptions, plan_batch
+from engine.app.commands import PlanOptions, plan_batch
 
 
 def main(argv: list[str]) -> int:

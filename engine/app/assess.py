@@ -3,7 +3,7 @@
 The questions follow clinical order: client, date, clinician, findings (left and right stance side
 by side), pain, then every red flag asked explicitly, then notes. Each answer is read as YAML would
 read it in the file (``34`` is a number, ``no`` is a word, ``2026-11-20`` is a date) and checked by
-the real models through :func:`engine.validation.validate`, so a rejected answer is re-asked with
+the real models through :func:`engine.load.validation.validate`, so a rejected answer is re-asked with
 exactly the message ``rehab validate`` would print for the same value in a file.
 
 Answers come one per line from standard input, so the command is scriptable. Prompts and messages
@@ -24,8 +24,10 @@ from typing import Any
 import typer
 from pydantic import BaseModel
 
-from engine import yamlio
+from engine.app.output import check_target, write_atomic
 from engine.errors import InputError, SchemaError
+from engine.load import yamlio
+from engine.load.validation import validate
 from engine.models.assessment import (
     DIAGNOSES,
     RED_FLAGS,
@@ -39,8 +41,6 @@ from engine.models.assessment import (
     StanceAngles,
     StepWidth,
 )
-from engine.output import check_target, write_atomic
-from engine.validation import validate
 
 SCHEMA_LINE = "# yaml-language-server: $schema=../schemas/assessment.schema.json"
 CANCELLED = 130

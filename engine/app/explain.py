@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from engine.content import Content, load_content
-from engine.pipeline import Result, evaluate, load_assessment
+from engine.load.content import Content, load_content
+from engine.plan.pipeline import Result, evaluate, load_assessment
 
 
 def explain_data(result: Result, content: Content) -> dict[str, Any]:
@@ -49,7 +49,7 @@ def _finding_line(f: dict[str, Any]) -> str:
 
 
 def _dose(d: dict[str, Any]) -> str:
-    from engine.handout import dose_text
+    from engine.render.handout import dose_text
 
     return dose_text(d)
 

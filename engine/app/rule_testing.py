@@ -26,11 +26,11 @@ from typing import Any, Literal
 import typer
 from pydantic import Field, ValidationError
 
-from engine import yamlio
 from engine.errors import Diagnostic, EngineError, LinkError
+from engine.load import yamlio
+from engine.load.validation import dotted_path, message_of, validate
 from engine.models.base import Int, Slug, StrictModel, Text, Word
 from engine.models.plan import Plan
-from engine.validation import dotted_path, message_of, validate
 
 DEFAULT_ASSESSMENT: dict[str, Any] = {
     "version": 1,
@@ -196,13 +196,13 @@ def _check(case: Case, plan: Plan) -> list[str]:
 def run_case(content: Any, file_base: dict[str, Any], case: Case) -> tuple[Plan, list[str]]:
     """Build the case's plan (and progressions) and check the expectations."""
     from engine.models.assessment import Assessment
-    from engine.pipeline import evaluate
+    from engine.plan.pipeline import evaluate
 
     data = deep_merge(deep_merge(DEFAULT_ASSESSMENT, file_base), case.assessment)
     assessment = Assessment.model_validate(data)
     plan = evaluate(content, assessment).plan
     if case.feedback:
-        from engine.progression import progress_rounds
+        from engine.plan.progression import progress_rounds
 
         plan = progress_rounds(content, plan, case.feedback, assessment)
     return plan, _check(case, plan)
@@ -282,8 +282,8 @@ def run_file(content: Any, path: Path) -> list[CaseResult]:
 
 def run_cli(path: Path | None, rules: Path | None, exercises: Path | None, *, verbose: bool) -> int:
     """Run cases and print ``file:line: case: expected … got …`` for failures; return exit code."""
-    from engine.content import load_content
-    from engine.resources import data_dir
+    from engine.load.content import load_content
+    from engine.load.resources import data_dir
 
     content = load_content(rules, exercises)
     root = path or data_dir("rules", rules)

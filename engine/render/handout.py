@@ -6,13 +6,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from engine import yamlio
-from engine.content import Content
 from engine.errors import RenderError
+from engine.load import yamlio
+from engine.load.content import Content
+from engine.load.resources import data_dir
+from engine.load.validation import validate
 from engine.models.assessment import Assessment
 from engine.models.plan import Plan
-from engine.resources import data_dir
-from engine.validation import validate
 
 TEMPLATE_FILE = "handout.yaml"
 PAPERS = ("a4", "letter")
