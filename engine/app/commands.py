@@ -12,6 +12,7 @@ import typer
 
 from engine.app.output import check_target, same_file_twice, write_atomic
 from engine.errors import Diagnostic, EngineError, InputError, OutputError
+from engine.interop.complete import refuse_incomplete
 
 SCHEMA_BASE = "https://rehab-rules.invalid/schemas/"
 
@@ -191,7 +192,9 @@ def plan_one(path: Path, outputs: Outputs, opts: PlanOptions) -> None:
     content = load_content(opts.rules, opts.exercises)
     if outputs.handout or outputs.report:
         load_template(opts.templates)
-    result = evaluate(content, load_assessment(path))
+    assessment = load_assessment(path)
+    refuse_incomplete(assessment, path)  # i16: an imported assessment with questions never asked
+    result = evaluate(content, assessment)
     outputs.write(result.plan, result.assessment, content, opts)
     plan = result.plan
     _err(f"{path}: {plan.status}, {len(plan.exercises)} exercises, {len(plan.referrals)} referrals")
@@ -217,7 +220,9 @@ def _plan_into(job: tuple[Path, str]) -> tuple[str, str | None, str]:
     try:
         outputs = Outputs(b.out_dir / f"{stem}.pdf", b.out_dir / f"{stem}.plan.json", b.out_dir / f"{stem}.report.pdf")
         outputs.check("plan", b.opts, (path,))
-        result = evaluate(b.content, load_assessment(path))
+        assessment = load_assessment(path)
+        refuse_incomplete(assessment, path)  # i16
+        result = evaluate(b.content, assessment)
         outputs.write_quietly(result.plan, result.assessment, b.content, b.opts)
     except EngineError as exc:
         return str(path), None, exc.render()
