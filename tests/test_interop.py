@@ -300,3 +300,20 @@ def test_help_does_not_import_interop() -> None:
     code = "import sys, runpy; sys.argv=['rehab','--help']\ntry:\n runpy.run_module('engine', run_name='__main__')\nexcept SystemExit: pass\nprint(sorted(m for m in sys.modules if m.startswith('engine.interop') or m.startswith('fhir')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_every_plan_path_refuses_an_unfinished_import(tmp_path: Path) -> None:
+    """The web desk's plan_assessment and `rehab plan --out-dir` refuse too, not only `rehab plan`."""
+    from engine.app.clinic import Clinic
+    from engine.app.planning import plan_assessment, plan_batch, read_assessment
+    from engine.interop.gait import ImportOptions, import_to_file
+
+    files = _write(tmp_path, synthetic.Capture())
+    out = tmp_path / "imported.yaml"
+    import_to_file("opencap", [files["mot"], files["events"]], ImportOptions(name="B"), out, force=False, command="t")
+    with pytest.raises(InputError, match="not ready to plan: the red-flag questions were never answered"):
+        plan_assessment(Clinic(), read_assessment(out))
+    folder = tmp_path / "out"
+    folder.mkdir()
+    result = plan_batch(Clinic(), [out], folder, jobs=1)
+    assert len(result.failed) == 1 and f"{out}:" in result.failed[0].error and list(folder.iterdir()) == []

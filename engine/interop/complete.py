@@ -28,7 +28,7 @@ def _line_of(path: Path | str, key: str) -> int:
     return 0
 
 
-def refuse_incomplete(assessment: Any, path: Path | str) -> None:
+def refuse_incomplete(assessment: Any, path: Path | str | None = None) -> None:
     """Refuse (exit 2) an assessment whose ``to_complete`` still lists questions never asked.
 
     Raises:
@@ -40,11 +40,11 @@ def refuse_incomplete(assessment: Any, path: Path | str) -> None:
     order = [k for k in ("red_flags", "pain", "client_name") if k in todo]
     what = "; ".join(_WHAT[k] for k in order)
     fill = " and ".join(_FILL[k] for k in order)
-    name = str(path)
+    name = str(path) if path is not None else "assessment"
     raise InputError.at(
         name,
         f"not ready to plan: {what} (this assessment was imported from a gait file)",
-        line=_line_of(path, "to_complete") if name != "-" else 0,
+        line=_line_of(path, "to_complete") if path is not None and name != "-" else 0,
         path="to_complete",
         code="import.incomplete",
         hint=f"ask them, fill in {fill}, then delete those words from to_complete",

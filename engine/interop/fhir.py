@@ -349,6 +349,21 @@ def check_bundle(bundle: dict[str, Any], exercise_ids: set[str] | None = None) -
 # ------------------------------------------------------------------------------ the command
 
 
+def _assessment_from_plan(plan: Plan) -> Any:
+    """The client, date and clinician of a plan, in the shape the handout renderer reads."""
+    from engine.models.assessment import Assessment
+
+    return Assessment.model_validate(
+        {
+            "version": 1,
+            "client": plan.client.model_dump(exclude_none=True),
+            "assessed_on": dt.date.fromisoformat(plan.assessed_on),
+            **({"clinician": plan.clinician.model_dump(exclude_none=True)} if plan.clinician else {}),
+        },
+        context={"today": dt.date.max},
+    )
+
+
 def export_fhir(
     plan_path: Any,
     output: Any,
@@ -395,9 +410,7 @@ def export_fhir(
 
             a = load_assessment(assessment)
         else:
-            from engine.app.commands import assessment_from_plan
-
-            a = assessment_from_plan(plan)
+            a = _assessment_from_plan(plan)
         pdf = render(plan, a, content, templates_dir=templates, paper=paper.lower())
     bundle = build_bundle(plan, pdf, lambda d: dose_text(d, templates))
     problems = check_bundle(bundle, set(content.library.exercises))
