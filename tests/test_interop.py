@@ -283,6 +283,33 @@ def test_garbage_only_ever_gives_input_errors(which: str, data: st.DataObject) -
     validate(Assessment, parsed, index)
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(which=st.sampled_from(["mot", "events", "trc", "csv"]), data=st.data())
+def test_garbage_through_the_cli_exits_2_or_writes_a_valid_file(which: str, data: st.DataObject) -> None:
+    import tempfile
+
+    good = {"mot": _GOOD_MOT, "events": _GOOD_EVENTS, "trc": _GOOD_TRC, "csv": _GOOD_CSV}[which]
+    blob = data.draw(_mutated(good))
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        names = {"mot": "w.mot", "events": "e.yaml", "trc": "w.trc", "csv": "k.csv"}
+        for kind, text in (("mot", _GOOD_MOT), ("events", _GOOD_EVENTS), ("trc", _GOOD_TRC), ("csv", _GOOD_CSV)):
+            (d / names[kind]).write_bytes(blob if kind == which else text.encode())
+        if which == "csv":
+            args = ["kinovea", str(d / "k.csv"), str(d / "e.yaml")]
+        elif which == "trc":
+            args = ["opencap", str(d / "w.mot"), str(d / "w.trc")]
+        else:
+            args = ["opencap", str(d / "w.mot"), str(d / "e.yaml")]
+        r = CliRunner().invoke(app, ["import", *args, "--name", "F", "-o", str(d / "o.yaml")])
+        assert r.exit_code in (0, 2), (r.exit_code, r.stderr, r.exception)
+        assert "internal error" not in r.stderr and "Traceback" not in r.stderr
+        if r.exit_code == 2:
+            assert not (d / "o.yaml").exists()
+        else:
+            assert CliRunner().invoke(app, ["validate", str(d / "o.yaml")]).exit_code == 0
+
+
 @pytest.mark.parametrize("blob", [b"", b"\xff\xfe\x00garbage", b"endheader\n", b"PathFileType\n\n\n\n\n"])
 def test_garbage_on_the_command_line_exits_2(tmp_path: Path, blob: bytes) -> None:
     for name in ("w.mot", "w.trc"):
