@@ -57,6 +57,14 @@ TemplatesDir = Annotated[
         show_default=False,
     ),
 ]
+OverridesFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--overrides",
+        help="Clinician overrides (swap, dose, remove, add; each with a reason), recorded in the plan.",
+        show_default=False,
+    ),
+]
 Force = Annotated[bool, typer.Option("--force", "-f", help="Replace output files that already exist.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
@@ -111,20 +119,27 @@ def root(
 @guarded
 def validate(
     files: Annotated[
-        list[Path], typer.Argument(help="Assessment, feedback or plan files ('-' for stdin).", show_default=False)
+        list[Path],
+        typer.Argument(help="Assessment, feedback, plan or overrides files ('-' for stdin).", show_default=False),
     ],
+    plan_file: Annotated[
+        Path | None,
+        typer.Option("--plan", help="Also check feedback files against this plan (exercises, sides, dates)."),
+    ] = None,
 ) -> None:
     """Check assessment, feedback or plan files and list every problem with file:line:col.
 
-    Example: `rehab validate examples/*.yaml`
+    Example: `rehab validate examples/*.yaml`, `rehab validate feedback.yaml --plan plan-1.json`
     """
     from engine.app.checks import validate as validate_all
+    from engine.app.planning import read_plan
 
-    checks = validate_all(files)
+    current = read_plan(None, plan_file) if plan_file is not None else None
+    checks = validate_all(files, plan=current)
     for c in checks:
         if c.ok:
             typer.echo(f"{c.path}: OK ({c.label})")
-        else:
+        if c.diagnostics:
             _err("\n".join(d.render() for d in c.diagnostics))
     raise typer.Exit(0 if all(c.ok for c in checks) else 2)
 
@@ -135,7 +150,7 @@ def schema(
     kind: Annotated[
         str | None,
         typer.Argument(
-            help="assessment | feedback | rules | rule-tests | exercise | ladders | references | thresholds | template | plan"
+            help="assessment | feedback | rules | rule-tests | exercise | ladders | references | thresholds | review | template | plan"
         ),
     ] = None,
     out: Annotated[
@@ -176,6 +191,7 @@ def plan(
         ),
     ] = None,
     paper: Annotated[str, typer.Option("--paper", help="a4 or letter.")] = "a4",
+    overrides: OverridesFile = None,
     jobs: Annotated[
         int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes for --out-dir (default: cores, max 4).")
     ] = None,
@@ -191,7 +207,7 @@ def plan(
     Batch: `rehab plan examples/*.yaml --out-dir out/`
     """
     from engine.app.clinic import Clinic
-    from engine.app.planning import Outputs, plan_assessment, read_assessment
+    from engine.app.planning import Outputs, plan_assessment, read_assessment, read_overrides
     from engine.interop.complete import refuse_incomplete
 
     clinic = Clinic(rules, exercises, templates, paper)
@@ -200,17 +216,24 @@ def plan(
             raise EngineError.at(
                 "plan", "--out-dir names the outputs itself; leave out -o, --json and --clinician-report"
             )
+        if overrides is not None:
+            raise EngineError.at("plan", "--overrides is for one client's plan; leave it out with --out-dir")
         raise typer.Exit(_plan_batch(clinic, assessments, out_dir, force=force, jobs=jobs))
     if len(assessments) != 1:
         raise EngineError.at("plan", "give one assessment, or use --out-dir for several")
     path = assessments[0]
     clinic.paper_size()
     outputs = Outputs(output, json_out, report)
-    outputs.check("plan", force=force, inputs=(path,))
+    outputs.check("plan", force=force, inputs=(path, *([overrides] if overrides else [])))
     clinic.content()
     assessment = read_assessment(path)
     refuse_incomplete(assessment, path)  # i16: an imported assessment with questions never asked (file:line)
-    result = plan_assessment(clinic, assessment, handout=output is not None, report=report is not None)
+    changes = read_overrides(overrides) if overrides is not None else None
+    result = plan_assessment(
+        clinic, assessment, overrides=changes, handout=output is not None, report=report is not None
+    )
+    for w in result.warnings:
+        _err(w.render())
     _wrote(outputs.write(result))
     _err(f"{path}: {result.summary}")
 
@@ -277,6 +300,7 @@ def progress(
     json_out: Annotated[Path | None, typer.Option("--json", help="Next plan JSON ('-' for stdout).")] = None,
     report: Annotated[Path | None, typer.Option("--clinician-report", help="Clinician report PDF.")] = None,
     paper: Annotated[str, typer.Option("--paper", help="a4 or letter.")] = "a4",
+    overrides: OverridesFile = None,
     rules: RulesDir = None,
     exercises: ExercisesDir = None,
     templates: TemplatesDir = None,
@@ -289,19 +313,30 @@ def progress(
     Example: `rehab progress zoe/plan-1.json zoe/feedback-2026-12-04.yaml --json zoe/plan-2.json -o zoe/handout-2.pdf`
     """
     from engine.app.clinic import Clinic
-    from engine.app.planning import Outputs, read_feedback, read_plan
+    from engine.app.planning import Outputs, read_feedback, read_overrides, read_plan
     from engine.app.planning import progress as next_plan
 
     clinic = Clinic(rules, exercises, templates, paper)
     clinic.paper_size()
     outputs = Outputs(output, json_out, report)
-    outputs.check("progress", force=force, inputs=(plan_file, feedback))
+    outputs.check("progress", force=force, inputs=(plan_file, feedback, *([overrides] if overrides else [])))
     clinic.content()
     if output or report:
         clinic.template()
     current = read_plan(clinic, plan_file)
     fb, index = read_feedback(feedback)
-    result = next_plan(clinic, current, fb, index=index, handout=output is not None, report=report is not None)
+    result = next_plan(
+        clinic,
+        current,
+        fb,
+        index=index,
+        plans_dir=plan_file.parent if str(plan_file) != "-" else None,
+        overrides=read_overrides(overrides) if overrides is not None else None,
+        handout=output is not None,
+        report=report is not None,
+    )
+    for w in result.warnings:
+        _err(w.render())
     _wrote(outputs.write(result))
     _err(result.summary)
 
@@ -396,8 +431,8 @@ def rules_test(
                 _err(f"{r.file}:{r.line}: {r.name}: {failure}")
         elif verbose:
             typer.echo(f"{r.file}:{r.line}: ok {'(todo) ' if r.todo else ''}{r.name}")
-    for rule_id in run.never_fired:
-        _err(f"warning: rule {rule_id} fires in no test case")
+    for d in [*run.file_errors, *run.coverage]:
+        _err(d.render())
     typer.echo(f"{len(run.results) - len(run.failed)} passed, {len(run.failed)} failed")
     raise typer.Exit(0 if run.ok else 2)
 
@@ -463,15 +498,20 @@ def assess(
 def new(
     kind: Annotated[str, typer.Argument(help="assessment | feedback | rule | exercise", show_default=False)],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: print it).")] = None,
+    plan_file: Annotated[
+        Path | None, typer.Option("--plan", help="feedback: one entry per exercise and side of this plan.")
+    ] = None,
     force: Force = False,
 ) -> None:
     """Write a commented template to fill in, with the $schema line for editors.
 
-    Example: `rehab new assessment -o clients/new-client.yaml`
+    Example: `rehab new assessment -o clients/new-client.yaml`,
+    `rehab new feedback --plan zoe/plan-1.json -o zoe/feedback-2026-12-04.yaml`
     """
+    from engine.app.planning import read_plan
     from engine.app.scaffold import new_file
 
-    new_file(kind, output, force=force)
+    new_file(kind, output, force=force, plan=read_plan(None, plan_file) if plan_file is not None else None)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -598,11 +638,9 @@ def note_cmd(
 
     Example: `rehab note zoe/plan-1.json`
     """
-    from engine.interop.note import note_text
-    from engine.plan.progression import load_plan
-    from engine.render.handout import dose_text
+    from engine.interop.note import note_for_file
 
-    typer.echo(note_text(load_plan(plan_file), lambda d: dose_text(d, templates)), nl=False)
+    typer.echo(note_for_file(plan_file, templates), nl=False)
 
 
 # ------------------------------------------------------------------------------------------------ end i16

@@ -271,20 +271,36 @@ def run_file(content: Any, path: Path) -> list[CaseResult]:
         except EngineError as exc:
             res.failures = [f"case input is invalid: {d.message} at {d.path}" for d in exc.diagnostics]
         except ValidationError as exc:
-            res.failures = [
-                f"case input is invalid: {dotted_path(tuple(e['loc']))}: {message_of(e)}"
-                for e in exc.errors(include_url=False)
-            ]
+            errors = exc.errors(include_url=False)
+            res.line = _field_line(index, i, tuple(errors[0]["loc"])) if errors else line
+            res.failures = [f"case input is invalid: {dotted_path(tuple(e['loc']))}: {message_of(e)}" for e in errors]
         results.append(res)
     return results
 
 
+def _field_line(index: yamlio.LocationIndex, i: int, loc: tuple[Any, ...]) -> int:
+    """The line of the case's (or the file base's) assessment field that ``loc`` names."""
+    loc = tuple(p for p in loc if not (isinstance(p, str) and "[" in p))
+    for where in (("cases", i, "assessment", *loc), ("base", *loc)):
+        for cut in range(len(where), len(where) - len(loc) - 1, -1):
+            if index.has(where[:cut]) and cut > len(where) - len(loc):
+                return index.value(where[:cut]).line
+    return index.value(("cases", i)).line
+
+
 @dataclass
 class RuleTestRun:
-    """Every case of every test file, and the rules no case made fire."""
+    """Every case of every test file, test files that could not be read, and coverage errors.
+
+    A run over the whole rules folder enforces what the project's own CI enforces: every rule file
+    has a ``.test.yaml`` beside it, every rule is expected to fire in some case and to stay silent
+    in some case, and does fire in some case.
+    """
 
     results: list[CaseResult]
     never_fired: list[str]
+    file_errors: list[Diagnostic] = field(default_factory=list)
+    coverage: list[Diagnostic] = field(default_factory=list)
 
     @property
     def failed(self) -> list[CaseResult]:
@@ -293,8 +309,8 @@ class RuleTestRun:
 
     @property
     def ok(self) -> bool:
-        """Every case passed."""
-        return not self.failed
+        """Every case passed, every test file was readable, and coverage is complete."""
+        return not self.failed and not self.file_errors and not self.coverage
 
 
 def test_rules(clinic: Any, path: Path | None = None) -> RuleTestRun:
@@ -310,7 +326,62 @@ def test_rules(clinic: Any, path: Path | None = None) -> RuleTestRun:
     files = case_files(root)
     if not files:
         raise EngineError.at(str(root), "no *.test.yaml files found")
-    results = [r for f in files for r in run_file(content, f)]
-    fired = {rule for r in results for rule in r.fired}
-    never = sorted(set(content.rules()) - fired) if path is None else []
-    return RuleTestRun(results, never)
+    run = RuleTestRun([], [])
+    expected: dict[str, set[str]] = {"fires": set(), "silent": set()}
+    for f in files:
+        try:
+            run.results += run_file(content, f)
+            doc = validate(RuleTestFile, *yamlio.read(f))
+        except EngineError as exc:  # one bad test file does not stop the others
+            run.file_errors += exc.diagnostics
+            continue
+        for case in doc.cases:
+            expected["fires"].update(case.fires)
+            expected["silent"].update(case.silent)
+    if path is None:
+        fired = {rule for r in run.results for rule in r.fired}
+        run.never_fired = sorted(set(content.rules()) - fired)
+        run.coverage = coverage(root, set(content.rules()), expected, run.never_fired)
+    return run
+
+
+def expected_in(root: Path) -> dict[str, set[str]]:
+    """The rules the readable test files under ``root`` expect to fire and to stay silent."""
+    expected: dict[str, set[str]] = {"fires": set(), "silent": set()}
+    for f in case_files(root):
+        try:
+            doc = validate(RuleTestFile, *yamlio.read(f))
+        except EngineError:
+            continue
+        for case in doc.cases:
+            expected["fires"].update(case.fires)
+            expected["silent"].update(case.silent)
+    return expected
+
+
+def coverage(
+    root: Path, rules: set[str], expected: dict[str, set[str]], never_fired: list[str] | None = None
+) -> list[Diagnostic]:
+    """Coverage errors for a rules folder: rule files without tests, rules no case expects to fire
+    or to stay silent, rules that fire in no case (``never_fired``, when the cases were run)."""
+    from engine.load.rulebook import rule_files
+
+    out = [
+        Diagnostic(
+            str(p), message=f"has no test file; add {p.name.removesuffix('.yaml')}.test.yaml", code="test.missing"
+        )
+        for p in rule_files(root)
+        if not p.with_name(p.name.removesuffix(".yaml") + ".test.yaml").exists()
+    ]
+    for key, words in (("fires", "to fire"), ("silent", "to stay silent")):
+        out += [
+            Diagnostic(
+                str(root), message=f"rule {r} is expected {words} in no test case ('{key}:')", code="test.coverage"
+            )
+            for r in sorted(rules - expected[key])
+        ]
+    out += [
+        Diagnostic(str(root), message=f"rule {r} fires in no test case", code="test.coverage")
+        for r in never_fired or []
+    ]
+    return out

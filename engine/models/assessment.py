@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from engine.models.base import Range, StrictModel, Text, not_in_future
+from engine.models.base import Date, Range, StrictModel, Text, not_in_future
 from engine.models.source import Source, ToComplete  # i16: imported assessments
 
 Side = Literal["left", "right"]
@@ -169,13 +168,13 @@ class Pain(StrictModel):
 
 
 class Assessment(StrictModel):
-    """A runner's assessment: Contract 1, version 1."""
+    """A runner's assessment (YAML, version 1)."""
 
     version: Literal[1]
     """Format version; must be 1."""
     client: Client
     """The client."""
-    assessed_on: dt.date
+    assessed_on: Date
     """Date of the assessment (ISO, e.g. 2026-11-20); not in the future."""
     clinician: Clinician | None = None
     """Clinician and clinic."""

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
@@ -85,6 +86,20 @@ Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", m
 
 Word = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]
 """A snake_case word such as ``pelvic_drop``."""
+
+
+def _date_from_text(value: Any) -> Any:
+    """Accept a quoted ISO date (``'2026-11-16'``, as spreadsheets and YAML writers produce)."""
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            raise PydanticCustomError("date_type", "must be a date written like 2026-11-20") from None
+    return value
+
+
+Date = Annotated[dt.date, BeforeValidator(_date_from_text)]
+"""A date: ``2026-11-20`` unquoted (a YAML date) or quoted (text in ISO form)."""
 
 
 def not_in_future(value: dt.date, info: ValidationInfo) -> dt.date:
