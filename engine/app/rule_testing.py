@@ -21,14 +21,14 @@ import datetime as dt
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError
 
 from engine.errors import Diagnostic, EngineError, LinkError
 from engine.load import yamlio
 from engine.load.validation import dotted_path, message_of, validate
-from engine.models.base import Int, Slug, StrictModel, Text, Word
+from engine.models.base import Range, Slug, StrictModel, Text, Word
 from engine.models.plan import Plan
 
 DEFAULT_ASSESSMENT: dict[str, Any] = {
@@ -52,9 +52,9 @@ class Match(StrictModel):
     """A tag the exercise has."""
     side: Literal["left", "right", "both"] | None = None
     """Side in the plan."""
-    level: Int(1, 50) | None = None  # type: ignore[valid-type]
+    level: Annotated[int, Range(1, 50)] | None = None
     """Ladder level."""
-    dose_step: Int(1, 10) | None = None  # type: ignore[valid-type]
+    dose_step: Annotated[int, Range(1, 10)] | None = None
     """Dose step (progression)."""
     change: Literal["new", "harder", "same", "easier"] | None = None
     """Change marked at review (progression)."""
@@ -103,11 +103,11 @@ class Case(StrictModel):
     """Plan status."""
     referral: Literal["emergency", "urgent", "soon", "routine", "none"] | None = None
     """Most urgent referral, or none."""
-    count: list[Int(0, 20)] | None = Field(default=None, min_length=2, max_length=2)  # type: ignore[valid-type]
+    count: list[Annotated[int, Range(0, 20)]] | None = Field(default=None, min_length=2, max_length=2)
     """Number of exercises must lie in [min, max]."""
     texts: list[Text] = Field(default_factory=list)
     """Each must appear (as part of a sentence) in the plan's cues, education, precautions or referrals."""
-    review_in_days: Int(1, 365) | None = None  # type: ignore[valid-type]
+    review_in_days: Annotated[int, Range(1, 365)] | None = None
     """Review interval."""
     todo: Text | None = None
     """Known gap: the case is expected to fail until fixed."""

@@ -13,6 +13,7 @@ import datetime as dt
 import textwrap
 from collections.abc import Iterable
 from pathlib import Path
+from typing import get_args
 
 from engine.app.output import check_target, write_atomic
 from engine.errors import InputError
@@ -30,7 +31,7 @@ SCHEMA_PATHS: dict[str, str] = {
 }
 """Schema path per kind, relative to the folder such a file usually lives in."""
 
-EQUIPMENT: tuple[str, ...] = Equipment.__args__  # type: ignore[attr-defined]
+EQUIPMENT: tuple[str, ...] = get_args(Equipment)
 
 
 def _words(values: Iterable[str], prefix: str = "#   ") -> str:

@@ -30,7 +30,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import model_validator
 from pydantic_core import PydanticCustomError
@@ -38,7 +38,7 @@ from pydantic_core import PydanticCustomError
 from engine import __version__
 from engine.errors import Diagnostic, InputError
 from engine.interop.tables import Markers, Table, read_csv, read_mot, read_trc
-from engine.models.base import Num, StrictModel
+from engine.models.base import Range, StrictModel
 
 FORMATS = ("opencap", "opensim", "kinovea", "csv")
 SIGNALS = ("pelvis_list", "lumbar_bending", "trunk_lean", "hip_adduction_r", "hip_adduction_l")
@@ -158,9 +158,9 @@ class StanceEvent(StrictModel):
 
     side: Literal["left", "right"]
     """Stance leg."""
-    contact: Num(0)  # type: ignore[valid-type]
+    contact: Annotated[float, Range(0)]
     """Foot contact, seconds."""
-    toe_off: Num(0)  # type: ignore[valid-type]
+    toe_off: Annotated[float, Range(0)]
     """Toe-off, seconds."""
 
     @model_validator(mode="after")

@@ -7,18 +7,18 @@ must still ask). Hand-entered assessments have neither.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import StringConstraints
 
-from engine.models.base import Num, StrictModel, Text
+from engine.models.base import Range, StrictModel, Text
 
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 Tool = Literal["opencap", "opensim", "kinovea", "csv"]
 ToComplete = Literal["client_name", "pain", "red_flags"]
 """What an import leaves for the clinician: the client's name, the pain history, the red-flag questions."""
 
-TO_COMPLETE: tuple[str, ...] = ToComplete.__args__  # type: ignore[attr-defined]
+TO_COMPLETE: tuple[str, ...] = get_args(ToComplete)
 
 
 class SourceWindow(StrictModel):
@@ -26,9 +26,9 @@ class SourceWindow(StrictModel):
 
     side: Literal["left", "right"]
     """Stance leg."""
-    start_s: Num(0)  # type: ignore[valid-type]
+    start_s: Annotated[float, Range(0)]
     """Foot contact, seconds from the start of the file."""
-    end_s: Num(0)  # type: ignore[valid-type]
+    end_s: Annotated[float, Range(0)]
     """Toe-off (or heel rise when found from heel markers), seconds."""
     pelvic_drop_deg: float | None = None
     """Peak contralateral pelvic drop in this window (negative: the swing side rose)."""
