@@ -106,7 +106,7 @@ class Clinic(_Strict):
     handout prints ``contact_blank`` (a loud line to fill in by hand)."""
     contacts: dict[str, str] = Field(default_factory=dict)
     """Other clinics' contacts by clinic name (an assessment naming one of them gets its line)."""
-    contact_blank: Text = "________________________  (please write the clinic's phone number here)"
+    contact_blank: Text = "______________________ (write the phone number here)"
     """Printed when no contact is known for the plan's clinic."""
     logo: str | None = None
     """Optional logo image (PNG/JPEG/SVG), relative to the template folder."""
