@@ -165,10 +165,16 @@ def _render_both(plan_model: Any, assessment_model: Any) -> tuple[bytes, bytes]:
     )
 
 
-@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
-def test_every_example_handout_is_true(path: Path) -> None:
+@cache
+def _example(path: Path) -> tuple[Any, bytes, bytes]:
     r = evaluate(_content(), load_assessment(path))
     handout, report = _render_both(r.plan, r.assessment)
+    return r, handout, report
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_every_example_handout_is_true(path: Path) -> None:
+    r, handout, report = _example(path)
     check_handout(r.plan.model_dump(mode="json"), r.assessment.model_dump(mode="json"), handout, report)
 
 
@@ -248,3 +254,32 @@ def test_generated_handouts_are_true(data: dict[str, Any]) -> None:
     r = evaluate(_content(), assessment)
     handout, report = _render_both(r.plan, r.assessment)
     check_handout(r.plan.model_dump(mode="json"), r.assessment.model_dump(mode="json"), handout, report)
+
+
+def _page_fill(data: bytes) -> list[float]:
+    """How far down each page its text reaches, as a share of the text area (A4, 15/18 mm margins)."""
+    fills = []
+    for page in PdfReader(io.BytesIO(data)).pages:
+        height = float(page.mediabox.height)
+        lowest = [height]
+
+        def visit(text: str, cm: Any, tm: Any, font: Any, size: Any, low: list[float] = lowest) -> None:
+            y = float(tm[5]) * float(cm[3]) + float(cm[5]) if text.strip() else None
+            if y is not None and y > 18 * 72 / 25.4 + 6:  # ignore the footer line
+                low[0] = min(low[0], y)
+
+        page.extract_text(visitor_text=visit)
+        top, bottom = height - 15 * 72 / 25.4, 18 * 72 / 25.4
+        fills.append((top - lowest[0]) / (top - bottom))
+    return fills
+
+
+@pytest.mark.parametrize("path", [p for p in EXAMPLES if "red-flag" not in p.stem and "no-findings" not in p.stem])
+def test_no_page_under_a_third_full(path: Path) -> None:
+    r, data, _ = _example(path)
+    fills = _page_fill(data)
+    assert all(f >= 1 / 3 for f in fills[:-1]), [round(f, 2) for f in fills]
+    names = [f"{n}. {e.name}" for n, e in enumerate(r.plan.exercises, start=1)]
+    for page in PdfReader(io.BytesIO(data)).pages:
+        body = (page.extract_text() or "").split(load_template()[0].wording.tracking_log.key_heading)[0]
+        assert sum(1 for n in names if n in body) <= 3, "about two exercises a page"
