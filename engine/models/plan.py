@@ -75,6 +75,17 @@ Dose = Dosage
 """The prescribed dose: the same model as an exercise's dose steps."""
 
 
+class CadenceTarget(PlanModel):
+    """The metronome beat a cadence drill asks for (compatible extension, i10)."""
+
+    now_spm: float
+    """Measured step rate (steps a minute)."""
+    increase_pct: int
+    """Increase the drill asks for (%)."""
+    target_spm: int
+    """now_spm + increase_pct %, rounded to the nearest step."""
+
+
 class PlanExercise(PlanModel):
     """One exercise in the plan."""
 
@@ -93,6 +104,7 @@ class PlanExercise(PlanModel):
     change_note: str | None = None
     red_count: int = 0
     last_morning_pain: int | None = None
+    cadence_target: CadenceTarget | None = None
 
 
 class Referral(PlanModel):

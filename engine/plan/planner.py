@@ -29,6 +29,7 @@ from engine.models.plan import (
     STOPS_EXERCISE,
     URGENCY_ORDER,
     Because,
+    CadenceTarget,
     ClientRef,
     ClinicianRef,
     Dose,
@@ -43,6 +44,7 @@ from engine.models.plan import (
 )
 from engine.models.rule import Action, Rule
 from engine.models.thresholds import Thresholds
+from engine.plan.targets import cadence_target
 
 SIDES = ("left", "right")
 
@@ -261,6 +263,14 @@ class Planner:
             because=rx.because,
         )
 
+    def _with_targets(self, item: PlanExercise, a: Assessment) -> PlanExercise:
+        """Add the numbers the exercise text promises (the metronome beat)."""
+        pct = self.lib.exercises[item.id].cadence_increase_pct
+        target = cadence_target(a.findings.cadence_spm if a.findings else None, pct)
+        if target is None:
+            return item
+        return item.model_copy(update={"cadence_target": CadenceTarget(**target)})
+
     def _live_cues(self, out: _Collected) -> list[TextItem]:
         """Cues of rules whose every prescription was excluded go with them (a cue for a drill
         the client will not do would confuse)."""
@@ -281,6 +291,7 @@ class Planner:
             )
         urgent = any(r.urgency in STOPS_EXERCISE for r in out.referrals)
         exercises, excluded, dropped = self.exercises(out)
+        exercises = [self._with_targets(e, a) for e in exercises]
         if urgent:
             dropped = [
                 Excluded(
