@@ -291,7 +291,7 @@ def check_rules(rules: Path | None, exercises: Path | None, *, as_json: bool) ->
     try:
         lib = load_library(data_dir("exercises", exercises))
         book = load_rulebook(data_dir("rules", rules), lib)
-        diags += book.warnings
+        diags += lib.warnings + book.warnings
         for stage, rs in book.rules.items():
             if rs:
                 compiled = compile_rules(rs, stage, where=str(data_dir("rules", rules)))

@@ -264,6 +264,16 @@ class Progress(StrictModel):
     """Plain words for the client ('pain stayed low, so we made it harder')."""
 
 
+class Running(StrictModel):
+    """The plan's running section: what running is allowed now, and why (most conservative wins)."""
+
+    status: Literal["stop", "walk_run", "reduce", "continue"]
+    """stop (no running for now) > walk_run (walk-run programme after the entry checks) >
+    reduce (keep running, less of it) > continue (keep running, build slowly)."""
+    text: Text
+    """Plain words for the client."""
+
+
 class Action(StrictModel):
     """One thing a rule does; exactly one key."""
 
@@ -287,6 +297,8 @@ class Action(StrictModel):
     """See the client again within this many days."""
     progress: Progress | None = None
     """Progression rules only."""
+    running: Running | None = None
+    """Set the plan's running section (assessment rules)."""
 
     @model_validator(mode="after")
     def _one(self) -> Action:
@@ -309,6 +321,7 @@ ACTIONS = (
     "educate",
     "review_in_days",
     "progress",
+    "running",
 )
 
 
