@@ -21,15 +21,14 @@ import datetime as dt
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-import typer
 from pydantic import Field, ValidationError
 
 from engine.errors import Diagnostic, EngineError, LinkError
 from engine.load import yamlio
 from engine.load.validation import dotted_path, message_of, validate
-from engine.models.base import Int, Slug, StrictModel, Text, Word
+from engine.models.base import Range, Slug, StrictModel, Text, Word
 from engine.models.plan import Plan
 
 DEFAULT_ASSESSMENT: dict[str, Any] = {
@@ -53,9 +52,9 @@ class Match(StrictModel):
     """A tag the exercise has."""
     side: Literal["left", "right", "both"] | None = None
     """Side in the plan."""
-    level: Int(1, 50) | None = None  # type: ignore[valid-type]
+    level: Annotated[int, Range(1, 50)] | None = None
     """Ladder level."""
-    dose_step: Int(1, 10) | None = None  # type: ignore[valid-type]
+    dose_step: Annotated[int, Range(1, 10)] | None = None
     """Dose step (progression)."""
     change: Literal["new", "harder", "same", "easier"] | None = None
     """Change marked at review (progression)."""
@@ -104,11 +103,11 @@ class Case(StrictModel):
     """Plan status."""
     referral: Literal["emergency", "urgent", "soon", "routine", "none"] | None = None
     """Most urgent referral, or none."""
-    count: list[Int(0, 20)] | None = Field(default=None, min_length=2, max_length=2)  # type: ignore[valid-type]
+    count: list[Annotated[int, Range(0, 20)]] | None = Field(default=None, min_length=2, max_length=2)
     """Number of exercises must lie in [min, max]."""
     texts: list[Text] = Field(default_factory=list)
     """Each must appear (as part of a sentence) in the plan's cues, education, precautions or referrals."""
-    review_in_days: Int(1, 365) | None = None  # type: ignore[valid-type]
+    review_in_days: Annotated[int, Range(1, 365)] | None = None
     """Review interval."""
     todo: Text | None = None
     """Known gap: the case is expected to fail until fixed."""
@@ -280,29 +279,38 @@ def run_file(content: Any, path: Path) -> list[CaseResult]:
     return results
 
 
-def run_cli(path: Path | None, rules: Path | None, exercises: Path | None, *, verbose: bool) -> int:
-    """Run cases and print ``file:line: case: expected … got …`` for failures; return exit code."""
-    from engine.load.content import load_content
+@dataclass
+class RuleTestRun:
+    """Every case of every test file, and the rules no case made fire."""
+
+    results: list[CaseResult]
+    never_fired: list[str]
+
+    @property
+    def failed(self) -> list[CaseResult]:
+        """The cases that failed (or todo cases that pass now)."""
+        return [r for r in self.results if not r.ok]
+
+    @property
+    def ok(self) -> bool:
+        """Every case passed."""
+        return not self.failed
+
+
+def test_rules(clinic: Any, path: Path | None = None) -> RuleTestRun:
+    """Run the ``*.test.yaml`` cases under ``path`` (default: the clinic's rules folder).
+
+    Raises:
+        EngineError: no test files found; content or test-file problems.
+    """
     from engine.load.resources import data_dir
 
-    content = load_content(rules, exercises)
-    root = path or data_dir("rules", rules)
+    content = clinic.content()
+    root = path or data_dir("rules", clinic.rules_dir)
     files = case_files(root)
     if not files:
         raise EngineError.at(str(root), "no *.test.yaml files found")
     results = [r for f in files for r in run_file(content, f)]
-    bad = [r for r in results if not r.ok]
-    for r in results:
-        if not r.ok:
-            if r.todo is not None:
-                typer.echo(f"{r.file}:{r.line}: {r.name}: marked todo but passes now; remove 'todo'", err=True)
-            for failure in r.failures:
-                typer.echo(f"{r.file}:{r.line}: {r.name}: {failure}", err=True)
-        elif verbose:
-            typer.echo(f"{r.file}:{r.line}: ok {'(todo) ' if r.todo else ''}{r.name}")
     fired = {rule for r in results for rule in r.fired}
     never = sorted(set(content.rules()) - fired) if path is None else []
-    for rule_id in never:
-        typer.echo(f"warning: rule {rule_id} fires in no test case", err=True)
-    typer.echo(f"{len(results) - len(bad)} passed, {len(bad)} failed")
-    return 2 if bad else 0
+    return RuleTestRun(results, never)

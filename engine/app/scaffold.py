@@ -13,6 +13,7 @@ import datetime as dt
 import textwrap
 from collections.abc import Iterable
 from pathlib import Path
+from typing import get_args
 
 from engine.app.output import check_target, write_atomic
 from engine.errors import InputError
@@ -30,7 +31,7 @@ SCHEMA_PATHS: dict[str, str] = {
 }
 """Schema path per kind, relative to the folder such a file usually lives in."""
 
-EQUIPMENT: tuple[str, ...] = Equipment.__args__  # type: ignore[attr-defined]
+EQUIPMENT: tuple[str, ...] = get_args(Equipment)
 
 
 def _words(values: Iterable[str], prefix: str = "#   ") -> str:
@@ -92,6 +93,9 @@ red_flags: []                     # ASK ABOUT EVERY ONE; list those present, e.g
 #                                 # red_flags: [saddle_anaesthesia]. Any entry means referral:
 @RED_FLAGS@
 # notes: free text                # anything else worth keeping
+# Written by `rehab import` (i16), not by hand: what the gait file could not tell, and where it came from.
+# to_complete: [pain, red_flags]  # `rehab plan` refuses until every word is deleted (after asking)
+# source: {tool: opencap, ...}     # the gait file, its sha256, the columns and stance windows used
 """
 
 FEEDBACK = """\

@@ -2,7 +2,7 @@
 
 Everything a rule might need to say "absent" is prepared here as a plain attribute
 (``has_red_flags: false``), because negation inside durable_rules is order-dependent
-(DURABLE.md B4). Grades come from rules/thresholds.yaml.
+(durable_rules negation is order-dependent). Grades come from rules/thresholds.yaml.
 """
 
 from __future__ import annotations
@@ -190,7 +190,7 @@ def _stance_facts(out: FactSet, kind: str, angles: StanceAngles, bands: AngleBan
 
 
 def _flagged_sides(sides: dict[str, Any], elevated: dict[str, bool], asym: float | None, asym_limit: float) -> set[str]:
-    """Every elevated side is flagged (both are trained when both are elevated, CLINICAL §2.1)."""
+    """Every elevated side is flagged (both are trained when both are elevated, the asymmetry rule)."""
     return {s for s, e in elevated.items() if e}
 
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
 from engine.models.assessment import Quality, RedFlag
-from engine.models.base import Int, Slug, StrictModel, not_in_future
+from engine.models.base import Range, Slug, StrictModel, not_in_future
 
-Pain10 = Int(0, 10)
+Pain10 = Annotated[int, Range(0, 10)]
 
 
 class ExerciseFeedback(StrictModel):
@@ -22,9 +22,9 @@ class ExerciseFeedback(StrictModel):
     """Side, as in the plan."""
     completed: bool
     """Did all prescribed sets/reps."""
-    pain_during: Pain10  # type: ignore[valid-type]
+    pain_during: Pain10
     """Pain during the exercise, 0..10."""
-    pain_next_morning: Pain10  # type: ignore[valid-type]
+    pain_next_morning: Pain10
     """Pain the next morning, 0..10."""
     control: Quality
     """Movement quality: good | fair | poor."""
@@ -33,9 +33,9 @@ class ExerciseFeedback(StrictModel):
 class RunningFeedback(StrictModel):
     """How running went."""
 
-    pain_during: Pain10  # type: ignore[valid-type]
+    pain_during: Pain10
     """Pain while running, 0..10."""
-    pain_next_morning: Pain10  # type: ignore[valid-type]
+    pain_next_morning: Pain10
     """Pain the next morning, 0..10."""
 
 

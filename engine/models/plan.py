@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
+
+from engine.models.base import Model
+from engine.models.rule import Dosage
 
 
 def _iso_date(value: str) -> str:
@@ -27,10 +30,8 @@ URGENCY_ORDER = ("emergency", "urgent", "soon", "routine")
 Change = Literal["new", "harder", "same", "easier"]
 
 
-class PlanModel(BaseModel):
-    """Plan parts: unknown keys rejected when a plan is read back; ints stay ints."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class PlanModel(Model):
+    """Plan parts: unknown keys rejected when a plan is read back (not strict: JSON has no dates)."""
 
 
 class ClientRef(PlanModel):
@@ -64,16 +65,8 @@ class Because(PlanModel):
     evidence: list[str] = Field(default_factory=list)
 
 
-class Dose(PlanModel):
-    """The prescribed dose."""
-
-    sets: int
-    reps: int | None = None
-    hold_s: int | None = None
-    per_week: int
-    minutes: int | None = None
-    rest_s: int | None = None
-    note: str | None = None
+Dose = Dosage
+"""The prescribed dose: the same model as an exercise's dose steps."""
 
 
 class PlanExercise(PlanModel):
