@@ -233,3 +233,26 @@ def test_every_diagnosis_has_rules_and_graded_cases(dx: str) -> None:
             grades.add(irritability_of(Pain.model_validate(p), t)[0])
     assert n >= 4, f"{dx}: {n} cases"
     assert grades >= {"low", "moderate", "high"}, f"{dx}: irritability grades {sorted(grades)}"
+
+
+def test_empty_ladder_warns_and_mixed_ladder_fails(tmp_path: Any) -> None:
+    import shutil
+
+    from engine.errors import LinkError
+    from engine.load.library import load_library
+
+    ex = tmp_path / "ex"
+    shutil.copytree(ROOT / "exercises", ex)
+    with (ex / "ladders.yaml").open("a", encoding="utf-8") as f:
+        f.write("  - id: spare\n    name: Spare\n    target: mobility\n")
+    assert any(d.code == "link.empty_ladder" for d in load_library(ex).warnings)
+    itb = ex / "standing-itb-stretch.yaml"
+    itb.write_text(
+        itb.read_text(encoding="utf-8")
+        .replace("ladder: mobility", "ladder: nerve-glide")
+        .replace("level: 1", "level: 3"),
+        encoding="utf-8",
+    )
+    with pytest.raises(LinkError) as err:
+        load_library(ex)
+    assert any(d.code == "link.ladder_mixed_kinds" for d in err.value.diagnostics)
