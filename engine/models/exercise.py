@@ -23,6 +23,7 @@ Target = Literal[
     "plyometric",
     "running_integration",
     "mobility",
+    "neural_mobility",
 ]
 Tag = Literal[
     "weight_bearing",
@@ -251,6 +252,8 @@ class Ladder(StrictModel):
     """Name for clinicians."""
     description: Text | None = None
     """What it progresses and why."""
+    target: Target | None = None
+    """The one kind of exercise this ladder holds: every exercise on it must train this target."""
 
 
 class LadderFile(StrictModel):

@@ -151,6 +151,30 @@ class FindingItem(PlanModel):
     threshold: str | None = None
 
 
+class WalkRunStep(PlanModel):
+    """One walk-run stage: ``repeats`` × (walk ``walk_min`` then run ``run_min``)."""
+
+    stage: Positive
+    walk_min: float
+    run_min: float
+    repeats: Positive
+
+
+class RunningSection(PlanModel):
+    """Can I run, and how much? Set by assessment rules' ``running`` actions (most conservative wins)."""
+
+    status: Literal["stop", "walk_run", "reduce", "continue"]
+    summary: str
+    rule: str
+    pain_limit_nrs: int
+    weekly_km: float | None = None
+    target_weekly_km: float | None = None
+    max_increase_2wk_pct: int | None = None
+    entry_criteria: list[str] = Field(default_factory=list)
+    walk_run: list[WalkRunStep] = Field(default_factory=list)
+    advice: list[TextItem] = Field(default_factory=list)
+
+
 class Previous(PlanModel):
     """The plan this one follows."""
 
@@ -240,6 +264,7 @@ class Plan(PlanModel):
     """Clinician overrides made in this plan or carried from earlier ones."""
     warnings: list[str] = Field(default_factory=list, exclude_if=_empty)
     """Things the clinician should check (e.g. an exercise without feedback)."""
+    running: RunningSection | None = None
 
     def to_json(self) -> str:
         """Serialise deterministically (sorted keys, 2-space indent, trailing newline)."""

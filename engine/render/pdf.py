@@ -26,7 +26,7 @@ from fpdf.fonts import FontFace
 
 from engine.models.template import Light, Template
 from engine.plan import targets
-from engine.render import figure, text
+from engine.render import figure, running, text
 
 __all__ = ["load_template_dict", "render_clinician_report", "render_handout"]
 
@@ -832,6 +832,7 @@ def _light_row(ctx: _Ctx, light: Light, colour: str) -> None:
 def _running_cues(ctx: _Ctx) -> None:
     w = ctx.t.wording.running_cues
     _simple_section(ctx, w.heading, w.intro, _texts(ctx.plan.get("cues")))
+    _simple_section(ctx, running.HEADING, *(running.running_lines(ctx.plan) or ("", [])))  # i12: plan.running
 
 
 def _education(ctx: _Ctx) -> None:
