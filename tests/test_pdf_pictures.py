@@ -154,7 +154,7 @@ def test_clinic_svg_prints_with_credits_and_outside_path_is_refused(tmp_path: Pa
     from engine.render.handout import load_template
 
     (tmp_path / "pic.svg").write_text(
-        '<svg xmlns="http://www.w3.org/2000/svg" width="100" height="70"><rect width="30" height="60"/></svg>'
+        '<svg xmlns="http://www.w3.org/2000/svg" width="100" height="70" viewBox="0 0 100 70"><rect width="30" height="60"/></svg>'
     )
     content = load_content()
     r = evaluate(content, load_assessment(ROOT / "examples" / "itbs-unilateral-right-drop.yaml"))
