@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast golden lint bench schemas clean
+.PHONY: demo test test-fast golden lint bench schemas clean handout-png
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (durable-rules does not import on 3.13)"; exit 2; }
@@ -40,6 +40,12 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# README picture of the seed handout (pages 1 and 2); needs pdftoppm (poppler-utils)
+handout-png: $(STAMP)
+	mkdir -p examples/out docs
+	$(BIN)/rehab plan examples/seed-marathon-bilateral-drop.yaml -o examples/out/seed-handout.pdf --force
+	pdftoppm -png -r 70 -f 1 -l 2 examples/out/seed-handout.pdf docs/handout-seed
 
 schemas: $(STAMP)
 	$(BIN)/rehab schema --all --out schemas --force

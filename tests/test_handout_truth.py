@@ -283,3 +283,18 @@ def test_no_page_under_a_third_full(path: Path) -> None:
     for page in PdfReader(io.BytesIO(data)).pages:
         body = (page.extract_text() or "").split(load_template()[0].wording.tracking_log.key_heading)[0]
         assert sum(1 for n in names if n in body) <= 3, "about two exercises a page"
+
+
+@pytest.mark.parametrize(("ex_id", "side", "shown_side"), [("side-plank", "right", "left"), ("clam", "left", "left")])
+def test_never_told_to_lie_on_a_sore_gluteal_tendon(ex_id: str, side: str, shown_side: str) -> None:
+    """Side plank lies on the working side: a right plank for right gluteal tendinopathy is printed
+    lying on the left, saying why; the clam lies on the other side, so a left clam stays left."""
+    sore = "right" if ex_id == "side-plank" else "left"
+    plan = {"status": "exercise", "findings": [], "exercises": [{"id": ex_id, "side": side, "sided": True}]}
+    assessment = {"pain": [{"region": "lateral_hip", "side": sore, "diagnosis": "gluteal_tendinopathy"}]}
+    how = pdfmod.shown(_ctx(plan, assessment), plan["exercises"][0])
+    assert how.side == shown_side
+    steps = " ".join(textmod.exercise_text(s, how.values) for s in _content().library.exercises[ex_id].steps)
+    assert f"your {sore} side" not in steps.split("Lie on")[1][:20] if "Lie on" in steps else True
+    if shown_side != side:
+        assert any(f"not on your sore {sore} hip" in s for s in how.extra_steps)

@@ -141,3 +141,32 @@ def test_checked_image_refuses_external_svg_symlink_and_huge_png(tmp_path: Path)
     Image.new("1", (6000, 6000)).save(tmp_path / "big.png")
     with pytest.raises(ValueError, match=r"megapixels|cannot be read"):
         figure.checked_image(tmp_path, "big.png", "picture")
+
+
+def test_clinic_svg_prints_with_credits_and_outside_path_is_refused(tmp_path: Path) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    from engine.load.content import load_content
+    from engine.plan.pipeline import evaluate, load_assessment
+    from engine.render import pdf
+    from engine.render.handout import load_template
+
+    (tmp_path / "pic.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="100" height="70" viewBox="0 0 100 70"><rect width="30" height="60"/></svg>'
+    )
+    content = load_content()
+    r = evaluate(content, load_assessment(ROOT / "examples" / "itbs-unilateral-right-drop.yaml"))
+    plan, assessment = r.plan.model_dump(mode="json"), r.assessment.model_dump(mode="json")
+    ids = {e["id"] for e in plan["exercises"]}
+    records = {i: content.library.exercises[i].model_dump(mode="json", by_alias=True, exclude_none=True) for i in ids}
+    first = plan["exercises"][0]["id"]
+    records[first]["picture"] |= {"file": "pic.svg", "licence": "CC-BY-4.0", "author": "Test Clinic"}
+    template, folder = load_template()
+    data = pdf.render_handout(plan, assessment, records, template, folder, exercises_dir=tmp_path)
+    words = "".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(data)).pages)
+    assert "Test Clinic, CC-BY-4.0" in words
+    records[first]["picture"]["file"] = "../pic.svg"
+    with pytest.raises(ValueError, match="outside"):
+        pdf.render_handout(plan, assessment, records, template, folder, exercises_dir=tmp_path)
