@@ -208,6 +208,7 @@ def plan(
     """
     from engine.app.clinic import Clinic
     from engine.app.planning import Outputs, plan_assessment, read_assessment, read_overrides
+    from engine.interop.complete import refuse_incomplete
 
     clinic = Clinic(rules, exercises, templates, paper)
     if out_dir is not None:
@@ -226,8 +227,10 @@ def plan(
     outputs.check("plan", force=force, inputs=(path, *([overrides] if overrides else [])))
     clinic.content()
     changes = read_overrides(overrides) if overrides is not None else None
+    assessment = read_assessment(path)
+    refuse_incomplete(assessment, path)  # i16: an imported assessment with questions never asked (file:line)
     result = plan_assessment(
-        clinic, read_assessment(path), overrides=changes, handout=output is not None, report=report is not None
+        clinic, assessment, overrides=changes, handout=output is not None, report=report is not None
     )
     for w in result.warnings:
         _err(w.render())
@@ -509,6 +512,140 @@ def new(
     from engine.app.scaffold import new_file
 
     new_file(kind, output, force=force, plan=read_plan(None, plan_file) if plan_file is not None else None)
+
+
+# ------------------------------------------------------------------------------------------------
+# i16 interop: `rehab import`, `rehab export fhir`, `rehab note` (one self-contained block; every
+# engine import is inside the command, so `rehab --help` stays fast).
+export_app = typer.Typer(help="Export a plan for other systems (FHIR R4).", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@app.command("import")
+@guarded
+def import_gait_cmd(
+    format: Annotated[str, typer.Argument(help="opencap | opensim | kinovea | csv", show_default=False)],
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="The kinematics file (.mot, or .csv for kinovea/csv) and the stance windows: an events .yaml "
+            "or a .trc heel-marker file.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Assessment YAML to write ('-' for stdout).")],
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            help="COLUMN=SIGNAL: time, pelvis_list, lumbar_bending, trunk_lean, hip_adduction_r, hip_adduction_l "
+            "(COLUMN=-SIGNAL flips the sign).",
+        ),
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Client's name (else left to complete).")] = None,
+    client_id: Annotated[str | None, typer.Option("--client-id", help="Clinic's client id.")] = None,
+    date: Annotated[str | None, typer.Option("--date", help="Date of the capture (default: today).")] = None,
+    clinician: Annotated[str | None, typer.Option("--clinician", help="Clinician's name.")] = None,
+    clinic: Annotated[str | None, typer.Option("--clinic", help="Clinic name.")] = None,
+    units: Annotated[str | None, typer.Option("--units", help="deg | rad: override the file's angle units.")] = None,
+    trunk: Annotated[
+        str,
+        typer.Option(
+            "--trunk", help="global: trunk to vertical (pelvis_list + lumbar_bending); pelvis: lumbar_bending."
+        ),
+    ] = "global",
+    heel_markers: Annotated[
+        str | None, typer.Option("--heel-markers", help="RIGHT,LEFT heel marker names in the .trc.")
+    ] = None,
+    force: Force = False,
+) -> None:
+    """Import a gait-tool export as an assessment: pelvic drop, trunk lean and cadence measured,
+    pain history and red flags left for you to complete (`rehab plan` refuses until then).
+
+    Example: `rehab import opencap walk.mot walk-events.yaml --name "Zoë Ångström" -o zoe.yaml`
+    """
+    from engine.interop.gait import ImportOptions, _date, import_to_file
+
+    heels = None
+    if heel_markers is not None:
+        parts = [p.strip() for p in heel_markers.split(",")]
+        if len(parts) != 2 or not all(parts):
+            raise EngineError.at("--heel-markers", "give two marker names: RIGHT,LEFT")
+        heels = (parts[0], parts[1])
+    opts = ImportOptions(
+        mapping=tuple(mapping or ()),
+        name=name,
+        client_id=client_id,
+        assessed_on=_date(date) if date else None,
+        clinician=clinician,
+        clinic=clinic,
+        units=units,  # type: ignore[arg-type]
+        trunk=trunk,  # type: ignore[arg-type]
+        heel_markers=heels,
+    )
+    command = "rehab import " + " ".join([format, *(p.name for p in files)])
+    for d in import_to_file(format, files, opts, output, force=force, command=command):
+        typer.echo(d.render(), err=True)
+    if str(output) != "-":
+        typer.echo(f"wrote {output} (complete pain and red flags before `rehab plan`)", err=True)
+
+
+@export_app.command("fhir")
+@guarded
+def export_fhir_cmd(
+    plan_file: Annotated[Path, typer.Argument(metavar="PLAN.json", help="The plan (JSON).", show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Bundle JSON to write ('-' for stdout).")],
+    handout: Annotated[
+        Path | None, typer.Option("--handout", help="Embed this handout PDF instead of rendering one.")
+    ] = None,
+    assessment: Annotated[
+        Path | None, typer.Option("--assessment", help="The assessment, for a handout identical to `rehab plan`'s.")
+    ] = None,
+    paper: Annotated[str, typer.Option("--paper", help="a4 or letter.")] = "a4",
+    rules: RulesDir = None,
+    exercises: ExercisesDir = None,
+    templates: TemplatesDir = None,
+    force: Force = False,
+) -> None:
+    """Write the plan as a FHIR R4 collection Bundle (Patient, CarePlan, ServiceRequests, handout).
+
+    Example: `rehab export fhir zoe/plan-1.json -o zoe/plan-1.fhir.json`
+    """
+    from engine.interop.fhir import export_fhir
+
+    export_fhir(
+        plan_file,
+        output,
+        handout=handout,
+        assessment=assessment,
+        rules=rules,
+        exercises=exercises,
+        templates=templates,
+        paper=paper,
+        force=force,
+    )
+    if str(output) != "-":
+        typer.echo(f"wrote {output}", err=True)
+
+
+@app.command("note")
+@guarded
+def note_cmd(
+    plan_file: Annotated[Path, typer.Argument(metavar="PLAN.json", help="The plan (JSON).", show_default=False)],
+    templates: TemplatesDir = None,
+) -> None:
+    """Print a paste-in summary of a plan (at most 2,000 characters) for a practice system.
+
+    Example: `rehab note zoe/plan-1.json`
+    """
+    from engine.app.catalogue import dose_words
+    from engine.app.planning import read_plan
+    from engine.interop.note import note_text
+
+    typer.echo(note_text(read_plan(None, plan_file), lambda d: dose_words(d, templates)), nl=False)
+
+
+# ------------------------------------------------------------------------------------------------ end i16
 
 
 def main() -> None:

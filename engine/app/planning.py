@@ -11,6 +11,7 @@ from typing import Any
 from engine.app.clinic import Clinic
 from engine.app.output import check_target, same_file_twice, write_atomic
 from engine.errors import Diagnostic, EngineError, InputError, OutputError
+from engine.interop.complete import refuse_incomplete
 from engine.load.yamlio import LocationIndex
 from engine.models.assessment import Assessment
 from engine.models.feedback import Feedback
@@ -153,6 +154,7 @@ def plan_assessment(
     """
     from engine.plan.pipeline import evaluate
 
+    refuse_incomplete(assessment)  # i16: never plan an imported assessment whose questions were not asked
     clinic.paper_size()
     content = clinic.content()
     if handout or report:
@@ -336,7 +338,9 @@ def _plan_into(job: tuple[Path, str]) -> BatchItem:
     try:
         outputs = Outputs(b.out_dir / f"{stem}.pdf", b.out_dir / f"{stem}.plan.json", b.out_dir / f"{stem}.report.pdf")
         outputs.check("plan", force=b.force, inputs=(path,))
-        result = plan_assessment(b.clinic, read_assessment(path), handout=True, report=True)
+        assessment = read_assessment(path)
+        refuse_incomplete(assessment, path)  # i16: file:line for an imported, unfinished assessment
+        result = plan_assessment(b.clinic, assessment, handout=True, report=True)
         outputs.write(result)
     except EngineError as exc:
         return BatchItem(str(path), None, exc.render())

@@ -94,6 +94,9 @@ red_flags: []                     # ASK ABOUT EVERY ONE; list those present, e.g
 #                                 # red_flags: [saddle_anaesthesia]. Any entry means referral:
 @RED_FLAGS@
 # notes: free text                # anything else worth keeping
+# Written by `rehab import` (i16), not by hand: what the gait file could not tell, and where it came from.
+# to_complete: [pain, red_flags]  # `rehab plan` refuses until every word is deleted (after asking)
+# source: {tool: opencap, ...}     # the gait file, its sha256, the columns and stance windows used
 """
 
 FEEDBACK = """\

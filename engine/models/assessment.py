@@ -8,6 +8,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from engine.models.base import Date, Range, StrictModel, Text, not_in_future
+from engine.models.source import Source, ToComplete  # i16: imported assessments
 
 Side = Literal["left", "right"]
 PainSide = Literal["left", "right", "both", "central"]
@@ -185,6 +186,11 @@ class Assessment(StrictModel):
     """Red flags present; any entry leads to referral."""
     notes: str | None = None
     """Free text."""
+    # i16 (gait import): optional, absent in hand-entered files.
+    source: Source | None = None
+    """The gait-tool file the findings were imported from (written by `rehab import`)."""
+    to_complete: list[ToComplete] | None = None
+    """What the import could not know: delete each word once asked; `rehab plan` refuses until empty."""
 
     _not_in_future = field_validator("assessed_on")(not_in_future)
 
