@@ -167,6 +167,10 @@ def test_clinician_overrides_are_recorded_and_carried_into_the_review(tmp_path: 
     assert {"exercise": "iso-abduction-supine", "rule": "clinician-override", "reason": "Does it at pilates."} in p[
         "not_included"
     ]
+    twice = tmp_path / "twice.yaml"
+    twice.write_text("version: 1\noverrides:\n  - add: {exercise: bridge-double, reason: Again.}\n", encoding="utf-8")
+    r = cli("plan", str(example), "--overrides", str(twice), "--json", str(tmp_path / "x.json"))
+    assert r.returncode == 2 and "'bridge-double' (both) is already in the plan" in r.stderr
     fb = tmp_path / "fb.yaml"
     assert cli("new", "feedback", "--plan", str(plan), "-o", str(fb)).returncode == 0
     r = cli("progress", str(plan), str(fb), "--json", str(tmp_path / "plan-2.json"))
