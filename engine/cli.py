@@ -226,9 +226,9 @@ def plan(
     outputs = Outputs(output, json_out, report)
     outputs.check("plan", force=force, inputs=(path, *([overrides] if overrides else [])))
     clinic.content()
-    changes = read_overrides(overrides) if overrides is not None else None
     assessment = read_assessment(path)
     refuse_incomplete(assessment, path)  # i16: an imported assessment with questions never asked (file:line)
+    changes = read_overrides(overrides) if overrides is not None else None
     result = plan_assessment(
         clinic, assessment, overrides=changes, handout=output is not None, report=report is not None
     )
@@ -638,11 +638,9 @@ def note_cmd(
 
     Example: `rehab note zoe/plan-1.json`
     """
-    from engine.app.catalogue import dose_words
-    from engine.app.planning import read_plan
-    from engine.interop.note import note_text
+    from engine.interop.note import note_for_file
 
-    typer.echo(note_text(read_plan(None, plan_file), lambda d: dose_words(d, templates)), nl=False)
+    typer.echo(note_for_file(plan_file, templates), nl=False)
 
 
 # ------------------------------------------------------------------------------------------------ end i16

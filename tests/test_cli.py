@@ -178,3 +178,9 @@ def test_clinician_overrides_are_recorded_and_carried_into_the_review(tmp_path: 
     nxt = json.loads((tmp_path / "plan-2.json").read_text())
     assert nxt["overrides"] == p["overrides"]  # carried into the next review
     assert {e["id"] for e in nxt["exercises"]} >= {"step-down-low"}
+
+
+def test_explain_shows_the_running_section(runner) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(app, ["explain", str(ROOT / "examples" / "seed-marathon-bilateral-drop.yaml")])
+    assert result.exit_code == 0, result.stderr
+    assert "  running: walk_run (pain ≤ 3/10" in result.stdout and "walk-run stage 1: " in result.stdout

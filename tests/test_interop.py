@@ -107,6 +107,22 @@ def test_stance_windows_from_trc_heel_markers(tmp_path: Path) -> None:
     assert [w["side"] for w in data["source"]["windows"]] == ["left", "right"] * 8
 
 
+def test_trc_noise_does_not_split_or_invent_stance_windows(tmp_path: Path) -> None:
+    files = _write(tmp_path, ASYM)
+    lines = files["trc"].read_text().splitlines()
+    noisy = lines[:6]
+    for k, line in enumerate(lines[6:]):
+        cells = line.split("\t")
+        for col in (3, 6):  # the Y of each heel: a ±4 mm wobble and a one-frame 5 cm glitch now and then
+            glitch = 0.05 if k % 9 == 4 else 0.0
+            cells[col] = f"{float(cells[col]) + 0.004 * math.sin(k * 2.3 + col) + glitch:.6f}"
+        noisy.append("\t".join(cells))
+    files["trc"].write_text("\n".join(noisy) + "\n")
+    data, _ = import_gait("opencap", [files["mot"], files["trc"]], {"name": "N"})
+    assert [w["side"] for w in data["source"]["windows"]] == ["left", "right"] * 8
+    _check_known(data, ASYM)
+
+
 def test_kinovea_csv_and_generic_csv_with_map(tmp_path: Path) -> None:
     files = _write(tmp_path, ASYM)
     data, _ = import_gait("kinovea", [files["kinovea"], files["events"]], {"name": "K"})

@@ -201,7 +201,7 @@ def test_cli_export_is_byte_identical_and_note_prints(tmp_path: Path) -> None:
     r = runner.invoke(app, ["export", "fhir", str(bad), "-o", str(tmp_path / "c.json")])
     assert r.exit_code == 2 and "bad.json:1:1" in r.stderr and not (tmp_path / "c.json").exists()
     r = runner.invoke(app, ["note", str(plan)])
-    assert r.exit_code == 0 and len(r.stdout) <= LIMIT and "Bottom lift" in r.stdout
+    assert r.exit_code == 0 and len(r.stdout) <= LIMIT and "Weight-bearing glute med hold" in r.stdout
 
 
 def test_round_trip_synthetic_opencap_capture_to_plan_to_bundle(tmp_path: Path) -> None:
@@ -225,6 +225,7 @@ def test_round_trip_synthetic_opencap_capture_to_plan_to_bundle(tmp_path: Path) 
     # the clinician answers what the import could not know, and clears the mark
     completed = {k: v for k, v in data.items() if k != "to_complete"}
     completed.update(pain=seed_data["pain"], red_flags=seed_data["red_flags"])
+    completed["findings"] = {**seed_data["findings"], **data["findings"]}  # step width, squat: seen in clinic
     done = tmp_path / "completed.yaml"
     done.write_text(yamlio.dump(completed), encoding="utf-8")
     content = load_content()

@@ -58,6 +58,7 @@ RED_FLAG_QUESTIONS: dict[str, str] = {
     "suspected_bone_stress_injury": (
         "Suspected bone stress injury (focal bone tenderness, pain on hopping, worse with each run)"
     ),
+    "red_s_signs": "Signs of low energy for training (missed or stopped periods, low body weight, under-eating)",
 }
 """Plain clinical words for every red flag; each one is asked, none may be skipped."""
 

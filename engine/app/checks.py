@@ -129,7 +129,7 @@ def check_rules(clinic: Clinic) -> RulesCheck:
     try:
         lib = load_library(data_dir("exercises", clinic.exercises_dir))
         book = load_rulebook(rules_dir, lib)
-        diags += book.warnings
+        diags += lib.warnings + book.warnings
         try:
             load_review(rules_dir / REVIEW_FILE)
         except EngineError as exc:

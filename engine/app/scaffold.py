@@ -160,7 +160,8 @@ tags: [weight_bearing]            # properties used by exclusions:
 @TAGS@
 sided: true                       # true when done one side at a time
 purpose: Say what it does for you.  # one plain sentence for the client
-steps:                            # 2..8 plain-language steps
+steps:                            # 2..8 plain-language steps; name sides as {your_leg},
+  # {your_other_leg}, {your_side}, {your_other_side}, {your_hand}, {your_other_hand}; never "swap"
   - Stand tall with your feet hip-width apart.
   - Describe the movement, then how to finish.
 cues:                             # 2..4 short cues
@@ -195,8 +196,15 @@ picture:                          # the stick figure on the handout
         r_ankle: [44, 91]
         l_toe: [59, 94]
         r_toe: [41, 94]
-  props:                          # drawn behind: floor, wall, band, step, line, arrow, mat, weight
+  props:                          # drawn behind: floor, wall, band, step, line, arrow, mat, weight, chair, box
     - {type: floor, y: 95}
+  # working: right                # the side drawn working (the handout mirrors it for the other side)
+  # facing: viewer                # left | right | viewer | away (default from the view)
+  # file: pictures/my-drawing.svg # a clinic picture inside this folder instead of the figure,
+  # licence: CC-BY-4.0            #   with its licence and author (printed as credits)
+  # author: Harbour Physio
+# lies_on: other                  # side-lying exercises: which side is on the floor (working | other)
+# cadence_increase_pct: 5         # metronome drills: step-rate increase; the plan computes the beat
 """
 
 _BODIES: dict[str, str] = {

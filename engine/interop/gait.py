@@ -213,6 +213,26 @@ def _marker(markers: Markers, given: str | None, candidates: Sequence[str], side
     )
 
 
+GAP_FRAMES = 2
+"""A heel that pops above the contact line for at most this many frames (noise) stays down."""
+
+
+def _close_gaps(on: list[bool], gap: int) -> list[bool]:
+    out = list(on)
+    i, n = 0, len(out)
+    while i < n:
+        if out[i]:
+            i += 1
+            continue
+        j = i
+        while j < n and not out[j]:
+            j += 1
+        if i > 0 and j < n and j - i <= gap:
+            out[i:j] = [True] * (j - i)
+        i = j
+    return out
+
+
 def stance_from_heels(
     raw: bytes, name: str, opts: ImportOptions
 ) -> tuple[list[Window], list[Diagnostic], dict[str, str]]:
@@ -235,7 +255,7 @@ def stance_from_heels(
         if hi - lo <= 0:
             raise InputError.at(name, f"marker '{marker}' never moves up or down: no steps to find", line=4)
         limit = lo + opts.contact_fraction * (hi - lo)
-        on = [h is not None and h <= limit for h in heights]
+        on = _close_gaps([h is not None and h <= limit for h in heights], GAP_FRAMES)
         i, n = 0, len(on)
         while i < n:
             if not on[i]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from engine.models.plan import Plan
@@ -67,3 +68,11 @@ def note_text(plan: Plan, dose_text: Callable[[dict[str, Any]], str]) -> str:
         kept.pop()
         text = join([*kept, f"- (+{len(exercises) - len(kept)} more in the full plan)"], [])
     return text if len(text) <= LIMIT else text[: LIMIT - 2] + "…\n"
+
+
+def note_for_file(plan_file: Path | str, templates: Path | str | None = None) -> str:
+    """The paste-in note for a plan JSON file, doses in the handout's own words (``rehab note``)."""
+    from engine.plan.progression import load_plan
+    from engine.render.handout import dose_text
+
+    return note_text(load_plan(plan_file), lambda d: dose_text(d, templates))

@@ -40,6 +40,12 @@ Diagnosis = Literal[
     "achilles_tendinopathy",
     "mtss",
     "hamstring_tendinopathy",
+    "plantar_heel_pain",
+    "calf_strain",
+    "patellar_tendinopathy",
+    "adductor_groin_pain",
+    "non_specific_low_back_pain",
+    "medial_knee_pain",
     "other",
 ]
 RedFlag = Literal[
@@ -53,11 +59,31 @@ RedFlag = Literal[
     "night_pain_unrelenting",
     "significant_trauma",
     "suspected_bone_stress_injury",
+    "red_s_signs",
 ]
+BoneSite = Literal[
+    "femoral_neck",
+    "anterior_tibia",
+    "medial_malleolus",
+    "talus",
+    "navicular",
+    "fifth_metatarsal_base",
+    "second_metatarsal_base",
+    "sesamoid",
+    "posteromedial_tibia",
+    "fibula",
+    "femoral_shaft",
+    "pelvis",
+    "calcaneus",
+    "metatarsal_shaft",
+    "other",
+]
+Irritability = Literal["low", "moderate", "high"]
 
 REGIONS: tuple[str, ...] = get_args(Region)
 DIAGNOSES: tuple[str, ...] = get_args(Diagnosis)
 RED_FLAGS: tuple[str, ...] = get_args(RedFlag)
+BONE_SITES: tuple[str, ...] = get_args(BoneSite)
 
 
 class Client(StrictModel):
@@ -73,6 +99,8 @@ class Client(StrictModel):
     """female | male | other | unspecified."""
     weekly_km: Annotated[float, Range(0, 1000)] | None = None
     """Current weekly running distance in km."""
+    weekly_km_change_pct: Annotated[float, Range(-100, 1000)] | None = None
+    """Change in weekly running distance over the last 2-4 weeks, in % (e.g. 40 = 40 % more)."""
     goal: Text | None = None
     """The runner's goal in their words."""
 
@@ -165,6 +193,15 @@ class Pain(StrictModel):
     """Working diagnosis, if any."""
     radicular: bool = False
     """Leg symptoms from the spine (below-knee pain, pins and needles, numbness)."""
+    settles_hours: Annotated[float, Range(0, 720)] | None = None
+    """How long symptoms take to settle after running or the aggravating activity, in hours."""
+    night_pain: bool | None = None
+    """Pain wakes the client at night (from this problem)."""
+    irritability: Irritability | None = None
+    """Clinician's own irritability grade (low | moderate | high); overrides the derived grade."""
+    bone_site: BoneSite | None = None
+    """Site of a suspected or confirmed bone stress injury (high-risk: femoral_neck, anterior_tibia,
+    medial_malleolus, talus, navicular, fifth_metatarsal_base, second_metatarsal_base, sesamoid)."""
 
 
 class Assessment(StrictModel):

@@ -75,6 +75,17 @@ Dose = Dosage
 """The prescribed dose: the same model as an exercise's dose steps."""
 
 
+class CadenceTarget(PlanModel):
+    """The metronome beat a cadence drill asks for (compatible extension, i10)."""
+
+    now_spm: float
+    """Measured step rate (steps a minute)."""
+    increase_pct: int
+    """Increase the drill asks for (%)."""
+    target_spm: int
+    """now_spm + increase_pct %, rounded to the nearest step."""
+
+
 class PlanExercise(PlanModel):
     """One exercise in the plan."""
 
@@ -93,6 +104,7 @@ class PlanExercise(PlanModel):
     change_note: str | None = None
     red_count: int = 0
     last_morning_pain: int | None = None
+    cadence_target: CadenceTarget | None = None
 
 
 class Referral(PlanModel):
@@ -137,6 +149,30 @@ class FindingItem(PlanModel):
     grade: str | None = None
     flagged: bool = False
     threshold: str | None = None
+
+
+class WalkRunStep(PlanModel):
+    """One walk-run stage: ``repeats`` × (walk ``walk_min`` then run ``run_min``)."""
+
+    stage: Positive
+    walk_min: float
+    run_min: float
+    repeats: Positive
+
+
+class RunningSection(PlanModel):
+    """Can I run, and how much? Set by assessment rules' ``running`` actions (most conservative wins)."""
+
+    status: Literal["stop", "walk_run", "reduce", "continue"]
+    summary: str
+    rule: str
+    pain_limit_nrs: int
+    weekly_km: float | None = None
+    target_weekly_km: float | None = None
+    max_increase_2wk_pct: int | None = None
+    entry_criteria: list[str] = Field(default_factory=list)
+    walk_run: list[WalkRunStep] = Field(default_factory=list)
+    advice: list[TextItem] = Field(default_factory=list)
 
 
 class Previous(PlanModel):
@@ -228,6 +264,7 @@ class Plan(PlanModel):
     """Clinician overrides made in this plan or carried from earlier ones."""
     warnings: list[str] = Field(default_factory=list, exclude_if=_empty)
     """Things the clinician should check (e.g. an exercise without feedback)."""
+    running: RunningSection | None = None
 
     def to_json(self) -> str:
         """Serialise deterministically (sorted keys, 2-space indent, trailing newline)."""

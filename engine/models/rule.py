@@ -265,6 +265,16 @@ class Progress(StrictModel):
     """Plain words for the client ('pain stayed low, so we made it harder')."""
 
 
+class Running(StrictModel):
+    """The plan's running section: what running is allowed now, and why (most conservative wins)."""
+
+    status: Literal["stop", "walk_run", "reduce", "continue"]
+    """stop (no running for now) > walk_run (walk-run programme after the entry checks) >
+    reduce (keep running, less of it) > continue (keep running, build slowly)."""
+    text: Text
+    """Plain words for the client."""
+
+
 ACTIONS = (
     "derive",
     "prescribe",
@@ -276,6 +286,7 @@ ACTIONS = (
     "educate",
     "review_in_days",
     "progress",
+    "running",
 )
 
 
@@ -363,6 +374,13 @@ class ProgressAction(_ActionBase):
     """Progression rules only."""
 
 
+class RunningAction(_ActionBase):
+    """Set the plan's running section (assessment rules)."""
+
+    running: Running
+    """Set the plan's running section (assessment rules)."""
+
+
 class _AnyAction(StrictModel):
     """Reports what is wrong with a mapping that is not exactly one known action (never valid)."""
 
@@ -376,6 +394,7 @@ class _AnyAction(StrictModel):
     educate: Any = None
     review_in_days: Any = None
     progress: Any = None
+    running: Any = None
 
     @model_validator(mode="after")
     def _one(self) -> _AnyAction:
@@ -402,6 +421,7 @@ Action = Annotated[
     | Annotated[EducateAction, Tag("[educate]")]
     | Annotated[ReviewAction, Tag("[review_in_days]")]
     | Annotated[ProgressAction, Tag("[progress]")]
+    | Annotated[RunningAction, Tag("[running]")]
     | Annotated[SkipJsonSchema[_AnyAction], Tag("[invalid]")],
     Discriminator(_action_kind),
 ]

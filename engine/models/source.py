@@ -7,7 +7,7 @@ must still ask). Hand-entered assessments have neither.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import StringConstraints
 
@@ -18,7 +18,7 @@ Tool = Literal["opencap", "opensim", "kinovea", "csv"]
 ToComplete = Literal["client_name", "pain", "red_flags"]
 """What an import leaves for the clinician: the client's name, the pain history, the red-flag questions."""
 
-TO_COMPLETE: tuple[str, ...] = ToComplete.__args__  # type: ignore[attr-defined]
+TO_COMPLETE: tuple[str, ...] = get_args(ToComplete)
 
 
 class SourceWindow(StrictModel):
