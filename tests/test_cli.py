@@ -124,6 +124,14 @@ def test_a_case_with_a_bad_value_points_at_its_line(tmp_path: Path, runner) -> N
     assert f"{t}:6: a: case input is invalid: findings.cadence_spm: must be between 120 and 230" in result.stderr
 
 
+def cli(*args: str):  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    r = CliRunner().invoke(app, list(args))
+    r.returncode = r.exit_code
+    return r
+
+
 OVERRIDES = """version: 1
 overrides:
   - swap: {exercise: band-crab-walk, side: both, with: clam, reason: No band at home.}
@@ -137,11 +145,11 @@ def test_clinician_overrides_are_recorded_and_carried_into_the_review(tmp_path: 
     example = ROOT / "examples" / "gluteal-tendinopathy.yaml"
     ov, plan = tmp_path / "o.yaml", tmp_path / "plan-1.json"
     ov.write_text(OVERRIDES, encoding="utf-8")
-    r = rehab("plan", str(example), "--overrides", str(ov), "--json", str(plan))
+    r = cli("plan", str(example), "--overrides", str(ov), "--json", str(plan))
     assert r.returncode == 2 and "o.yaml:6:" in r.stderr and "give 'despite_exclusion'" in r.stderr
     assert not plan.exists()
     ov.write_text(OVERRIDES.replace("work.}", "work., despite_exclusion: Pain has settled.}"), encoding="utf-8")
-    r = rehab("plan", str(example), "--overrides", str(ov), "--json", str(plan))
+    r = cli("plan", str(example), "--overrides", str(ov), "--json", str(plan))
     assert r.returncode == 0, r.stderr
     assert "warning: step-down-low was added although rule irritability-high-limit excluded it" in r.stderr
     p = json.loads(plan.read_text())
@@ -159,10 +167,20 @@ def test_clinician_overrides_are_recorded_and_carried_into_the_review(tmp_path: 
     assert {"exercise": "iso-abduction-supine", "rule": "clinician-override", "reason": "Does it at pilates."} in p[
         "not_included"
     ]
+    twice = tmp_path / "twice.yaml"
+    twice.write_text("version: 1\noverrides:\n  - add: {exercise: bridge-double, reason: Again.}\n", encoding="utf-8")
+    r = cli("plan", str(example), "--overrides", str(twice), "--json", str(tmp_path / "x.json"))
+    assert r.returncode == 2 and "'bridge-double' (both) is already in the plan" in r.stderr
     fb = tmp_path / "fb.yaml"
-    assert rehab("new", "feedback", "--plan", str(plan), "-o", str(fb)).returncode == 0
-    r = rehab("progress", str(plan), str(fb), "--json", str(tmp_path / "plan-2.json"))
+    assert cli("new", "feedback", "--plan", str(plan), "-o", str(fb)).returncode == 0
+    r = cli("progress", str(plan), str(fb), "--json", str(tmp_path / "plan-2.json"))
     assert r.returncode == 0, r.stderr
     nxt = json.loads((tmp_path / "plan-2.json").read_text())
     assert nxt["overrides"] == p["overrides"]  # carried into the next review
     assert {e["id"] for e in nxt["exercises"]} >= {"step-down-low"}
+
+
+def test_explain_shows_the_running_section(runner) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(app, ["explain", str(ROOT / "examples" / "seed-marathon-bilateral-drop.yaml")])
+    assert result.exit_code == 0, result.stderr
+    assert "  running: walk_run (pain ≤ 3/10" in result.stdout and "walk-run stage 1: " in result.stdout

@@ -10,7 +10,21 @@ from pathlib import Path
 from engine.load.content import load_content
 from engine.plan.pipeline import evaluate, parse_assessment
 from engine.plan.progression import default_feedback, progress
-from tests.conftest import rehab
+
+
+class _Run:
+    def __init__(self, result) -> None:  # type: ignore[no-untyped-def]
+        self.returncode, self.stdout, self.stderr = result.exit_code, result.stdout, result.stderr
+
+
+def cli(*args: str) -> _Run:
+    """The command line in process (fast); `rehab` runs it as a subprocess where that matters."""
+    from typer.testing import CliRunner
+
+    from engine.cli import app
+
+    return _Run(CliRunner().invoke(app, list(args)))
+
 
 ASSESSMENT = """version: 1
 client: {name: Søren Ødegård, id: C-7}
@@ -69,12 +83,12 @@ exercises:
 def test_progress_and_history_commands(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text(ASSESSMENT, encoding="utf-8")
     p1 = tmp_path / "plan-1.json"
-    assert rehab("plan", str(tmp_path / "a.yaml"), "--json", str(p1)).returncode == 0
+    assert cli("plan", str(tmp_path / "a.yaml"), "--json", str(p1)).returncode == 0
     before = p1.read_bytes()
     fb = tmp_path / "fb.yaml"
     fb.write_text(FEEDBACK, encoding="utf-8")
     p2 = tmp_path / "plan-2.json"
-    r = rehab("progress", str(p1), str(fb), "--json", str(p2), "-o", str(tmp_path / "h2.pdf"))
+    r = cli("progress", str(p1), str(fb), "--json", str(p2), "-o", str(tmp_path / "h2.pdf"))
     assert r.returncode == 0, r.stderr
     assert p1.read_bytes() == before  # the earlier plan is never changed
     nxt = json.loads(p2.read_text())
@@ -85,10 +99,10 @@ def test_progress_and_history_commands(tmp_path: Path) -> None:
     assert (tmp_path / "h2.pdf").read_bytes().startswith(b"%PDF")
 
     # writing over the plan it reads from is refused
-    r = rehab("progress", str(p1), str(fb), "--json", str(p1), "--force")
+    r = cli("progress", str(p1), str(fb), "--json", str(p1), "--force")
     assert r.returncode == 2 and "input files" in r.stderr and p1.read_bytes() == before
 
-    hist = rehab("history", str(tmp_path))
+    hist = cli("history", str(tmp_path))
     assert hist.returncode == 0, hist.stderr
     lines = hist.stdout.splitlines()
     assert "revision 1" in lines[0] and any("revision 2" in ln and "follows plan-1.json" in ln for ln in lines)
@@ -97,19 +111,19 @@ def test_progress_and_history_commands(tmp_path: Path) -> None:
 def test_feedback_that_does_not_belong_to_the_plan(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text(ASSESSMENT, encoding="utf-8")
     p1 = tmp_path / "plan-1.json"
-    rehab("plan", str(tmp_path / "a.yaml"), "--json", str(p1))
+    cli("plan", str(tmp_path / "a.yaml"), "--json", str(p1))
     fb = tmp_path / "fb.yaml"
     fb.write_text(
         FEEDBACK.replace("side: right", "side: left").replace("pain_during: 1", "pain_during: 11"), encoding="utf-8"
     )
-    r = rehab("progress", str(p1), str(fb), "--json", str(tmp_path / "p2.json"))
+    r = cli("progress", str(p1), str(fb), "--json", str(tmp_path / "p2.json"))
     assert r.returncode == 2
     assert "fb.yaml:4:" in r.stderr and "pain_during: must be between 0 and 10" in r.stderr
     fb.write_text(FEEDBACK.replace("side: right", "side: left").replace("wb-glute", "x-glute"), encoding="utf-8")
-    r = rehab("progress", str(p1), str(fb), "--json", str(tmp_path / "p2.json"))
+    r = cli("progress", str(p1), str(fb), "--json", str(tmp_path / "p2.json"))
     assert r.returncode == 2 and "fb.yaml:4:" in r.stderr and "'x-glute-med-hold' is not in this plan" in r.stderr
     fb.write_text(FEEDBACK.replace("side: right", "side: left"), encoding="utf-8")
-    r = rehab("progress", str(p1), str(fb), "--json", str(tmp_path / "p2.json"))
+    r = cli("progress", str(p1), str(fb), "--json", str(tmp_path / "p2.json"))
     assert r.returncode == 2 and "is in the plan for side right, not left" in r.stderr
     assert not (tmp_path / "p2.json").exists()
 
@@ -127,9 +141,9 @@ def test_new_red_flag_at_review_runs_the_assessment_red_flag_rules() -> None:
 def test_review_visit_from_new_feedback_to_refusals(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text(ASSESSMENT, encoding="utf-8")
     p1, fb, p2 = tmp_path / "plan-1.json", tmp_path / "fb.yaml", tmp_path / "plan-2.json"
-    assert rehab("plan", str(tmp_path / "a.yaml"), "--json", str(p1)).returncode == 0
+    assert cli("plan", str(tmp_path / "a.yaml"), "--json", str(p1)).returncode == 0
     plan = json.loads(p1.read_text())
-    r = rehab("new", "feedback", "--plan", str(p1), "-o", str(fb))
+    r = cli("new", "feedback", "--plan", str(p1), "-o", str(fb))
     assert r.returncode == 0, r.stderr
     text = fb.read_text(encoding="utf-8")
     assert all(f"id: {e['id']}" in text and f"side: {e['side']}" in text for e in plan["exercises"])
@@ -140,9 +154,9 @@ def test_review_visit_from_new_feedback_to_refusals(tmp_path: Path) -> None:
     lines = [("reported_on: '2026-10-15'" if ln.startswith("reported_on:") else ln) for ln in lines]
     fb.write_text("\n".join(lines) + "\n", encoding="utf-8")
     skipped = plan["exercises"][0]
-    r = rehab("validate", str(fb), "--plan", str(p1))
+    r = cli("validate", str(fb), "--plan", str(p1))
     assert r.returncode == 0 and f"warning: no feedback for {skipped['id']}" in r.stderr
-    r = rehab("progress", str(p1), str(fb), "--json", str(p2))
+    r = cli("progress", str(p1), str(fb), "--json", str(p2))
     assert r.returncode == 0, r.stderr
     assert f"warning: no feedback for {skipped['id']}" in r.stderr
     nxt = json.loads(p2.read_text())
@@ -151,13 +165,13 @@ def test_review_visit_from_new_feedback_to_refusals(tmp_path: Path) -> None:
     assert reviewed[(skipped["id"], skipped["side"])]["feedback"] is None
     assert all(x["was"]["dosage"] and x["now"]["dosage"] for x in nxt["reviewed"])
     # the same feedback again: on the same plan, and on the plan it made
-    r = rehab("progress", str(p1), str(fb), "--json", str(tmp_path / "again.json"))
+    r = cli("progress", str(p1), str(fb), "--json", str(tmp_path / "again.json"))
     assert r.returncode == 2 and "already applied" in r.stderr and "plan-2.json" in r.stderr
-    r = rehab("progress", str(p2), str(fb), "--json", str(tmp_path / "again.json"))
+    r = cli("progress", str(p2), str(fb), "--json", str(tmp_path / "again.json"))
     assert r.returncode == 2 and "already applied" in r.stderr
     # feedback older than the plan
     fb.write_text(fb.read_text().replace("'2026-10-15'", "2026-09-30"), encoding="utf-8")
-    r = rehab("progress", str(p1), str(fb), "--json", str(tmp_path / "again.json"))
+    r = cli("progress", str(p1), str(fb), "--json", str(tmp_path / "again.json"))
     assert r.returncode == 2 and "feedback older than the plan cannot be applied" in r.stderr
     assert not (tmp_path / "again.json").exists()
 
@@ -166,14 +180,14 @@ def test_history_groups_by_client_id_and_refuses_one_id_for_two_clients(tmp_path
     other = ASSESSMENT.replace("Søren Ødegård, id: C-7", "Ada Lovelace, id: C-8")
     for name, text in (("a.yaml", ASSESSMENT), ("b.yaml", other)):
         (tmp_path / name).write_text(text, encoding="utf-8")
-        assert rehab("plan", str(tmp_path / name), "--json", str(tmp_path / f"{name}.json")).returncode == 0
-    hist = rehab("history", str(tmp_path))
+        assert cli("plan", str(tmp_path / name), "--json", str(tmp_path / f"{name}.json")).returncode == 0
+    hist = cli("history", str(tmp_path))
     assert hist.returncode == 0, hist.stderr
     blocks = hist.stdout.split("\n\n")
     assert len(blocks) == 2 and "Søren" in blocks[0] and "Ada" in blocks[1]
     (tmp_path / "c.yaml").write_text(other.replace("C-8", "C-7"), encoding="utf-8")
-    assert rehab("plan", str(tmp_path / "c.yaml"), "--json", str(tmp_path / "c.json")).returncode == 0
-    hist = rehab("history", str(tmp_path))
+    assert cli("plan", str(tmp_path / "c.yaml"), "--json", str(tmp_path / "c.json")).returncode == 0
+    hist = cli("history", str(tmp_path))
     assert hist.returncode == 2 and "client id C-7 is" in hist.stderr and "one id must be one client" in hist.stderr
 
 

@@ -139,6 +139,13 @@ def show_exercise(clinic: Clinic, exercise_id: str, *, as_json: bool) -> str:
     return "\n".join(out) + "\n"
 
 
+def dose_words(dosage: dict[str, Any], templates_dir: Path | None = None) -> str:
+    """A dose in the handout's own words ("3 sets of 30 seconds, 5 days a week")."""
+    from engine.render.handout import dose_text
+
+    return dose_text(dosage, templates_dir)
+
+
 def schema_models() -> dict[str, Any]:
     """Every exported schema's model by kind."""
     from engine.app.rule_testing import RuleTestFile

@@ -87,6 +87,23 @@ def explain_text(data: dict[str, Any]) -> str:
             out.append(
                 f"       because {b['rule']}" + (f" on {vals}" if vals else "") + f" [{', '.join(b['evidence'])}]"
             )
+    run = plan.get("running")
+    if run:
+        km = ""
+        if run.get("weekly_km") is not None:
+            km = f"; {run['weekly_km']:g} km/week now"
+            if run.get("target_weekly_km") is not None:
+                km += f" → {run['target_weekly_km']:g}"
+        if run.get("max_increase_2wk_pct") is not None:
+            km += f", at most +{run['max_increase_2wk_pct']} % per 2 weeks"
+        out.append(f"  running: {run['status']} (pain ≤ {run['pain_limit_nrs']}/10{km})  ← {run['rule']}")
+        out.append(f"    {run['summary']}")
+        for step in run.get("walk_run", []):
+            out.append(
+                f"    walk-run stage {step['stage']}: {step['repeats']} × (walk {step['walk_min']:g} min, "
+                f"run {step['run_min']:g} min)"
+            )
+        out += [f"    to start: {c}" for c in run.get("entry_criteria", [])]
     for x in plan["excluded"]:
         out.append(f"  excluded {x['exercise']}: {x['reason']}  ← {x['rule']}")
     for x in plan.get("not_included", []):

@@ -79,6 +79,11 @@ def apply_overrides(content: Content, plan: Plan, overrides: Overrides, index: L
         if kind in ("swap", "add") and plan.status == "refer_urgent":
             errors.add(loc, "this plan is an urgent referral: no exercises until the client has been seen")
             continue
+        if kind in ("swap", "add") and ex is not None:
+            side = change.side if ex.sided else "both"
+            if any((e.id, e.side) == (ex.id, side) for e in exercises):
+                errors.add(loc, f"'{ex.id}' ({side}) is already in the plan; use 'dose' to change its dose")
+                continue
         step = getattr(change, "step", 1)
         target = ex if ex is not None else lib.exercises.get(change.exercise)
         if target is not None and kind != "remove" and step > len(target.doses):
