@@ -187,9 +187,12 @@ def plan(
     out_dir: Annotated[
         Path | None,
         typer.Option(
-            "--out-dir", help="Several assessments: write <name>.pdf, <name>.plan.json, <name>.report.pdf here."
+            "--out-dir", help="Several assessments: write <name>.pdf and <name>.plan.json here (see --reports)."
         ),
     ] = None,
+    reports: Annotated[
+        bool, typer.Option("--reports", help="With --out-dir: also write <name>.report.pdf (doubles the time).")
+    ] = False,
     paper: Annotated[str, typer.Option("--paper", help="a4 or letter.")] = "a4",
     overrides: OverridesFile = None,
     jobs: Annotated[
@@ -218,7 +221,7 @@ def plan(
             )
         if overrides is not None:
             raise EngineError.at("plan", "--overrides is for one client's plan; leave it out with --out-dir")
-        raise typer.Exit(_plan_batch(clinic, assessments, out_dir, force=force, jobs=jobs))
+        raise typer.Exit(_plan_batch(clinic, assessments, out_dir, force=force, jobs=jobs, reports=reports))
     if len(assessments) != 1:
         raise EngineError.at("plan", "give one assessment, or use --out-dir for several")
     path = assessments[0]
@@ -248,7 +251,9 @@ def _wrote(paths: list[Path]) -> None:
             _err(f"wrote {p}")
 
 
-def _plan_batch(clinic: Any, paths: list[Path], out_dir: Path, *, force: bool, jobs: int | None) -> int:
+def _plan_batch(
+    clinic: Any, paths: list[Path], out_dir: Path, *, force: bool, jobs: int | None, reports: bool = False
+) -> int:
     from engine.app.planning import BatchItem, plan_batch
 
     bar_cm = typer.progressbar(length=len(paths), label="planning", file=sys.stderr, hidden=not sys.stderr.isatty())
@@ -259,7 +264,7 @@ def _plan_batch(clinic: Any, paths: list[Path], out_dir: Path, *, force: bool, j
             if item.status is None:
                 _err("\n" + item.error)
 
-        result = plan_batch(clinic, paths, out_dir, force=force, jobs=jobs, on_item=step)
+        result = plan_batch(clinic, paths, out_dir, force=force, jobs=jobs, on_item=step, reports=reports)
     _err(result.summary)
     return 2 if result.failed else 0
 

@@ -122,7 +122,7 @@ def test_batch_reports_bad_file_and_writes_the_rest(tmp_path: Path) -> None:
     bad.write_text("version: 1\nclient: {}\n")
     out = tmp_path / "out"
     out.mkdir()
-    r = rehab("plan", str(EXAMPLES[0]), str(bad), "--out-dir", str(out))
+    r = rehab("plan", str(EXAMPLES[0]), str(bad), "--out-dir", str(out), "--reports")
     assert r.returncode == 2
     assert "bad.yaml" in r.stderr and "1 planned" in r.stderr and "1 failed" in r.stderr
     assert sorted(p.name for p in out.iterdir()) == sorted(
@@ -135,8 +135,8 @@ def test_batch_in_parallel_gives_the_same_bytes(tmp_path: Path) -> None:
     one, two = tmp_path / "one", tmp_path / "two"
     one.mkdir()
     two.mkdir()
-    assert rehab("plan", *picks, "--out-dir", str(one), "-j", "1").returncode == 0
-    assert rehab("plan", *picks, "--out-dir", str(two), "-j", "2").returncode == 0
+    assert rehab("plan", *picks, "--out-dir", str(one), "-j", "1", "--reports").returncode == 0
+    assert rehab("plan", *picks, "--out-dir", str(two), "-j", "2", "--reports").returncode == 0
     names = sorted(p.name for p in one.iterdir())
     assert len(names) == 12 and names == sorted(p.name for p in two.iterdir())
     assert all((one / n).read_bytes() == (two / n).read_bytes() for n in names)

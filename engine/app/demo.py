@@ -19,7 +19,7 @@ def main(argv: list[str]) -> int:
     examples, out = Path(argv[0]), Path(argv[1])
     out.mkdir(parents=True, exist_ok=True)
     paths = sorted(examples.glob("*.yaml"))
-    result = plan_batch(Clinic(), paths, out, force=True, on_item=_show)
+    result = plan_batch(Clinic(), paths, out, force=True, on_item=_show, reports=True)
     print(result.summary, file=sys.stderr)
     print(f"handouts: {', '.join(str(out / (p.stem + '.pdf')) for p in paths[:3])}, …")
     return 2 if result.failed else 0

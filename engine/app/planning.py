@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -326,6 +327,7 @@ class _Batch:
     clinic: Clinic
     out_dir: Path
     force: bool
+    reports: bool = False
 
 
 _BATCH: _Batch | None = None  # set before the worker processes fork; read by _plan_into
@@ -336,11 +338,12 @@ def _plan_into(job: tuple[Path, str]) -> BatchItem:
     path, stem = job
     b = _BATCH
     try:
-        outputs = Outputs(b.out_dir / f"{stem}.pdf", b.out_dir / f"{stem}.plan.json", b.out_dir / f"{stem}.report.pdf")
+        report = b.out_dir / f"{stem}.report.pdf" if b.reports else None
+        outputs = Outputs(b.out_dir / f"{stem}.pdf", b.out_dir / f"{stem}.plan.json", report)
         outputs.check("plan", force=b.force, inputs=(path,))
         assessment = read_assessment(path)
         refuse_incomplete(assessment, path)  # i16: file:line for an imported, unfinished assessment
-        result = plan_assessment(b.clinic, assessment, handout=True, report=True)
+        result = plan_assessment(b.clinic, assessment, handout=True, report=b.reports)
         outputs.write(result)
     except EngineError as exc:
         return BatchItem(str(path), None, exc.render())
@@ -365,9 +368,11 @@ def plan_batch(
     force: bool = False,
     jobs: int | None = None,
     on_item: Callable[[BatchItem], None] | None = None,
+    reports: bool = False,
 ) -> BatchResult:
-    """Plan many assessments into a folder (``<name>.pdf``, ``.plan.json``, ``.report.pdf``), in
-    worker processes when there are several cores; a bad file is reported and the rest go on.
+    """Plan many assessments into a folder (``<name>.pdf``, ``.plan.json`` and, with ``reports``,
+    ``.report.pdf``), in worker processes when there are several cores; a bad file is reported and
+    the rest go on.
 
     Raises:
         InputError / OutputError: before any work, for a missing folder, stdin or clashing names.
@@ -387,9 +392,10 @@ def plan_batch(
         raise InputError.at("plan", f"two assessments would write the same output file: {clashes[0]}")
     clinic.content()
     clinic.template()
-    _BATCH = _Batch(clinic, out_dir, force)
+    _BATCH = _Batch(clinic, out_dir, force, reports)
     work = list(zip(paths, stems, strict=True))
     n = _jobs(jobs, len(work))
+    gc.freeze()  # i15: the loaded content is never garbage; not scanned, not copied-on-write by workers
     result = BatchResult(out_dir)
     pool = multiprocessing.get_context("fork").Pool(n) if n > 1 else None
     try:

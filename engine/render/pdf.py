@@ -26,7 +26,7 @@ from fpdf.fonts import FontFace
 
 from engine.models.template import Light, Template
 from engine.plan import targets
-from engine.render import figure, running, text
+from engine.render import figure, fonts, linebreak, running, text
 
 __all__ = ["load_template_dict", "render_clinician_report", "render_handout"]
 
@@ -114,10 +114,11 @@ def inside(folder: Path, name: str, what: str) -> Path:
 
 def _add_fonts(pdf: FPDF, template: Template, template_dir: Path) -> None:
     styles = {"": "regular", "B": "bold", "I": "italic", "BI": "bold_italic"}
+    linebreak.install()  # exact memoised line widths (i15)
     for style, key in styles.items():
         path = inside(template_dir, str(getattr(template.fonts, key)), f"template fonts.{key}")
         try:
-            pdf.add_font(FAMILY, style, str(path))
+            fonts.add_font(pdf, FAMILY, style, path)  # parsed once per process, subsets cached (i15)
         except Exception as exc:  # fontTools raises TTLibError, struct.error, …  on a broken file
             raise ValueError(f"template fonts.{key}: {path.name} is not a usable font file ({exc})") from None
 

@@ -1,0 +1,218 @@
+"""Fonts parsed once per process and font subsets cached by (face, glyph set).
+
+fpdf2's ``add_font`` parses the TrueType file for every document (the cmap and width tables
+of all ~6,000 DejaVu glyphs) and its output step subsets each face with fontTools, in place,
+and closes it, so nothing can be reused. Here each face is parsed once per process (a forked
+batch worker inherits it); a document gets a light copy whose per-document parts (glyph
+subset, missing glyphs, descriptor) are fresh. At output the subsetting goes through a small
+shim: the embedded font program for a face and a set of glyph names is computed once (from a
+pristine copy of the file, exactly as fpdf2 would) and reused while it stays in a small LRU.
+
+The PDF bytes are the same as with plain ``FPDF.add_font`` (``tests/test_render_fonts.py``
+renders every example both ways). Faces this module cannot vouch for (variable, CFF, colour,
+compressed, missing ``.notdef``) fall back to plain ``add_font``. ``REHAB_FONT_CACHE=0`` (or
+``enabled = False``) turns the cache off.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, BinaryIO
+
+import fpdf.output
+from fontTools import subset as ftsubset  # type: ignore[import-untyped]
+from fontTools import ttLib
+from fpdf import FPDF
+from fpdf.fonts import SubsetMap, TTFFont
+
+__all__ = ["add_font", "clear", "enabled", "stats"]
+
+enabled = os.environ.get("REHAB_FONT_CACHE", "1") != "0"
+SUBSETS_PER_FACE = 64  # LRU bound: memory stays flat over any number of documents
+
+# Tables fpdf2's TTFFont.__init__ reads; a pristine copy reads the same ones before subsetting so
+# that fontTools writes every table exactly as it does on fpdf2's own (pre-read) font object.
+_READ_BY_FPDF = ("head", "hhea", "hmtx", "OS/2", "post", "name", "cmap", "glyf")
+# TTFFont attributes that belong to one document; every other slot is shared read-only.
+_PER_DOCUMENT = {"i", "ttfont", "desc", "subset", "missing_glyphs", "biggest_size_pt", "_hbfont"}
+
+
+@dataclass(frozen=True)
+class _Subset:
+    data: bytes
+    glyph_ids: dict[str, int]
+
+
+class _Face:
+    """One font file parsed once: fpdf2's own TTFFont as the prototype, plus the file bytes."""
+
+    def __init__(self, path: Path, style: str) -> None:
+        self.path = path
+        self.data = path.read_bytes()
+        self.proto = TTFFont(FPDF(), path, "proto", style)
+        self.subsets: OrderedDict[tuple[Any, ...], _Subset] = OrderedDict()
+        self.lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    @property
+    def cacheable(self) -> bool:
+        p, t = self.proto, self.proto.ttfont
+        return (
+            not (p.is_cff or p.is_compressed or p.is_symbol or p.color_font is not None)
+            and "glyf" in t
+            and "fvar" not in t
+            and ".notdef" in t["glyf"]
+        )
+
+    def new_font(self, pdf: FPDF, fontkey: str, style: str) -> TTFFont:
+        """A TTFFont for one document sharing the parsed tables of the prototype."""
+        font = TTFFont.__new__(TTFFont)
+        for slot in TTFFont.__slots__:
+            if slot not in _PER_DOCUMENT and hasattr(self.proto, slot):
+                setattr(font, slot, getattr(self.proto, slot))
+        font.i = len(pdf.fonts) + 1
+        font.fontkey = fontkey
+        font.ttfont = _Program(self)
+        font.desc = copy.copy(self.proto.desc)
+        font.missing_glyphs = []
+        font.biggest_size_pt = 0
+        font._hbfont = None
+        font.subset = SubsetMap(font)
+        return font
+
+    def subset(self, glyphs: set[str], options: Any) -> _Subset:
+        key = (frozenset(glyphs), repr(sorted(vars(options).items())))
+        with self.lock:
+            hit = self.subsets.get(key)
+            if hit is not None:
+                self.subsets.move_to_end(key)
+                self.hits += 1
+                return hit
+        font = ttLib.TTFont(BytesIO(self.data), recalcTimestamp=False, lazy=True)
+        for tag in _READ_BY_FPDF:
+            if tag in font:
+                font[tag]  # read the table as fpdf2's parser did
+        subsetter = ftsubset.Subsetter(options)
+        subsetter.populate(glyphs=glyphs)
+        subsetter.subset(font)
+        out = BytesIO()
+        font.save(out)
+        made = _Subset(out.getvalue(), dict(font.getReverseGlyphMap()))
+        font.close()
+        with self.lock:
+            self.misses += 1
+            self.subsets[key] = made
+            while len(self.subsets) > SUBSETS_PER_FACE:
+                self.subsets.popitem(last=False)
+        return made
+
+
+class _Program:
+    """Stands in for a document font's fontTools object: reads go to the shared parsed face;
+    subsetting (through ``_Subsetter``) and saving use the cached subset."""
+
+    def __init__(self, face: _Face) -> None:
+        self._face = face
+        self._subset: _Subset | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._face.proto.ttfont, name)
+
+    def __getitem__(self, tag: str) -> Any:
+        return self._face.proto.ttfont[tag]
+
+    def __contains__(self, tag: str) -> bool:
+        return tag in self._face.proto.ttfont
+
+    def getGlyphID(self, name: str) -> int:  # fontTools' method name
+        if self._subset is None:
+            return int(self._face.proto.ttfont.getGlyphID(name))
+        return self._subset.glyph_ids[name]
+
+    def save(self, file: BinaryIO) -> None:
+        assert self._subset is not None, "a cached face is saved only after subsetting"
+        file.write(self._subset.data)
+
+    def close(self) -> None:
+        """Nothing to close: the parsed face is kept for the next document."""
+
+
+class _Subsetter:
+    """``fontTools.subset.Subsetter`` as fpdf2's output step uses it; cached for our faces."""
+
+    def __init__(self, options: Any = None) -> None:
+        self._options = options
+        self._args: dict[str, Any] = {}
+
+    def populate(self, **kwargs: Any) -> None:
+        self._args = kwargs
+
+    def subset(self, font: Any) -> None:
+        if isinstance(font, _Program) and set(self._args) == {"glyphs"}:
+            font._subset = font._face.subset(set(self._args["glyphs"]), self._options)
+            return
+        real = ftsubset.Subsetter(self._options)
+        real.populate(**self._args)
+        real.subset(font)
+
+
+_faces: dict[tuple[str, int, int, str], _Face] = {}
+_faces_lock = threading.Lock()
+
+
+def _install() -> None:
+    module: Any = fpdf.output
+    if not isinstance(module.ftsubset, SimpleNamespace):
+        module.ftsubset = SimpleNamespace(Options=ftsubset.Options, Subsetter=_Subsetter)
+
+
+def _face(path: Path, style: str) -> _Face:
+    st = path.stat()
+    key = (str(path.resolve()), st.st_mtime_ns, st.st_size, style)
+    with _faces_lock:
+        face = _faces.get(key)
+        if face is None:
+            face = _faces[key] = _Face(path, style)
+        return face
+
+
+def add_font(pdf: FPDF, family: str, style: str, path: Path | str) -> None:
+    """``pdf.add_font(family, style, path)`` with the face parsed once per process and its
+    subsets cached; the document's bytes are unchanged."""
+    path = Path(path)
+    style = "".join(sorted(style.upper()))
+    fontkey = f"{family.lower()}{style}"
+    if not enabled or fontkey in pdf.fonts:
+        pdf.add_font(family, style, str(path))
+        return
+    face = _face(path, style)
+    if not face.cacheable:
+        pdf.add_font(family, style, str(path))
+        return
+    _install()
+    pdf.fonts[fontkey] = face.new_font(pdf, fontkey, style)
+
+
+def clear() -> None:
+    """Forget every parsed face and cached subset."""
+    with _faces_lock:
+        _faces.clear()
+
+
+def stats() -> dict[str, int]:
+    """Parsed faces and subset cache hits/misses (for benchmarks)."""
+    with _faces_lock:
+        faces = list(_faces.values())
+    return {
+        "faces": len(faces),
+        "hits": sum(f.hits for f in faces),
+        "misses": sum(f.misses for f in faces),
+    }

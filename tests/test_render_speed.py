@@ -1,0 +1,72 @@
+"""The render speed-ups (font cache, memoised line widths) change no byte of any PDF."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.app import planning
+from engine.app.clinic import Clinic
+
+EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.yaml"))
+
+
+def _render_all(clinic: Clinic, paths: list[Path] = EXAMPLES) -> list[tuple[bytes | None, bytes | None]]:
+    """Every example's handout; the clinician report of the first three (it uses the same fonts)."""
+    out = []
+    for i, path in enumerate(paths):
+        r = planning.plan_assessment(clinic, planning.read_assessment(path), handout=True, report=i < 3)
+        out.append((r.handout, r.report))
+    return out
+
+
+def test_speedups_give_the_same_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.render import fonts, linebreak
+
+    clinic = Clinic()
+    fonts.clear()
+    fast_cold = _render_all(clinic)  # cache misses
+    fast_warm = _render_all(clinic, EXAMPLES[:3])  # cache hits
+    assert fonts.stats()["hits"] > 0
+    monkeypatch.setattr(fonts, "enabled", False)
+    monkeypatch.setattr(linebreak, "install", linebreak.uninstall)
+    linebreak.uninstall()
+    try:
+        plain = _render_all(clinic)
+    finally:
+        monkeypatch.undo()
+        linebreak.install()
+    for path, a, b in zip(EXAMPLES, plain, fast_cold, strict=True):
+        assert a == b, path.name
+    assert fast_warm == plain[:3]
+
+
+def test_cached_face_gives_plain_fpdf2_bytes(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from fpdf import FPDF
+
+    from engine.render import fonts
+
+    src = Path(__file__).resolve().parent.parent / "templates" / "fonts"
+    font = next(iter(sorted(src.glob("*.ttf"))))
+    copy = tmp_path / "f.ttf"
+    copy.write_bytes(font.read_bytes())
+    pdf = FPDF()
+    pdf.set_creation_date(datetime(2026, 1, 1, tzinfo=UTC))
+    fonts.add_font(pdf, "x", "", copy)
+    pdf.add_page()
+    pdf.set_font("x", size=10)
+    pdf.cell(text="Ab ½ ≤")
+    first = bytes(pdf.output())
+    plain = FPDF()
+    plain.set_creation_date(datetime(2026, 1, 1, tzinfo=UTC))
+    plain.add_font("x", "", str(copy))
+    plain.add_page()
+    plain.set_font("x", size=10)
+    plain.cell(text="Ab ½ ≤")
+    assert first == bytes(plain.output())
+    copy.write_bytes(font.read_bytes()[:-4] + b"\0\0\0\0")  # a changed file is parsed again
+    fonts.add_font(FPDF(), "x", "", copy)
+    assert fonts.stats()["faces"] >= 2
