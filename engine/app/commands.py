@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from engine.app.output import check_target, same_file_twice, write_atomic
+from engine.app.output import check_target, same_file_twice, write_all, write_atomic
 from engine.errors import Diagnostic, EngineError, InputError, OutputError
 
 SCHEMA_BASE = "https://rehab-rules.invalid/schemas/"
@@ -108,7 +108,7 @@ def export_schemas(kind: str | None, out: Path | None, all_: bool, *, force: boo
     for k in kinds:
         check_target(out / f"{k}.schema.json", force=force)
     for k in kinds:
-        write_atomic(out / f"{k}.schema.json", schema_text(k))
+        write_atomic(out / f"{k}.schema.json", schema_text(k), force=force)
         typer.echo(f"wrote {out / f'{k}.schema.json'}")
 
 
@@ -170,8 +170,8 @@ class Outputs:
                         render(plan, assessment, content, report=report, templates_dir=opts.templates, paper=paper),
                     )
                 )
-        for target, blob in blobs:
-            write_atomic(target, blob)
+        write_all(blobs, force=opts.force)  # all or nothing, exclusive without --force (issue 11)
+        for target, _ in blobs:
             if str(target) != "-" and not quiet:
                 _err(f"wrote {target}")
 

@@ -235,4 +235,4 @@ def new_file(kind: str, output: Path | None, *, force: bool) -> None:
     text = template(kind)
     target = output if output is not None else Path("-")
     check_target(target, force=force)
-    write_atomic(target, text)
+    write_atomic(target, text, force=force)
