@@ -97,7 +97,7 @@ def test_page_count(count: int, most: int, paper: str) -> None:
 def test_every_exercise_titled_once_in_order(count: int, paper: str) -> None:
     full = "\n".join(_pages(count, paper))
     # the tracking log's key repeats "N. name"; block titles all come before the log
-    log_heading = load_template()[0].wording.tracking_log.heading
+    log_heading = load_template()[0].wording.tracking_log.heading.split("{")[0].strip()
     assert full.count(log_heading) == 1
     full = full[: full.index(log_heading)]
     positions = []

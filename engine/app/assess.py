@@ -1,4 +1,4 @@
-"""``rehab assess``: enter an assessment (Contract 1) question by question in the terminal.
+"""``rehab assess``: enter an assessment question by question in the terminal.
 
 The questions follow clinical order: client, date, clinician, findings (left and right stance side
 by side), pain, then every red flag asked explicitly, then notes. Each answer is read as YAML would
@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import typer
 from pydantic import BaseModel
 
 from engine.app.output import check_target, write_atomic
@@ -59,6 +58,7 @@ RED_FLAG_QUESTIONS: dict[str, str] = {
     "suspected_bone_stress_injury": (
         "Suspected bone stress injury (focal bone tenderness, pain on hopping, worse with each run)"
     ),
+    "red_s_signs": "Signs of low energy for training (missed or stopped periods, low body weight, under-eating)",
 }
 """Plain clinical words for every red flag; each one is asked, none may be skipped."""
 
@@ -76,7 +76,8 @@ class InputEnded(Exception):
 
 def _say(text: str) -> None:
     """Write a line of conversation to standard error (stdout is kept for the YAML)."""
-    typer.echo(text, err=True)
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
 
 
 def _read_line(prompt: str) -> str:
@@ -85,7 +86,8 @@ def _read_line(prompt: str) -> str:
     Raises:
         InputEnded: standard input is at its end.
     """
-    typer.echo(f"{prompt}: ", err=True, nl=False)
+    sys.stderr.write(f"{prompt}: ")
+    sys.stderr.flush()
     line = sys.stdin.readline()
     if line == "":
         _say("")
@@ -341,7 +343,7 @@ class Answers:
     notes: str | None = None
 
     def data(self) -> dict[str, Any]:
-        """Return the assessment as plain data (Contract 1)."""
+        """Return the assessment as plain data."""
         out: dict[str, Any] = {"version": 1, "client": self.client, "assessed_on": self.assessed_on}
         if self.clinician:
             out["clinician"] = self.clinician
@@ -454,7 +456,7 @@ def render_yaml(a: Answers, *, entered_on: dt.date) -> str:
     """Return the commented assessment YAML for ``a``."""
     lines = [
         SCHEMA_LINE,
-        f"# Runner assessment (Contract 1), entered with `rehab assess` on {entered_on}.",
+        f"# Runner assessment (YAML, version 1), entered with `rehab assess` on {entered_on}.",
         "# Check it with `rehab validate FILE`; make the plan with `rehab plan FILE`.",
         "version: 1",
         "",

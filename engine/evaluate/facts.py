@@ -2,7 +2,7 @@
 
 Everything a rule might need to say "absent" is prepared here as a plain attribute
 (``has_red_flags: false``), because negation inside durable_rules is order-dependent
-(DURABLE.md B4). Grades come from rules/thresholds.yaml.
+(durable_rules negation is order-dependent). Grades come from rules/thresholds.yaml.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from engine.models.assessment import DIAGNOSES, RED_FLAGS, REGIONS, Assessment, StanceAngles
+from engine.models.assessment import BONE_SITES, DIAGNOSES, RED_FLAGS, REGIONS, Assessment, Pain, StanceAngles
 from engine.models.thresholds import AngleBands, Thresholds
 
 GRADES = ("none", "mild", "moderate", "marked")
@@ -37,7 +37,20 @@ _STANCE = {
     "bilateral": FieldSpec("bool"),
     "asymmetry_deg": FieldSpec("num"),
     "other_side_grade": FieldSpec("str", GRADES),
+    "worse": FieldSpec("bool"),
+    "volume": FieldSpec("str", ("extra", "standard")),
 }
+HIGH_RISK_BONE_SITES = (
+    "femoral_neck",
+    "anterior_tibia",
+    "medial_malleolus",
+    "talus",
+    "navicular",
+    "fifth_metatarsal_base",
+    "second_metatarsal_base",
+    "sesamoid",
+)
+"""Bone stress sites with a high risk of non-union or displacement (Warden 2014)."""
 
 CATALOGUE: dict[str, dict[str, FieldSpec]] = {
     "assessment": {
@@ -51,6 +64,10 @@ CATALOGUE: dict[str, dict[str, FieldSpec]] = {
         "age": FieldSpec("num"),
         "sex": FieldSpec("str", ("female", "male", "other", "unspecified")),
         "weekly_km": FieldSpec("num"),
+        "weekly_km_change_pct": FieldSpec("num"),
+        "load_spike": FieldSpec("bool"),
+        "night_pain": FieldSpec("bool"),
+        "bone_high_risk": FieldSpec("bool"),
         "any_finding_flagged": FieldSpec("bool"),
         **{f"dx_{d}": FieldSpec("bool") for d in DIAGNOSES},
     },
@@ -78,6 +95,11 @@ CATALOGUE: dict[str, dict[str, FieldSpec]] = {
         "radicular": FieldSpec("bool"),
         "irritability": FieldSpec("str", ("low", "moderate", "high")),
         "chronicity": FieldSpec("str", ("acute", "subacute", "persistent")),
+        "irritability_source": FieldSpec("str", ("derived", "clinician")),
+        "settles_hours": FieldSpec("num"),
+        "night_pain": FieldSpec("bool"),
+        "bone_site": FieldSpec("str", BONE_SITES),
+        "bone_high_risk": FieldSpec("bool"),
     },
     "red_flag": {"flag": FieldSpec("str", RED_FLAGS)},
 }
@@ -131,6 +153,7 @@ def _stance_facts(out: FactSet, kind: str, angles: StanceAngles, bands: AngleBan
         asym = round(abs(float(sides["left"][0]) - float(sides["right"][0])), 2)
     flagged = _flagged_sides(sides, elevated, asym, bands.asymmetry_deg)
     pattern = "bilateral" if len(flagged) == 2 else "unilateral" if flagged else "none"
+    worse = _worse_side(sides, flagged, asym, bands.asymmetry_deg)
     for side, (deg, grade, path) in sides.items():
         other = sides.get("right" if side == "left" else "left")
         out.add(
@@ -146,6 +169,8 @@ def _stance_facts(out: FactSet, kind: str, angles: StanceAngles, bands: AngleBan
                 "bilateral": pattern == "bilateral",
                 "asymmetry_deg": asym,
                 "other_side_grade": other[1] if other else None,
+                "worse": side == worse,
+                "volume": "extra" if side == worse else "standard",
             },
             {path: deg if deg is not None else grade},
         )
@@ -158,34 +183,66 @@ def _stance_facts(out: FactSet, kind: str, angles: StanceAngles, bands: AngleBan
                 "unit": "deg" if deg is not None else None,
                 "grade": grade,
                 "flagged": side in flagged,
-                "threshold": _band_text(bands),
+                "threshold": _band_text(bands)
+                + (f"; worse side (|L−R| ≥ {bands.asymmetry_deg:g}°): extra volume" if side == worse else ""),
             }
         )
 
 
 def _flagged_sides(sides: dict[str, Any], elevated: dict[str, bool], asym: float | None, asym_limit: float) -> set[str]:
-    up = {s for s, e in elevated.items() if e}
-    if len(up) == 2 and asym is not None and asym >= asym_limit:
-        worse = max(up, key=lambda s: float(sides[s][0]))
-        return {worse}
-    if len(up) == 2 and asym is None:
-        left, right = GRADES.index(sides["left"][1]), GRADES.index(sides["right"][1])
-        if left != right:
-            return {"left" if left > right else "right"} if abs(left - right) >= 2 else up
-    return up
+    """Every elevated side is flagged (both are trained when both are elevated, the asymmetry rule)."""
+    return {s for s, e in elevated.items() if e}
 
 
-def _irritability(nrs_rest: int, nrs_activity: int, t: Thresholds) -> str:
+def _worse_side(sides: dict[str, Any], flagged: set[str], asym: float | None, asym_limit: float) -> str | None:
+    """The side that gets the extra volume: both flagged and |L−R| at or above the asymmetry limit
+    (with grades only: two grades apart)."""
+    if len(flagged) != 2:
+        return None
+    if asym is not None:
+        return max(flagged, key=lambda s: float(sides[s][0])) if asym >= asym_limit else None
+    left, right = GRADES.index(sides["left"][1]), GRADES.index(sides["right"][1])
+    if abs(left - right) >= 2:
+        return "left" if left > right else "right"
+    return None
+
+
+def irritability_of(p: Pain, t: Thresholds) -> tuple[str, str, str]:
+    """Return (grade, source, how it was derived) for one pain entry.
+
+    Rests on rest pain, night pain and settling time; running pain alone sets at most a
+    'moderate' floor. A clinician's own grade on the entry wins.
+    """
     b = t.irritability
-    if nrs_activity >= b.high_activity_nrs or nrs_rest >= b.high_rest_nrs:
-        return "high"
-    if nrs_activity >= b.moderate_activity_nrs:
-        return "moderate"
-    return "low"
+    high: list[str] = []
+    moderate: list[str] = []
+    if p.nrs_rest >= b.high_rest_nrs:
+        high.append(f"rest pain {p.nrs_rest}/10 ≥ {b.high_rest_nrs}")
+    elif p.nrs_rest >= b.moderate_rest_nrs:
+        moderate.append(f"rest pain {p.nrs_rest}/10 ≥ {b.moderate_rest_nrs}")
+    if p.night_pain and b.night_pain_high:
+        high.append("night pain")
+    if p.settles_hours is not None:
+        if p.settles_hours > b.high_settle_hours:
+            high.append(f"settles in {p.settles_hours:g} h > {b.high_settle_hours:g} h")
+        elif p.settles_hours > b.moderate_settle_hours:
+            moderate.append(f"settles in {p.settles_hours:g} h > {b.moderate_settle_hours:g} h")
+        if p.nrs_activity >= b.severe_activity_nrs:
+            moderate.append(f"running pain {p.nrs_activity}/10 ≥ {b.severe_activity_nrs}")
+    elif p.nrs_activity >= b.moderate_activity_nrs:
+        moderate.append(f"running pain {p.nrs_activity}/10 ≥ {b.moderate_activity_nrs} (settling time not recorded)")
+    derived = "high" if high else "moderate" if moderate else "low"
+    why = "; ".join(high or moderate) or "no rest or night pain, settles quickly"
+    if p.irritability is not None:
+        return p.irritability, "clinician", f"{p.irritability}: clinician's grade (derived would be {derived}: {why})"
+    return derived, "derived", f"{derived}: {why}"
 
 
-def _chronicity(weeks: float) -> str:
-    return "acute" if weeks < 6 else "subacute" if weeks <= 12 else "persistent"
+def _chronicity(weeks: float, t: Thresholds) -> str:
+    c = t.chronicity
+    return (
+        "acute" if weeks < c.subacute_from_weeks else "subacute" if weeks <= c.persistent_above_weeks else "persistent"
+    )
 
 
 def prepare(a: Assessment, t: Thresholds) -> FactSet:
@@ -294,8 +351,9 @@ def _step_width(out: FactSet, cm: float | None, crossover: bool | None, t: Thres
 def _pain_and_flags(out: FactSet, a: Assessment, t: Thresholds) -> None:
     irritabilities = []
     for i, p in enumerate(a.pains):
-        irr = _irritability(p.nrs_rest, p.nrs_activity, t)
+        irr, source, basis = irritability_of(p, t)
         irritabilities.append(irr)
+        high_risk = p.bone_site in HIGH_RISK_BONE_SITES if p.bone_site else None
         out.add(
             "pain",
             f"pain[{i}]",
@@ -308,18 +366,37 @@ def _pain_and_flags(out: FactSet, a: Assessment, t: Thresholds) -> None:
                 "diagnosis": p.diagnosis or "none",
                 "radicular": p.radicular,
                 "irritability": irr,
-                "chronicity": _chronicity(p.weeks),
+                "irritability_source": source,
+                "chronicity": _chronicity(p.weeks, t),
+                "settles_hours": p.settles_hours,
+                "night_pain": p.night_pain,
+                "bone_site": p.bone_site,
+                "bone_high_risk": high_risk,
             },
             {
                 f"pain[{i}].region": p.region,
                 f"pain[{i}].nrs_activity": p.nrs_activity,
                 **({f"pain[{i}].diagnosis": p.diagnosis} if p.diagnosis else {}),
+                **({f"pain[{i}].bone_site": p.bone_site} if p.bone_site else {}),
             },
+        )
+        out.findings.append(
+            {
+                "finding": "irritability",
+                "side": p.side,
+                "path": f"pain[{i}]",
+                "value": irr,
+                "unit": None,
+                "grade": irr,
+                "flagged": False,  # a grade of the pain, not a movement finding to describe to the client
+                "threshold": f"{p.region}: {basis}",
+            }
         )
     for flag in a.flags:
         out.add("red_flag", f"red_flags.{flag}", {"flag": flag}, {"red_flags": flag})
     order = ("none", "low", "moderate", "high")
     dx = {p.diagnosis for p in a.pains if p.diagnosis}
+    change = a.client.weekly_km_change_pct
     out.add(
         "assessment",
         "assessment",
@@ -334,6 +411,10 @@ def _pain_and_flags(out: FactSet, a: Assessment, t: Thresholds) -> None:
             "age": a.client.age,
             "sex": a.client.sex,
             "weekly_km": a.client.weekly_km,
+            "weekly_km_change_pct": change,
+            "load_spike": change is not None and change >= t.running.load_spike_pct,
+            "night_pain": any(bool(p.night_pain) for p in a.pains),
+            "bone_high_risk": any(p.bone_site in HIGH_RISK_BONE_SITES for p in a.pains if p.bone_site),
             "any_finding_flagged": any(x["flagged"] for x in out.findings),
             **{f"dx_{d}": d in dx for d in DIAGNOSES},
         },

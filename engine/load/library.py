@@ -23,6 +23,8 @@ class ExerciseLibrary:
     ladders: dict[str, Ladder] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
     sha256: str = ""
+    warnings: list[Diagnostic] = field(default_factory=list)
+    """Problems that do not stop loading (e.g. an empty ladder); `rules check` prints them."""
 
     def ladder(self, ladder_id: str) -> list[Exercise]:
         """Return a ladder's exercises, easiest first."""
@@ -91,7 +93,9 @@ def load_library(folder: Path) -> ExerciseLibrary:
             errors.append(_unknown(str(path), pos.line, pos.column, "ladder", ex.ladder, lib.ladders))
         lib.exercises[ex.id] = ex
         lib.files[ex.id] = path
-    errors += _check_levels(lib)
+    found = _check_levels(lib) + _check_kinds(lib)
+    errors += [d for d in found if d.severity == "error"]
+    lib.warnings = [d for d in found if d.severity != "error"]
     if errors:
         raise LinkError(errors)
     lib.sha256 = content_hash([*paths, ladder_path], folder)
@@ -134,7 +138,30 @@ def _check_levels(lib: ExerciseLibrary) -> list[Diagnostic]:
                     message=f"ladder '{lad}' levels must run 1..N without gaps (has {sorted(set(levels))})",
                 )
             )
-    return [d for d in diags if d.severity == "error"]
+    return diags
+
+
+def _check_kinds(lib: ExerciseLibrary) -> list[Diagnostic]:
+    """One kind of exercise per ladder: every exercise trains the ladder's target."""
+    diags = []
+    for lad in lib.ladders.values():
+        if lad.target is None:
+            continue
+        for ex in lib.ladder(lad.id):
+            if lad.target not in ex.targets:
+                diags.append(
+                    Diagnostic(
+                        str(lib.files[ex.id]),
+                        1,
+                        1,
+                        "targets",
+                        f"ladder '{lad.id}' holds one kind of exercise ({lad.target}); {ex.id} trains "
+                        f"{', '.join(ex.targets)}, so progressing along the ladder would change the kind of exercise",
+                        code="link.ladder_mixed_kinds",
+                        hint=f"move {ex.id} to a ladder of its own kind, or add {lad.target} to its targets if it really trains it",
+                    )
+                )
+    return diags
 
 
 def _unknown(file: str, line: int, col: int, path: str, value: str, known: Iterable[str]) -> Diagnostic:

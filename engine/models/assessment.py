@@ -1,14 +1,14 @@
-"""Contract 1: the assessment a clinician records (DESIGN.md), validated strictly."""
+"""The assessment a clinician records (YAML, version 1), validated strictly."""
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from engine.models.base import Int, Num, StrictModel, Text, not_in_future
+from engine.models.base import Date, Range, StrictModel, Text, not_in_future
+from engine.models.source import Source, ToComplete  # i16: imported assessments
 
 Side = Literal["left", "right"]
 PainSide = Literal["left", "right", "both", "central"]
@@ -40,6 +40,12 @@ Diagnosis = Literal[
     "achilles_tendinopathy",
     "mtss",
     "hamstring_tendinopathy",
+    "plantar_heel_pain",
+    "calf_strain",
+    "patellar_tendinopathy",
+    "adductor_groin_pain",
+    "non_specific_low_back_pain",
+    "medial_knee_pain",
     "other",
 ]
 RedFlag = Literal[
@@ -53,11 +59,31 @@ RedFlag = Literal[
     "night_pain_unrelenting",
     "significant_trauma",
     "suspected_bone_stress_injury",
+    "red_s_signs",
 ]
+BoneSite = Literal[
+    "femoral_neck",
+    "anterior_tibia",
+    "medial_malleolus",
+    "talus",
+    "navicular",
+    "fifth_metatarsal_base",
+    "second_metatarsal_base",
+    "sesamoid",
+    "posteromedial_tibia",
+    "fibula",
+    "femoral_shaft",
+    "pelvis",
+    "calcaneus",
+    "metatarsal_shaft",
+    "other",
+]
+Irritability = Literal["low", "moderate", "high"]
 
-REGIONS: tuple[str, ...] = Region.__args__  # type: ignore[attr-defined]
-DIAGNOSES: tuple[str, ...] = Diagnosis.__args__  # type: ignore[attr-defined]
-RED_FLAGS: tuple[str, ...] = RedFlag.__args__  # type: ignore[attr-defined]
+REGIONS: tuple[str, ...] = get_args(Region)
+DIAGNOSES: tuple[str, ...] = get_args(Diagnosis)
+RED_FLAGS: tuple[str, ...] = get_args(RedFlag)
+BONE_SITES: tuple[str, ...] = get_args(BoneSite)
 
 
 class Client(StrictModel):
@@ -67,12 +93,14 @@ class Client(StrictModel):
     """Full name, any Unicode (printed on the handout)."""
     id: Text | None = None
     """Clinic's client id."""
-    age: Int(10, 100) | None = None  # type: ignore[valid-type]
+    age: Annotated[int, Range(10, 100)] | None = None
     """Age in years, 10..100."""
     sex: Sex | None = None
     """female | male | other | unspecified."""
-    weekly_km: Num(0, 1000) | None = None  # type: ignore[valid-type]
+    weekly_km: Annotated[float, Range(0, 1000)] | None = None
     """Current weekly running distance in km."""
+    weekly_km_change_pct: Annotated[float, Range(-100, 1000)] | None = None
+    """Change in weekly running distance over the last 2-4 weeks, in % (e.g. 40 = 40 % more)."""
     goal: Text | None = None
     """The runner's goal in their words."""
 
@@ -86,15 +114,15 @@ class Clinician(StrictModel):
     """Clinic name."""
 
 
-Deg30 = Num(0, 30)
+Deg30 = Annotated[float, Range(0, 30)]
 
 
 class StanceAngles(StrictModel):
     """An angle per stance leg at midstance, in degrees or as a grade (one per side)."""
 
-    left_stance_deg: Deg30 | None = None  # type: ignore[valid-type]
+    left_stance_deg: Deg30 | None = None
     """Degrees while standing on the LEFT leg, 0..30."""
-    right_stance_deg: Deg30 | None = None  # type: ignore[valid-type]
+    right_stance_deg: Deg30 | None = None
     """Degrees while standing on the RIGHT leg, 0..30."""
     left_stance_grade: Grade | None = None
     """Instead of degrees: none | mild | moderate | marked."""
@@ -116,7 +144,7 @@ class StanceAngles(StrictModel):
 class StepWidth(StrictModel):
     """Step width at contact, posterior view."""
 
-    cm: Num(-15, 40) | None = None  # type: ignore[valid-type]
+    cm: Annotated[float, Range(-15, 40)] | None = None
     """Heel-centre to heel-centre in cm, -15..40; below 0 the feet cross the midline."""
     crossover: bool | None = None
     """True when a foot lands across the midline."""
@@ -140,9 +168,9 @@ class Findings(StrictModel):
     """Lateral trunk lean toward the stance side at midstance."""
     step_width: StepWidth | None = None
     """Step width / crossover."""
-    cadence_spm: Num(120, 230) | None = None  # type: ignore[valid-type]
+    cadence_spm: Annotated[float, Range(120, 230)] | None = None
     """Steps per minute, 120..230."""
-    forward_trunk_lean_deg: Num(0, 45) | None = None  # type: ignore[valid-type]
+    forward_trunk_lean_deg: Annotated[float, Range(0, 45)] | None = None
     """Sagittal trunk lean in degrees, 0..45."""
     single_leg_squat: SingleLegSquat | None = None
     """Single-leg squat movement quality."""
@@ -155,26 +183,35 @@ class Pain(StrictModel):
     """Where it hurts."""
     side: PainSide
     """left | right | both | central."""
-    nrs_rest: Int(0, 10)  # type: ignore[valid-type]
+    nrs_rest: Annotated[int, Range(0, 10)]
     """Pain at rest, 0..10."""
-    nrs_activity: Int(0, 10)  # type: ignore[valid-type]
+    nrs_activity: Annotated[int, Range(0, 10)]
     """Worst pain during running, 0..10."""
-    weeks: Num(0, 2000)  # type: ignore[valid-type]
+    weeks: Annotated[float, Range(0, 2000)]
     """How long, in weeks."""
     diagnosis: Diagnosis | None = None
     """Working diagnosis, if any."""
     radicular: bool = False
     """Leg symptoms from the spine (below-knee pain, pins and needles, numbness)."""
+    settles_hours: Annotated[float, Range(0, 720)] | None = None
+    """How long symptoms take to settle after running or the aggravating activity, in hours."""
+    night_pain: bool | None = None
+    """Pain wakes the client at night (from this problem)."""
+    irritability: Irritability | None = None
+    """Clinician's own irritability grade (low | moderate | high); overrides the derived grade."""
+    bone_site: BoneSite | None = None
+    """Site of a suspected or confirmed bone stress injury (high-risk: femoral_neck, anterior_tibia,
+    medial_malleolus, talus, navicular, fifth_metatarsal_base, second_metatarsal_base, sesamoid)."""
 
 
 class Assessment(StrictModel):
-    """A runner's assessment: Contract 1, version 1."""
+    """A runner's assessment (YAML, version 1)."""
 
     version: Literal[1]
     """Format version; must be 1."""
     client: Client
     """The client."""
-    assessed_on: dt.date
+    assessed_on: Date
     """Date of the assessment (ISO, e.g. 2026-11-20); not in the future."""
     clinician: Clinician | None = None
     """Clinician and clinic."""
@@ -186,6 +223,11 @@ class Assessment(StrictModel):
     """Red flags present; any entry leads to referral."""
     notes: str | None = None
     """Free text."""
+    # i16 (gait import): optional, absent in hand-entered files.
+    source: Source | None = None
+    """The gait-tool file the findings were imported from (written by `rehab import`)."""
+    to_complete: list[ToComplete] | None = None
+    """What the import could not know: delete each word once asked; `rehab plan` refuses until empty."""
 
     _not_in_future = field_validator("assessed_on")(not_in_future)
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import re
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
-from engine.models.base import Int, Num, Slug, StrictModel, Text
+from engine.models.base import Range, Slug, StrictModel, Text
 from engine.models.rule import Dosage
 
 Target = Literal[
@@ -22,6 +23,7 @@ Target = Literal[
     "plyometric",
     "running_integration",
     "mobility",
+    "neural_mobility",
 ]
 Tag = Literal[
     "weight_bearing",
@@ -46,8 +48,8 @@ Equipment = Literal[
     "chair",
     "treadmill",
 ]
-TARGETS: tuple[str, ...] = Target.__args__  # type: ignore[attr-defined]
-TAGS: tuple[str, ...] = Tag.__args__  # type: ignore[attr-defined]
+TARGETS: tuple[str, ...] = get_args(Target)
+TAGS: tuple[str, ...] = get_args(Tag)
 JOINTS = (
     "head",
     "neck",
@@ -77,6 +79,8 @@ class Pose(StrictModel):
 
     joints: dict[str, Point]
     """All 16 joints: head, neck, shoulders, elbows, hands, hips, knees, ankles, toes (l_/r_)."""
+    label: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)] | None = None
+    """Optional short label under the pose ("Start", "End"); two poses are always numbered 1 and 2."""
 
     @model_validator(mode="after")
     def _all_joints(self) -> Pose:
@@ -92,17 +96,17 @@ class Pose(StrictModel):
 
 
 class Prop(StrictModel):
-    """Something drawn with the figure: floor, wall, band, step, line, arrow, mat, weight."""
+    """Something drawn with the figure: floor, wall, band, step, line, arrow, mat, weight, chair, box."""
 
-    type: Literal["floor", "wall", "band", "step", "line", "arrow", "mat", "weight"]
+    type: Literal["floor", "wall", "band", "step", "line", "arrow", "mat", "weight", "chair", "box"]
     """What to draw."""
-    x: Num(-5, 105) | None = None  # type: ignore[valid-type]
+    x: Annotated[float, Range(-5, 105)] | None = None
     """x (wall, step)."""
-    y: Num(-5, 105) | None = None  # type: ignore[valid-type]
+    y: Annotated[float, Range(-5, 105)] | None = None
     """y (floor, mat, step)."""
-    w: Num(0, 110) | None = None  # type: ignore[valid-type]
+    w: Annotated[float, Range(0, 110)] | None = None
     """Width (step)."""
-    h: Num(0, 110) | None = None  # type: ignore[valid-type]
+    h: Annotated[float, Range(0, 110)] | None = None
     """Height (step)."""
     from_: Point | None = Field(default=None, alias="from")
     """Start point (band, line, arrow)."""
@@ -114,17 +118,78 @@ class Prop(StrictModel):
     """Dashed line."""
 
 
+SAFE_FILE = re.compile(r"^(?!/)(?![A-Za-z]:)(?!.*(?:^|/)\.\.(?:/|$))[A-Za-z0-9_./-]+\.(?:svg|png|jpg|jpeg)$")
+
+
 class Picture(StrictModel):
-    """The exercise picture drawn on the handout."""
+    """The exercise picture drawn on the handout: a stick figure (poses + props), or a clinic's
+    own SVG/PNG/JPEG file inside the exercises folder (then licence and author are required)."""
 
     view: Literal["front", "side", "back"]
     """Camera view."""
     alt: Text
     """Alternative text for screen readers."""
     poses: list[Pose] = Field(min_length=1, max_length=2)
-    """One or two poses (start, end)."""
+    """One or two poses (start, end); two poses are printed numbered 1 and 2."""
     props: list[Prop] = Field(default_factory=list)
     """Props drawn behind the figure."""
+    working: Literal["left", "right"] = "right"
+    """Which of the person's sides the drawing shows working; the handout mirrors it for the other side."""
+    facing: Literal["left", "right", "viewer", "away"] | None = None
+    """Where the face points (default: side view → the way the toes point; front → viewer; back → away)."""
+    file: Annotated[str, StringConstraints(max_length=200)] | None = None
+    """Optional clinic picture, relative to the exercises folder (no URL, no ``..``); drawn instead of the poses."""
+    licence: Text | None = None
+    """Licence of ``file`` (required with it), printed in the credits line."""
+    author: Text | None = None
+    """Author of ``file`` (required with it), printed in the credits line."""
+
+    @model_validator(mode="after")
+    def _file_rules(self) -> Picture:
+        if self.file is None:
+            return self
+        if not SAFE_FILE.match(self.file) or "://" in self.file:
+            raise PydanticCustomError(
+                "picture_file",
+                "picture file {f!r} must be a relative path inside the exercises folder ending in "
+                ".svg, .png, .jpg or .jpeg (no URL, no '..', no absolute path)",
+                {"f": self.file},
+            )
+        if not self.licence or not self.author:
+            raise PydanticCustomError("picture_credit", "a picture file needs both licence and author", {})
+        return self
+
+
+SIDE_PLACEHOLDERS = (
+    "your_leg",
+    "your_other_leg",
+    "your_side",
+    "your_other_side",
+    "your_hand",
+    "your_other_hand",
+)
+"""Side words an exercise text may use; the handout fills them for the prescribed side (NOTES.md)."""
+NUMBER_PLACEHOLDERS = ("cadence_target",)
+"""Numbers the plan computes (e.g. the metronome beat)."""
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+_SWAP = re.compile(r"\b(swap|switch|change)\s+(legs?|sides?|hands?|over)\b|\bswap\b", re.IGNORECASE)
+
+
+def text_problems(words: str, sided: bool) -> list[str]:
+    """Why an exercise sentence is not side-true (empty list = fine)."""
+    problems = []
+    if _SWAP.search(words):
+        problems.append("must not say 'swap …': for both sides the handout adds its own last step")
+    for name in _PLACEHOLDER.findall(words):
+        key = name[:1].lower() + name[1:]
+        if key in NUMBER_PLACEHOLDERS:
+            continue
+        if key not in SIDE_PLACEHOLDERS:
+            known = ", ".join("{" + k + "}" for k in SIDE_PLACEHOLDERS + NUMBER_PLACEHOLDERS)
+            problems.append(f"unknown placeholder {{{name}}} (known: {known})")
+        elif not sided:
+            problems.append(f"{{{name}}} is a side word but the exercise is not sided")
+    return problems
 
 
 class Exercise(StrictModel):
@@ -136,7 +201,7 @@ class Exercise(StrictModel):
     """Name shown to the client."""
     ladder: Slug
     """Ladder id (exercises/ladders.yaml)."""
-    level: Int(1, 50)  # type: ignore[valid-type]
+    level: Annotated[int, Range(1, 50)]
     """Position on the ladder, 1 = easiest."""
     targets: list[Target] = Field(min_length=1)
     """What it trains."""
@@ -160,6 +225,22 @@ class Exercise(StrictModel):
     """Reference ids."""
     picture: Picture
     """The picture."""
+    lies_on: Literal["working", "other"] | None = None
+    """For side-lying exercises: which side is on the floor (the working side or the other one)."""
+    cadence_increase_pct: Annotated[int, Range(1, 20)] | None = None
+    """For metronome drills: the step-rate increase the drill asks for (the plan computes the beat)."""
+
+    @model_validator(mode="after")
+    def _side_true(self) -> Exercise:
+        texts = [("purpose", self.purpose)]
+        texts += [(f"steps[{i}]", s) for i, s in enumerate(self.steps)]
+        texts += [(f"cues[{i}]", s) for i, s in enumerate(self.cues)]
+        texts += [(f"precautions[{i}]", s) for i, s in enumerate(self.precautions)]
+        texts += [(f"doses[{i}].note", d.note) for i, d in enumerate(self.doses) if d.note]
+        for where, words in texts:
+            for problem in text_problems(words, self.sided):
+                raise PydanticCustomError("side_true", "{where}: {problem}", {"where": where, "problem": problem})
+        return self
 
 
 class Ladder(StrictModel):
@@ -171,6 +252,8 @@ class Ladder(StrictModel):
     """Name for clinicians."""
     description: Text | None = None
     """What it progresses and why."""
+    target: Target | None = None
+    """The one kind of exercise this ladder holds: every exercise on it must train this target."""
 
 
 class LadderFile(StrictModel):
@@ -192,7 +275,7 @@ class Reference(StrictModel):
     doi: str | None = None
     """DOI, if known."""
     grade: Literal["A", "B", "C", "D", "E"] | None = None
-    """Evidence grade (CLINICAL.md §0.1)."""
+    """Evidence grade: A systematic review or RCTs, B cohort or lab studies, C a single small study, E expert opinion."""
     note: str | None = None
     """Note."""
     url: str | None = None

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
+
+from engine.models.base import LayoutText, Model
 
 SectionName = Literal[
     "header",
@@ -28,12 +30,9 @@ SectionName = Literal[
 Colour = Annotated[str, StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$")]
 """A colour as ``#RRGGBB``."""
 
-Text = Annotated[str, StringConstraints(min_length=1)]
-"""A non-empty piece of wording."""
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+Text = LayoutText
+"""A non-empty piece of wording, kept exactly as written."""
+_Strict = Model
 
 
 class Margins(_Strict):
@@ -102,7 +101,12 @@ class Clinic(_Strict):
     name: Text
     """Clinic name (also the PDF author)."""
     contact: str = ""
-    """Phone number, e-mail or address shown in the header."""
+    """Phone number, e-mail or address of this clinic, printed on every handout. Empty: the
+    handout prints ``contact_blank`` (a loud line to fill in by hand)."""
+    contacts: dict[str, str] = Field(default_factory=dict)
+    """Other clinics' contacts by clinic name (an assessment naming one of them gets its line)."""
+    contact_blank: Text = "______________________ (write the phone number here)"
+    """Printed when no contact is known for the plan's clinic."""
     logo: str | None = None
     """Optional logo image (PNG/JPEG/SVG), relative to the template folder."""
 
@@ -184,7 +188,13 @@ class UrgentWording(_Strict):
     contact_heading: Text
     """Heading above the clinic contact."""
     meanwhile_heading: Text = "Until you are seen"
-    """Heading above the plan's advice (e.g. cross-training allowed) on the referral page."""
+    """Heading above what to avoid until seen."""
+    avoid: list[Text] = Field(default_factory=list)
+    """What to avoid until seen (fixed words: the page gives no exercise or running advice)."""
+    tell_heading: Text = "What to tell them"
+    """Heading above the red flags in plain words."""
+    tell_intro: Text = "Show them this sheet. Tell them you have:"
+    """Sentence before the red flags."""
 
 
 class HeadingIntro(_Strict):
@@ -194,6 +204,14 @@ class HeadingIntro(_Strict):
     """Section heading (also the PDF bookmark)."""
     intro: str = ""
     """Optional sentence under the heading."""
+
+
+class EducationWording(HeadingIntro):
+    """Things to know."""
+
+    both_sides_only: list[Text] = Field(default_factory=list)
+    """Sentences of the plan's education printed only when no exercise is for one side only
+    (e.g. "Train both legs the same amount.")."""
 
 
 class NoFindingsWording(_Strict):
@@ -260,8 +278,67 @@ class DoseWording(_Strict):
     """Joins the parts of the dose line."""
 
 
+class SideWords(_Strict):
+    """What each side placeholder of an exercise text becomes for one prescribed side."""
+
+    your_leg: Text
+    """The working leg."""
+    your_other_leg: Text
+    """The other leg."""
+    your_side: Text
+    """The working side."""
+    your_other_side: Text
+    """The other side."""
+    your_hand: Text
+    """The hand on the working side."""
+    your_other_hand: Text
+    """The hand on the other side."""
+
+
+def _side_words(side: str, other: str) -> SideWords:
+    return SideWords.model_validate(
+        {
+            "your_leg": f"your {side} leg",
+            "your_other_leg": f"your {other} leg",
+            "your_side": f"your {side} side",
+            "your_other_side": f"your {other} side",
+            "your_hand": f"your {side} hand",
+            "your_other_hand": f"your {other} hand",
+        }
+    )
+
+
+class SideWordSet(_Strict):
+    """Side placeholders per prescribed side (NOTES.md, i10 convention)."""
+
+    right: SideWords = _side_words("right", "left")
+    """Prescribed on the right."""
+    left: SideWords = _side_words("left", "right")
+    """Prescribed on the left."""
+
+
 class ExercisesWording(_Strict):
     """Exercise blocks."""
+
+    side_words: SideWordSet = SideWordSet()
+    """What {your_leg}, {your_other_hand}, … become for each prescribed side."""
+    both_sides_step: Text = "Then do it all again the other way round, with left and right changed over."
+    """Last step added to a one-side-at-a-time exercise prescribed on both sides (its other steps
+    are printed for the right side, as its picture is)."""
+    each_side: Text = "each side"
+    """Added to the dose of an exercise prescribed on both sides."""
+    cadence_target: Text = "{target} beats a minute (your {now} steps a minute plus {pct}%)"
+    """{cadence_target} when the cadence was measured."""
+    cadence_unknown: Text = (
+        "your own step rate plus {pct}% (count your steps for 30 seconds at an easy pace, double it, then add {pct}%)"
+    )
+    """{cadence_target} when the cadence was not measured."""
+    lie_on_other: Text = "Lie on {down}, not on your sore {sore} hip."
+    """Said instead of lying on a sore gluteal-tendinopathy side; {down} and {sore} are side words."""
+    picture_credit: Text = "Pictures: {credits}"
+    """Credits line for clinic pictures; {credits} is "name: author, licence; …"."""
+    picture_side: Text = "{mark} = {side}"
+    """Key printed under a mirrored picture."""
 
     heading: Text
     """Section heading."""
@@ -296,8 +373,25 @@ class Light(_Strict):
     """What to do."""
 
 
+class PainOverride(_Strict):
+    """A pain guide that replaces the traffic light for a condition (CLINICAL.md §5.2 overrides)."""
+
+    heading: Text
+    """Heading."""
+    intro: str = ""
+    """First sentence."""
+    rules: list[Light] = Field(min_length=1)
+    """Rows, each with a label, a range and what to do."""
+
+
 class PainGuideWording(_Strict):
-    """Traffic-light pain guide (CLINICAL.md §5.1–5.2)."""
+    """Traffic-light pain guide: how much pain during and after exercise is fine, too much, or a reason to stop."""
+
+    overrides: dict[str, PainOverride] = Field(default_factory=dict)
+    """Guides that replace the traffic light when the plan has the condition (e.g. bone_stress_injury);
+    the first listed condition the plan has wins."""
+    same_as_rules: list[str] = Field(default_factory=list)
+    """Rule ids whose education repeats this guide; their text is not printed again."""
 
     heading: Text
     """Section heading."""
@@ -312,10 +406,14 @@ class PainGuideWording(_Strict):
 
 
 class TrackingLogWording(_Strict):
-    """Two-week tracking table."""
+    """Tracking table, one row a day until the review."""
 
     heading: Text
-    """Section heading."""
+    """Section heading; {days} is the number of days until the review."""
+    max_days: int = Field(default=28, ge=7, le=42)
+    """Most rows printed; a longer review interval prints ``heading_first``."""
+    heading_first: Text = "Your log for the first {days} days"
+    """Heading when the review is further away than ``max_days``."""
     intro: str = ""
     """How to use the table."""
     day: Text
@@ -329,7 +427,7 @@ class TrackingLogWording(_Strict):
 
 
 class GetHelpWording(_Strict):
-    """Red-flag safety net (CLINICAL.md §6)."""
+    """Red-flag safety net: the symptoms that mean stop and get help, and where to go."""
 
     heading: Text
     """Box heading."""
@@ -371,7 +469,7 @@ class Wording(_Strict):
     """Traffic-light pain guide."""
     running_cues: HeadingIntro
     """Running cues."""
-    education: HeadingIntro
+    education: EducationWording
     """Things to know."""
     precautions: HeadingIntro
     """Be careful."""
@@ -381,6 +479,21 @@ class Wording(_Strict):
     """When to get help."""
     review: ReviewWording
     """Next check-up."""
+
+
+class RedFlagWords(_Strict):
+    """Plain words for each red flag (what to tell the doctor)."""
+
+    saddle_anaesthesia: Text = "numbness or tingling between your legs or around your bottom"
+    bladder_bowel_change: Text = "a change in how you pass urine or open your bowels"
+    progressive_neuro_deficit: Text = "weakness or numbness in your leg that is getting worse"
+    bilateral_leg_neuro_symptoms: Text = "pain, tingling or numbness in both legs"
+    unexplained_weight_loss: Text = "weight loss without trying"
+    cancer_history: Text = "had cancer in the past"
+    fever_or_unwell: Text = "a fever or feeling unwell together with your pain"
+    night_pain_unrelenting: Text = "pain that stays all night and does not ease when you move"
+    significant_trauma: Text = "pain that started with a bad fall or a hard knock"
+    suspected_bone_stress_injury: Text = "bone pain from running that may be a stress fracture"
 
 
 class FoundPhrase(_Strict):
@@ -475,6 +588,10 @@ class ReportHeadings(_Strict):
     """Rule trace."""
     notes: Text
     """Assessment notes."""
+    not_included: Text = "Not included (over the exercise cap)"
+    """Exercises the rules chose that the plan's cap left out."""
+    precautions_not_applied: Text = "Exercise precautions not applied (urgent referral: no exercises)"
+    """Precautions of an urgent plan that concern exercise, listed apart."""
 
 
 class ReportColumns(_Strict):
@@ -578,6 +695,8 @@ class Template(_Strict):
     """Fixed handout wording."""
     found_wording: FoundWording
     """Plain words per finding kind."""
+    red_flag_words: RedFlagWords = RedFlagWords()
+    """Plain words per red flag, for the referral sheet."""
     report: ReportWording
     """Clinician report wording."""
 

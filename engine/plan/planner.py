@@ -19,6 +19,7 @@ from typing import Any
 from engine import __version__
 from engine.errors import LinkError
 from engine.evaluate.compiler import tested_fields
+from engine.evaluate.derive import resolve
 from engine.evaluate.facts import FactSet
 from engine.load.library import ExerciseLibrary
 from engine.models.assessment import Assessment
@@ -28,6 +29,7 @@ from engine.models.plan import (
     STOPS_EXERCISE,
     URGENCY_ORDER,
     Because,
+    CadenceTarget,
     ClientRef,
     ClinicianRef,
     Dose,
@@ -37,13 +39,18 @@ from engine.models.plan import (
     Plan,
     PlanExercise,
     Referral,
+    RunningSection,
     TextItem,
     TraceItem,
+    WalkRunStep,
 )
-from engine.models.rule import Action, From, Rule
+from engine.models.rule import Action, Rule
 from engine.models.thresholds import Thresholds
+from engine.plan.targets import cadence_target
 
 SIDES = ("left", "right")
+RUN_ORDER = ("stop", "walk_run", "reduce", "continue")
+"""Running status, most conservative first; the most conservative fired status wins."""
 
 
 @dataclass
@@ -54,6 +61,8 @@ class _Rx:
     priority: int
     rule: str
     because: list[Because]
+    side_dose: dict[str, int] = field(default_factory=dict)
+    extra: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -67,6 +76,7 @@ class _Collected:
     trace: list[TraceItem] = field(default_factory=list)
     placed_rules: set[str] = field(default_factory=set)
     referred_flags: set[str] = field(default_factory=set)
+    running: list[tuple[str, int, str, str]] = field(default_factory=list)  # (status, priority, rule, text)
 
 
 def describe(fact: dict[str, Any], sources: dict[str, Any]) -> list[str]:
@@ -85,14 +95,6 @@ def _show(v: Any) -> str:
     if isinstance(v, float) and v.is_integer():
         return f"{v:.1f}"
     return str(v)
-
-
-def resolve(value: Any, bindings: dict[str, dict[str, Any]]) -> Any:
-    """Return a literal, or the field a ``{from: alias.field}`` names (None if unbound)."""
-    if isinstance(value, From):
-        alias, attr = value.from_.split(".", 1)
-        return bindings.get(alias, {}).get(attr)
-    return value
 
 
 class Reasons:
@@ -170,7 +172,12 @@ class Planner:
             if ex is not None:
                 side = resolve(p.side, firing.bindings) if p.side is not None else "both"
                 side = side if side in ("left", "right") and ex.sided else "both"
-                out.prescriptions.append(_Rx(ex, side, p.dose, rule.priority, rule.id, [why]))
+                extra = {
+                    side
+                    for f in firing.bindings.values()
+                    if f.get("volume") == "extra" and f.get("side") == side and side in SIDES
+                }
+                out.prescriptions.append(_Rx(ex, side, p.dose, rule.priority, rule.id, [why], extra=extra))
         elif action.exclude is not None:
             e = action.exclude
             what, value = ("exercise", e.exercise) if e.exercise else ("tag", e.tag) if e.tag else ("ladder", e.ladder)
@@ -180,6 +187,8 @@ class Planner:
             out.limits.append((lim.max_level, lim.max_dose, rule.id, tuple(lim.ladders) if lim.ladders else None))
         elif action.review_in_days is not None:
             out.reviews.append(action.review_in_days)
+        elif action.running is not None:
+            out.running.append((action.running.status, rule.priority, rule.id, action.running.text))
         else:
             add_text(out.texts, rule.id, action)
 
@@ -215,11 +224,15 @@ class Planner:
             ex = self.lib.neighbour(ex, -1)
         if ex is None:
             return None
-        return _Rx(ex, rx.side if ex.sided else "both", min(dose, len(ex.doses)), rx.priority, rx.rule, rx.because)
+        side = rx.side if ex.sided else "both"
+        dose = min(dose, len(ex.doses))
+        sides = SIDES if side == "both" else (side,)
+        return _Rx(ex, side, dose, rx.priority, rx.rule, rx.because, dict.fromkeys(sides, dose), set(rx.extra))
 
     def exercises(self, out: _Collected) -> tuple[list[PlanExercise], list[Excluded], list[Excluded]]:
         """Resolve prescriptions: limits, exclusions, merging, ordering and the cap."""
         excluded: list[Excluded] = []
+        merged_away: list[Excluded] = []
         merged: dict[str, _Rx] = {}
         for rx in out.prescriptions:
             placed = self._place(rx, out, excluded)
@@ -231,10 +244,24 @@ class Planner:
             if have is None:
                 merged[placed.exercise.ladder] = placed
                 continue
+            if placed.exercise.id != have.exercise.id:
+                lower, higher = sorted((have, placed), key=lambda r: r.exercise.level)
+                merged_away.append(
+                    Excluded(
+                        exercise=higher.exercise.id,
+                        rule=higher.rule,
+                        reason=f"one exercise per ladder: '{lower.exercise.ladder}' keeps the easier "
+                        f"{lower.exercise.id} (level {lower.exercise.level}); {higher.exercise.id} "
+                        f"(level {higher.exercise.level}) comes later on the same ladder",
+                    )
+                )
             if placed.exercise.level < have.exercise.level:
                 have.exercise = placed.exercise
             have.side = have.side if have.side == placed.side else "both"
             have.dose = min(have.dose, placed.dose)
+            for sd, d in placed.side_dose.items():
+                have.side_dose[sd] = min(have.side_dose.get(sd, d), d)
+            have.extra |= placed.extra
             if (placed.priority, placed.rule) < (have.priority, have.rule):
                 have.priority, have.rule = placed.priority, placed.rule
             have.because += [b for b in placed.because if b not in have.because]
@@ -249,11 +276,19 @@ class Planner:
             Excluded(exercise=r.exercise.id, rule=r.rule, reason=f"the plan keeps the {cap} most important exercises")
             for r in ordered[cap:]
         ]
+        kept_ids = {r.exercise.id for r in ordered}
+        for m in merged_away:
+            if m.exercise not in kept_ids and all(x.exercise != m.exercise for x in [*dropped, *excluded]):
+                dropped.append(m)
         return [self._item(r) for r in ordered[:cap]], excluded, dropped
 
     def _item(self, rx: _Rx) -> PlanExercise:
         ex = rx.exercise
         d = ex.doses[rx.dose - 1]
+        dosage = Dose(**d.model_dump())
+        extra = _extra_volume_note(rx)
+        if extra:
+            dosage = dosage.model_copy(update={"note": f"{d.note}. {extra}" if d.note else extra})
         return PlanExercise(
             id=ex.id,
             name=ex.name,
@@ -264,8 +299,50 @@ class Planner:
             tags=list(ex.tags),
             sided=ex.sided,
             dose_step=rx.dose,
-            dosage=Dose(**d.model_dump()),
+            dosage=dosage,
             because=rx.because,
+        )
+
+    def _with_targets(self, item: PlanExercise, a: Assessment) -> PlanExercise:
+        """Add the numbers the exercise text promises (the metronome beat)."""
+        pct = self.lib.exercises[item.id].cadence_increase_pct
+        target = cadence_target(a.findings.cadence_spm if a.findings else None, pct)
+        if target is None:
+            return item
+        return item.model_copy(update={"cadence_target": CadenceTarget(**target)})
+
+    def running(self, a: Assessment, out: _Collected) -> RunningSection | None:
+        """The running section: the most conservative fired status, with its numbers from thresholds."""
+        if not out.running:
+            return None
+        ranked = sorted(out.running, key=lambda r: (RUN_ORDER.index(r[0]), r[1], r[2]))
+        status, _, rule, summary = ranked[0]
+        advice: list[TextItem] = []
+        for st, _, rid, text in ranked[1:]:
+            if st == status and text != summary and all(t.text != text for t in advice):
+                advice.append(TextItem(text=text, rule=rid))
+        rs = self.t.running
+        km = a.client.weekly_km
+        target = None
+        if km is not None and status in ("reduce", "continue"):
+            painful = max((p.nrs_activity for p in a.pains), default=0) >= rs.reduce_from_nrs
+            target = km * rs.reduce_to_pct / 100 if status == "reduce" and painful else km
+            change = a.client.weekly_km_change_pct
+            if change is not None and change >= rs.load_spike_pct:
+                target = min(target, km / (1 + change / 100))
+            target = round(target)
+        early = status in ("stop", "walk_run")
+        return RunningSection(
+            status=status,
+            summary=summary,
+            rule=rule,
+            pain_limit_nrs=rs.pain_limit_nrs,
+            weekly_km=km,
+            target_weekly_km=target,
+            max_increase_2wk_pct=None if early else rs.max_increase_2wk_pct,
+            entry_criteria=list(rs.entry_criteria) if early else [],
+            walk_run=[WalkRunStep(stage=i + 1, **w.model_dump()) for i, w in enumerate(rs.walk_run)] if early else [],
+            advice=advice,
         )
 
     def _live_cues(self, out: _Collected) -> list[TextItem]:
@@ -288,6 +365,7 @@ class Planner:
             )
         urgent = any(r.urgency in STOPS_EXERCISE for r in out.referrals)
         exercises, excluded, dropped = self.exercises(out)
+        exercises = [self._with_targets(e, a) for e in exercises]
         if urgent:
             dropped = [
                 Excluded(
@@ -307,6 +385,8 @@ class Planner:
             if exercises
             else "no_findings"
         )
+        if status == "no_findings" and a.pains:  # recorded pain is never "nothing to do"
+            status = "exercise"
         refs = sorted(_dedupe_referrals(out.referrals), key=lambda r: (URGENCY_ORDER.index(r.urgency), r.rule))
         clinician = ClinicianRef(**a.clinician.model_dump()) if a.clinician else None
         return Plan(
@@ -328,7 +408,22 @@ class Planner:
             findings=[FindingItem(**f) for f in facts.findings],
             not_included=dropped,
             conditions=conditions_of(a),
+            running=self.running(a, out),
         )
+
+
+def _extra_volume_note(rx: _Rx) -> str | None:
+    """Both sides prescribed and the worse side (a fact with volume 'extra') at a higher dose step:
+    say so in the dose note, so both sides are trained and the worse one gets more."""
+    if rx.side != "both" or len(rx.extra) != 1:
+        return None
+    worse = next(iter(rx.extra))
+    other = "left" if worse == "right" else "right"
+    if rx.side_dose.get(worse, 0) <= rx.side_dose.get(other, 0):
+        return None
+    d = rx.exercise.doses[min(rx.side_dose[worse], len(rx.exercise.doses)) - 1]
+    what = f"{d.reps} reps" if d.reps else f"{d.hold_s} seconds" if d.hold_s else f"{d.minutes} minutes"
+    return f"{worse.capitalize()} leg (the weaker side): {d.sets} sets of {what}"
 
 
 def conditions_of(a: Assessment) -> list[str]:

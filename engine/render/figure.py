@@ -11,7 +11,9 @@ the same picture always gives the same drawing operations.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fpdf.enums import StrokeCapStyle, StrokeJoinStyle
@@ -19,7 +21,7 @@ from fpdf.enums import StrokeCapStyle, StrokeJoinStyle
 if TYPE_CHECKING:
     import fpdf
 
-__all__ = ["JOINTS", "PROP_TYPES", "VIEWS", "draw_picture", "validate_picture"]
+__all__ = ["JOINTS", "PROP_TYPES", "VIEWS", "checked_image", "draw_picture", "oriented", "validate_picture"]
 
 Color = tuple[int, int, int]
 Point = tuple[float, float]
@@ -40,7 +42,11 @@ PROP_TYPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "line": (("from", "to"), ("dashed",)),
     "arrow": (("from", "to"), ()),
     "weight": (("at",), ()),
+    "chair": (("x", "y", "w", "h"), ()),
+    "box": (("x", "y", "w", "h"), ()),
 }
+PICTURE_KEYS = ("view", "alt", "poses", "props", "working", "facing", "file", "licence", "author")
+MAX_PIXELS = 25_000_000  # a clinic picture or logo larger than this is refused (decompression bombs)
 
 HEAD_R = 5.0  # head radius in picture units
 _LIMBS_LEFT: tuple[tuple[str, str], ...] = (
@@ -81,7 +87,7 @@ def validate_picture(picture: Mapping[str, Any]) -> list[str]:
     if not isinstance(picture, Mapping):
         return [f"picture: expected a mapping, got {type(picture).__name__}"]
     for key in picture:
-        if key not in ("view", "alt", "poses", "props"):
+        if key not in PICTURE_KEYS:
             errors.append(f"picture: unknown key {key!r}")
     if picture.get("view") not in VIEWS:
         views = ", ".join(VIEWS)
@@ -100,7 +106,7 @@ def validate_picture(picture: Mapping[str, Any]) -> list[str]:
             errors.append(f"{where}.joints: expected a mapping of joint -> [x, y]")
             continue
         if isinstance(pose, Mapping):
-            errors.extend(f"{where}: unknown key {k!r}" for k in pose if k != "joints")
+            errors.extend(f"{where}: unknown key {k!r}" for k in pose if k not in ("joints", "label"))
         for name in JOINTS:
             if name not in joints:
                 errors.append(f"{where}.joints: missing joint {name!r}")
@@ -139,7 +145,7 @@ def validate_picture(picture: Mapping[str, Any]) -> list[str]:
             else:
                 _check_coord(value, f"{where}.{key}", errors)
         if (
-            kind == "step"
+            kind in ("step", "chair", "box")
             and all(_is_num(prop.get(k)) for k in ("x", "y", "w", "h"))
             and (prop["x"] + prop["w"] > 100 or prop["y"] + prop["h"] > 100)
         ):
@@ -168,7 +174,7 @@ def _content_bbox(
             ys += [prop["y"] - (2.5 if kind == "mat" else 0), prop["y"] + 1]
         elif kind == "wall":
             xs += [prop["x"] - 1, prop["x"] + 1]
-        elif kind == "step":
+        elif kind in ("step", "chair", "box"):
             xs += [prop["x"], prop["x"] + prop["w"]]
             ys += [prop["y"], prop["y"] + prop["h"]]
         elif kind in ("band", "line", "arrow"):
@@ -255,7 +261,7 @@ def _draw_ground_props(pdf: fpdf.FPDF, props: Iterable[Mapping[str, Any]], m: _M
             pdf.set_draw_color(*_GREY)
             pdf.set_line_width(max(0.25, 0.6 * s))
             pdf.line(x, m.top, x, m.bottom)
-        elif kind == "step":
+        elif kind in ("step", "chair", "box"):
             p0 = m((prop["x"], prop["y"]))
             pdf.set_fill_color(*_LIGHT)
             pdf.set_draw_color(*_GREY)
@@ -305,13 +311,60 @@ def _mid(a: Sequence[float], b: Sequence[float]) -> Point:
     return ((float(a[0]) + float(b[0])) / 2, (float(a[1]) + float(b[1])) / 2)
 
 
-def _draw_pose(pdf: fpdf.FPDF, joints: Mapping[str, Sequence[float]], m: _Map, color: Color, accent: Color) -> None:
+def _facing(picture: Mapping[str, Any], joints: Mapping[str, Sequence[float]]) -> str:
+    """Where the face points: the picture's ``facing``, else from the view (side: the way the toes
+    point from the ankles)."""
+    facing = picture.get("facing")
+    if facing:
+        return str(facing)
+    view = picture.get("view")
+    if view == "back":
+        return "away"
+    if view == "side":
+        # the head well ahead of the hips (hands and knees, lying) shows the way; else the toes do
+        hx = float(joints["head"][0]) - (float(joints["l_hip"][0]) + float(joints["r_hip"][0])) / 2
+        dx = sum(float(joints[f"{s}_toe"][0]) - float(joints[f"{s}_ankle"][0]) for s in ("l", "r"))
+        lead = hx if abs(hx) > 12 or abs(dx) < 0.5 else dx
+        return "right" if lead >= 0 else "left"
+    return "viewer"
+
+
+def _draw_face(pdf: fpdf.FPDF, centre: Point, r: float, facing: str, neck: Point) -> None:
+    """Eyes (and a nose for a profile) so the facing direction is plain. A profile's eye and nose
+    point along the page toward ``facing``; the drawing is symmetric under mirroring."""
+    pdf.set_fill_color(255, 255, 255)
+    cx, cy = centre
+    if facing in ("left", "right"):
+        sgn = 1.0 if facing == "right" else -1.0
+        pdf.circle(cx + sgn * 0.45 * r, cy - 0.15 * r, 0.18 * r, style="F")
+        tip = (cx + sgn * 1.35 * r, cy + 0.1 * r)
+        pdf.polygon([(cx + sgn * 0.8 * r, cy - 0.25 * r), tip, (cx + sgn * 0.8 * r, cy + 0.4 * r)], style="F")
+    elif facing == "viewer":
+        # eyes across the head, perpendicular to the neck line (a lying figure too)
+        ux, uy = cx - neck[0], cy - neck[1]
+        n = math.hypot(ux, uy) or 1.0
+        ux, uy = ux / n, uy / n
+        px, py = -uy, ux
+        for sgn in (-1.0, 1.0):
+            pdf.circle(cx + px * 0.38 * r * sgn + ux * 0.2 * r, cy + py * 0.38 * r * sgn + uy * 0.2 * r, 0.16 * r, "F")
+
+
+def _draw_pose(
+    pdf: fpdf.FPDF,
+    joints: Mapping[str, Sequence[float]],
+    m: _Map,
+    color: Color,
+    accent: Color,
+    working: str = "right",
+    facing: str = "viewer",
+) -> None:
     s = m.s
-    limb_w = max(0.5, 2.6 * s)
-    trunk_w = max(0.6, 3.2 * s)
+    limb_w = max(0.8, 3.6 * s)
+    trunk_w = max(1.0, 4.6 * s)
     j = {k: m(v) for k, v in joints.items()}
     mid_sh = _mid(j["l_shoulder"], j["r_shoulder"])
     mid_hip = _mid(j["l_hip"], j["r_hip"])
+    work, rest = (_LIMBS_RIGHT, _LIMBS_LEFT) if working == "right" else (_LIMBS_LEFT, _LIMBS_RIGHT)
 
     def limbs(pairs: Iterable[tuple[str, str]], col: Color) -> None:
         pdf.set_draw_color(*col)
@@ -319,8 +372,8 @@ def _draw_pose(pdf: fpdf.FPDF, joints: Mapping[str, Sequence[float]], m: _Map, c
         for a, b in pairs:
             _line(pdf, j[a], j[b])
 
-    # the person's left side first (usually the far side in side views), then trunk, then right
-    limbs(_LIMBS_LEFT, color)
+    # the resting side first (behind), then the trunk and head, then the working side in colour
+    limbs(rest, _blend(color, 0.35))
     pdf.set_draw_color(*color)
     pdf.set_line_width(trunk_w)
     _line(pdf, j["neck"], mid_sh)
@@ -331,7 +384,37 @@ def _draw_pose(pdf: fpdf.FPDF, joints: Mapping[str, Sequence[float]], m: _Map, c
     _line(pdf, j["neck"], j["head"])
     pdf.set_fill_color(*color)
     pdf.circle(j["head"][0], j["head"][1], HEAD_R * s, style="F")
-    limbs(_LIMBS_RIGHT, accent)
+    _draw_face(pdf, j["head"], HEAD_R * s, facing, j["neck"])
+    limbs(work, accent)
+
+
+def _blend(color: Color, amount: float) -> Color:
+    """``color`` moved ``amount`` of the way to white (the limb on the resting side)."""
+    return (
+        int(color[0] + (255 - color[0]) * amount),
+        int(color[1] + (255 - color[1]) * amount),
+        int(color[2] + (255 - color[2]) * amount),
+    )
+
+
+def _badge(pdf: fpdf.FPDF, x: float, y: float, r: float, label: str, fill: Color) -> None:
+    """A filled circle with a white label (pose number, L/R mark)."""
+    pdf.set_fill_color(*fill)
+    pdf.circle(x, y, r, style="F")
+    pdf.set_text_color(255, 255, 255)
+    pdf.set_font(style="B", size=max(5.0, r * 2.0 * 72 / 25.4 * 0.62))
+    width = pdf.get_string_width(label)
+    pdf.text(x - width / 2, y + r * 0.42, label)
+
+
+def _stacked(bbox: tuple[float, float, float, float], w: float, h: float, n: int) -> bool:
+    """Two poses go one above the other when that draws them bigger (wide, low floor poses)."""
+    if n < 2:
+        return False
+    bw, bh = bbox[2] - bbox[0], bbox[3] - bbox[1]
+    side = min((w / 2) / bw, h / bh)
+    stack = min(w / bw, (h / 2) / bh)
+    return stack > side * 1.15
 
 
 def draw_picture(
@@ -345,11 +428,15 @@ def draw_picture(
     color: Color = (40, 40, 40),
     accent: Color = (0, 110, 160),
     frame: bool = True,
+    marks: tuple[str, str] | None = None,
 ) -> None:
     """Draw the picture (the ``picture`` mapping of an exercise, as plain dict) into the box (mm).
 
-    Invalid pictures are not drawn: the box gets a frame and the alt text instead. Props are shared
-    by both poses. The caller's graphics state (colours, line width, dash) is restored afterwards.
+    Two poses are numbered 1 (start) and 2 (end), side by side or, for wide floor poses, one above
+    the other. The working side (``picture["working"]``, default right) is drawn in ``accent``;
+    ``marks`` = (working, other) letters (e.g. ("R", "L")) are put beside the feet. Invalid
+    pictures are not drawn: the box gets a frame and the alt text instead. The caller's graphics
+    state (colours, line width, dash, font) is restored afterwards.
     """
     with pdf.local_context(stroke_cap_style=StrokeCapStyle.ROUND, stroke_join_style=StrokeJoinStyle.ROUND):
         if frame:
@@ -368,24 +455,155 @@ def draw_picture(
             return
         poses: list[Mapping[str, Any]] = list(picture["poses"])
         props: list[Mapping[str, Any]] = list(picture.get("props") or [])
+        working = str(picture.get("working", "right"))
         bbox = _content_bbox(poses, props)
         pad = min(w, h) * 0.04
         n = len(poses)
-        gap = w * 0.08 if n == 2 else 0.0
-        slot_w = (w - 2 * pad - gap) / n
-        slot_h = h - 2 * pad
+        stacked = _stacked(bbox, w - 2 * pad, h - 2 * pad, n)
+        gap = (h if stacked else w) * 0.06 if n == 2 else 0.0
+        if stacked:
+            slot_w, slot_h = w - 2 * pad, (h - 2 * pad - gap) / n
+        else:
+            slot_w, slot_h = (w - 2 * pad - gap) / n, h - 2 * pad
+        badge_r = max(1.6, min(w, h) * 0.045)
         for i, pose in enumerate(poses):
-            sx = x + pad + i * (slot_w + gap)
-            m = _Map(bbox, sx, y + pad, slot_w, slot_h)
+            sx = x + pad + (0 if stacked else i * (slot_w + gap))
+            sy = y + pad + (i * (slot_h + gap) if stacked else 0)
+            m = _Map(bbox, sx, sy, slot_w, slot_h)
             _draw_ground_props(pdf, props, m, color)
-            _draw_pose(pdf, pose["joints"], m, color, accent)
+            _draw_pose(pdf, pose["joints"], m, color, accent, working, _facing(picture, pose["joints"]))
             _draw_top_props(pdf, props, m, color, accent)
+            if marks:
+                _foot_marks(pdf, pose["joints"], m, working, marks, color, accent, badge_r * 0.85)
+            if n == 2:
+                _badge(pdf, sx + badge_r + 0.3, sy + badge_r + 0.3, badge_r, str(i + 1), _GREY)
         if n == 2:
             # small "start -> end" arrow between the two slots
-            ax0 = x + pad + slot_w + gap * 0.2
-            ax1 = x + pad + slot_w + gap * 0.8
-            ay = y + h / 2
-            pdf.set_draw_color(*_GREY)
-            pdf.set_line_width(max(0.3, gap * 0.06))
-            pdf.line(ax0, ay, ax1 - gap * 0.2, ay)
-            _arrow_head(pdf, (ax0, ay), (ax1, ay), gap * 0.3, _GREY)
+            if stacked:
+                ax = x + w - pad - badge_r * 2
+                ay0, ay1 = y + pad + slot_h + gap * 0.1, y + pad + slot_h + gap * 0.9
+                pdf.set_draw_color(*_GREY)
+                pdf.set_line_width(max(0.3, gap * 0.08))
+                pdf.line(ax, ay0, ax, ay1 - gap * 0.3)
+                _arrow_head(pdf, (ax, ay0), (ax, ay1), gap * 0.45, _GREY)
+            else:
+                ax0 = x + pad + slot_w + gap * 0.1
+                ax1 = x + pad + slot_w + gap * 0.9
+                ay = y + h / 2
+                pdf.set_draw_color(*_GREY)
+                pdf.set_line_width(max(0.3, gap * 0.06))
+                pdf.line(ax0, ay, ax1 - gap * 0.3, ay)
+                _arrow_head(pdf, (ax0, ay), (ax1, ay), gap * 0.4, _GREY)
+
+
+def _foot_marks(
+    pdf: fpdf.FPDF,
+    joints: Mapping[str, Sequence[float]],
+    m: _Map,
+    working: str,
+    marks: tuple[str, str],
+    color: Color,
+    accent: Color,
+    r: float,
+) -> None:
+    """Letters (R / L) beside each foot, the working one in the accent colour."""
+    w, o = ("r", "l") if working == "right" else ("l", "r")
+    wa, oa = m(joints[f"{w}_ankle"]), m(joints[f"{o}_ankle"])
+    for (px, py), label, fill, other in ((wa, marks[0], accent, oa), (oa, marks[1], _blend(color, 0.45), wa)):
+        dx = px - other[0]
+        dx = (1.0 if dx >= 0 else -1.0) * r * 1.9 if abs(dx) > r * 0.5 else r * 1.9
+        cx = min(max(px + dx, m.left + r), m.right - r)
+        _badge(pdf, cx, py - r * 0.3, r, label, fill)
+
+
+# ------------------------------------------------------------------------------- side and files
+def _mirror_name(name: str) -> str:
+    if name.startswith("l_"):
+        return "r_" + name[2:]
+    if name.startswith("r_"):
+        return "l_" + name[2:]
+    return name
+
+
+def _mirror_point(p: Sequence[float]) -> list[float]:
+    return [round(100.0 - float(p[0]), 6), float(p[1])]
+
+
+def mirror(picture: Mapping[str, Any]) -> dict[str, Any]:
+    """The picture as seen in a mirror: x → 100 − x, the person's left and right swapped, the
+    working side and the facing direction swapped. Props (including step boxes) are mirrored too."""
+    out: dict[str, Any] = dict(picture)
+    out["poses"] = [
+        {**pose, "joints": {_mirror_name(k): _mirror_point(v) for k, v in pose["joints"].items()}}
+        for pose in picture.get("poses") or []
+    ]
+    props = []
+    for prop in picture.get("props") or []:
+        q = dict(prop)
+        for key in ("from", "to", "at"):
+            if key in q:
+                q[key] = _mirror_point(q[key])
+        if "x" in q:
+            q["x"] = round(100.0 - float(q["x"]) - float(q.get("w") or 0), 6)
+        props.append(q)
+    out["props"] = props
+    out["working"] = "left" if picture.get("working", "right") == "right" else "right"
+    if isinstance(picture.get("alt"), str):
+        from engine.render.text import swap_sides
+
+        out["alt"] = swap_sides(picture["alt"])
+    facing = picture.get("facing")
+    if facing in ("left", "right"):
+        out["facing"] = "right" if facing == "left" else "left"
+    return out
+
+
+def oriented(picture: Mapping[str, Any], side: object) -> dict[str, Any]:
+    """The picture drawn for the prescribed side: mirrored when the drawing shows the other side
+    working. ``both`` (or no side) keeps the drawing as it is."""
+    working = picture.get("working", "right")
+    if side in ("left", "right") and side != working:
+        return mirror(picture)
+    return {**picture, "working": working}
+
+
+_SVG_EXTERNAL = re.compile(
+    r"""(?:href\s*=\s*["'](?!\#)[^"']*["'])|(?:url\(\s*["']?(?!\#)[^)]*\))|<!ENTITY|<!DOCTYPE|@import|<foreignObject|<script""",
+    re.IGNORECASE,
+)
+
+
+def checked_image(folder: Path, name: str, what: str) -> Path:
+    """Check a clinic picture or logo before fpdf2 reads it: inside ``folder`` (no URL, no ``..``,
+    no symlink out), an SVG with no reference to another file or host, a PNG/JPEG of sane size.
+
+    Raises:
+        ValueError: the file is refused, with the reason.
+    """
+    if "://" in name or name.startswith(("data:", "file:")):
+        raise ValueError(f"{what}: {name!r} is a URL; only files inside {folder} are allowed")
+    path = (folder / name).resolve()
+    root = folder.resolve()
+    if root not in path.parents:
+        raise ValueError(f"{what}: {name!r} is outside the folder {folder}")
+    if not path.is_file():
+        raise ValueError(f"{what}: file not found: {folder / name}")
+    suffix = path.suffix.lower()
+    if suffix == ".svg":
+        body = path.read_text(encoding="utf-8", errors="replace")
+        hit = _SVG_EXTERNAL.search(body)
+        if hit:
+            raise ValueError(f"{what}: {name} refers to another file or host ({hit.group(0)[:60]!r}); refused")
+        return path
+    if suffix not in (".png", ".jpg", ".jpeg"):
+        raise ValueError(f"{what}: {name} must be an .svg, .png, .jpg or .jpeg file")
+    try:
+        from PIL import Image
+
+        with Image.open(path) as img:
+            width, height = img.size
+    except Exception as exc:  # PIL's DecompressionBombError, UnidentifiedImageError, OSError …
+        raise ValueError(f"{what}: {name} cannot be read as an image ({type(exc).__name__})") from None
+    if width * height > MAX_PIXELS:
+        raise ValueError(f"{what}: {name} is {width}×{height} pixels; use a picture under 25 megapixels")
+    return path

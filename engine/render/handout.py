@@ -72,7 +72,15 @@ def render(
     template, folder = load_template(templates_dir)
     plan_d, assessment_d, exercises = _inputs(plan, assessment, content)
     fn = pdf.render_clinician_report if report else pdf.render_handout
+    files = content.library.files
+    exercises_dir = next(iter(files.values())).parent if files else None
     try:
-        return fn(plan_d, assessment_d, exercises, template, folder, paper=paper)
-    except (ValueError, OSError, KeyError) as exc:
+        return fn(plan_d, assessment_d, exercises, template, folder, paper=paper, exercises_dir=exercises_dir)
+    except (ValueError, OSError, KeyError, EOFError, MemoryError) as exc:
         raise RenderError.at(str(folder / TEMPLATE_FILE), f"cannot render the PDF: {exc}") from None
+    except Exception as exc:  # a broken font or image file (fontTools TTLibError, PIL errors, …)
+        if type(exc).__module__.split(".")[0] in ("fontTools", "PIL", "fpdf", "struct", "zlib", "xml", "defusedxml"):
+            raise RenderError.at(
+                str(folder / TEMPLATE_FILE), f"cannot render the PDF: {type(exc).__name__}: {exc}"
+            ) from None
+        raise

@@ -12,6 +12,7 @@ page, the real drawing starts on a new page.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,11 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from fpdf import FPDF
-from fpdf.enums import Align, MethodReturnValue, TableCellFillMode, XPos, YPos
+from fpdf.enums import Align, MethodReturnValue, ResourceAccessPolicy, TableCellFillMode, XPos, YPos
 from fpdf.fonts import FontFace
 
 from engine.models.template import Light, Template
-from engine.render import figure, text
+from engine.plan import targets
+from engine.render import figure, running, text
 
 __all__ = ["load_template_dict", "render_clinician_report", "render_handout"]
 
@@ -82,6 +84,7 @@ def _new_doc(template: Template, template_dir: Path, paper: str | None, footer: 
     if size not in PAPER_SIZES:
         raise ValueError(f"unknown paper size {paper!r} (use a4 or letter)")
     pdf = _Doc(template, size, footer, client)
+    pdf.resource_access_policy = ResourceAccessPolicy.LOCAL_FILES  # never fetch a URL
     _add_fonts(pdf, template, template_dir)
     m = template.page.margins_mm
     pdf.set_margins(m.left, m.top, m.right)
@@ -91,16 +94,36 @@ def _new_doc(template: Template, template_dir: Path, paper: str | None, footer: 
     return pdf
 
 
+def inside(folder: Path, name: str, what: str) -> Path:
+    """The file ``name`` relative to ``folder``; refuses URLs and paths that leave the folder
+    (``..``, absolute paths, symlinks pointing out).
+
+    Raises:
+        ValueError: the path is a URL, leaves the folder or is not a file.
+    """
+    if "://" in name or name.startswith(("data:", "file:")):
+        raise ValueError(f"{what}: {name!r} is a URL; only files inside {folder} are allowed")
+    path = (folder / name).resolve()
+    root = folder.resolve()
+    if path != root and root not in path.parents:
+        raise ValueError(f"{what}: {name!r} is outside the folder {folder}")
+    if not path.is_file():
+        raise ValueError(f"{what}: file not found: {folder / name}")
+    return path
+
+
 def _add_fonts(pdf: FPDF, template: Template, template_dir: Path) -> None:
     styles = {"": "regular", "B": "bold", "I": "italic", "BI": "bold_italic"}
     for style, key in styles.items():
-        path = template_dir / str(getattr(template.fonts, key))
-        if not path.is_file():
-            raise ValueError(f"template fonts.{key}: font file not found: {path}")
-        pdf.add_font(FAMILY, style, str(path))
+        path = inside(template_dir, str(getattr(template.fonts, key)), f"template fonts.{key}")
+        try:
+            pdf.add_font(FAMILY, style, str(path))
+        except Exception as exc:  # fontTools raises TTLibError, struct.error, …  on a broken file
+            raise ValueError(f"template fonts.{key}: {path.name} is not a usable font file ({exc})") from None
 
 
 def _set_metadata(pdf: FPDF, title: str, subject: str, author: str, plan: Plan) -> None:
+    """Title, subject and author carry no identifying data (issue 11): the page text is enough."""
     day = text.parse_date(plan["assessed_on"])
     pdf.set_title(title)
     pdf.set_subject(subject)
@@ -120,6 +143,8 @@ class _Ctx:
     template_dir: Path
     queue: list[Draw] | None = None
     """When set, keep-together blocks are collected here and laid out by ``_flow``."""
+    exercises_dir: Path | None = None
+    """The exercises folder (clinic picture files are relative to it)."""
 
     @property
     def lh(self) -> float:
@@ -136,12 +161,22 @@ def _clinic_name(ctx_plan: Plan, assessment: Mapping[str, Any], template: Templa
     return str(_person(ctx_plan, assessment).get("clinic") or template.clinic.name)
 
 
-def _clinic_contact(ctx: _Ctx) -> str | None:
-    """The template's contact line, only when it belongs to the clinic named on the plan."""
-    named = _person(ctx.plan, ctx.assessment).get("clinic")
-    if named and template_clinic_differs(str(named), ctx.t.clinic.name):
-        return None
-    return ctx.t.clinic.contact
+def _clinic_contact(ctx: _Ctx) -> str:
+    """The contact of the clinic named on the plan (the template's own, or from ``clinic.contacts``),
+    or the template's loud blank to fill in by hand: a handout never lacks a contact line."""
+    return clinic_contact(ctx.plan, ctx.assessment, ctx.t) or ctx.t.clinic.contact_blank
+
+
+def clinic_contact(plan: Plan, assessment: Mapping[str, Any], template: Template) -> str:
+    """The contact line known for the plan's clinic ("" when none is known)."""
+    named = _person(plan, assessment).get("clinic")
+    if named and template_clinic_differs(str(named), template.clinic.name):
+        wanted = str(named).casefold().strip()
+        for name, contact in template.clinic.contacts.items():
+            if name.casefold().strip() == wanted:
+                return contact.strip()
+        return ""
+    return template.clinic.contact.strip()
 
 
 def template_clinic_differs(named: str, template_name: str | None) -> bool:
@@ -365,9 +400,7 @@ def _logo(ctx: _Ctx) -> None:
     logo = ctx.t.clinic.logo
     if not logo:
         return
-    path = ctx.template_dir / logo
-    if not path.is_file():
-        raise ValueError(f"template clinic.logo: image file not found: {path}")
+    path = figure.checked_image(ctx.template_dir, logo, "template clinic.logo")
     pdf = ctx.pdf
     pdf.image(str(path), x=pdf.l_margin + pdf.epw - 40, y=pdf.t_margin, w=40, h=15, keep_aspect_ratio=True)
 
@@ -442,15 +475,76 @@ def _exercise_name(ctx: _Ctx, item: Mapping[str, Any]) -> str:
     return str(item.get("name") or ctx.exercises[str(item["id"])]["name"])
 
 
-def _exercise_side(ctx: _Ctx, item: Mapping[str, Any]) -> str | None:
-    record = ctx.exercises[str(item["id"])]
-    sided = bool(item.get("sided", record.get("sided", True)))
-    return text.side_label(item.get("side"), sided, ctx.t.wording.exercises.sides)
-
-
-PIC_W = 50.0  # exercise picture width (mm); the text column sits beside it
+PIC_W = 64.0  # exercise picture width (mm): readable printed at 100 % on A4
 PIC_RATIO = 0.72  # picture height / width
 COL_GAP = 5.0  # gap between side-by-side columns (mm)
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """An exercise as the handout shows it: the side it is done on and its side-true words."""
+
+    side: str
+    """left | right | both: the side whose words and picture are printed."""
+    values: dict[str, str]
+    """Placeholder values ({your_leg}, {cadence_target}, …)."""
+    extra_steps: tuple[str, ...]
+    """Steps the handout adds (the other side, where to lie)."""
+    each_side: bool
+    """The dose is for each side."""
+
+
+def _sore_hips(assessment: Mapping[str, Any]) -> set[str]:
+    """Sides with gluteal tendinopathy (or lateral hip pain): never lie on them (plan advice)."""
+    sore: set[str] = set()
+    for pain in assessment.get("pain") or []:
+        if pain.get("diagnosis") == "gluteal_tendinopathy" or pain.get("region") == "lateral_hip":
+            side = pain.get("side")
+            sore |= {"left", "right"} if side == "both" else {str(side)}
+    return sore
+
+
+def _other(side: str) -> str:
+    return {"left": "right", "right": "left"}.get(side, side)
+
+
+def shown(ctx: _Ctx, item: Mapping[str, Any]) -> _Shown:
+    """Decide the side and words an exercise is printed with (public for the consistency tests)."""
+    w = ctx.t.wording.exercises
+    record = ctx.exercises[str(item["id"])]
+    sided = bool(item.get("sided", record.get("sided", True)))
+    side = str(item.get("side") or "both") if sided else "both"
+    extra: list[str] = []
+    lies_on = record.get("lies_on")
+    sore = _sore_hips(ctx.assessment)
+    if sided and lies_on and sore:
+        sides = ("left", "right") if side == "both" else (side,)
+        safe = [s for s in sides if (s if lies_on == "working" else _other(s)) not in sore]
+        if not safe:  # every way of doing it presses on a sore hip: lie on the side that is not sore
+            down = next((s for s in ("left", "right") if s not in sore), None)
+            safe = [down if lies_on == "working" else _other(down)] if down else []
+        if safe and safe != list(sides):
+            side = safe[0]
+            down = side if lies_on == "working" else _other(side)
+            words = ctx.t.sides
+            extra.append(
+                text.fill(
+                    w.lie_on_other,
+                    down=text.side_values(down, w)["your_side"],
+                    sore=words.left if _other(down) == "left" else words.right,
+                )
+            )
+    both = sided and side == "both"
+    values = text.side_values("right" if both else side, w)
+    pct = record.get("cadence_increase_pct")
+    target = item.get("cadence_target")
+    if pct and not target:
+        now = targets.measured_cadence(ctx.plan.get("findings") or [])
+        target = targets.cadence_target(now, int(pct))
+    values["cadence_target"] = text.cadence_words(target, pct, w)
+    if both:
+        extra.append(w.both_sides_step)
+    return _Shown(side, values, tuple(extra), both)
 
 
 def _exercise_block(ctx: _Ctx, number: int, item: Mapping[str, Any]) -> None:
@@ -459,36 +553,77 @@ def _exercise_block(ctx: _Ctx, number: int, item: Mapping[str, Any]) -> None:
     pdf, w = ctx.pdf, ctx.t.wording.exercises
     record = ctx.exercises[str(item["id"])]
     name = _exercise_name(ctx, item)
+    how = shown(ctx, item)
     pdf.start_section(name, level=1)
-    _title_bar(ctx, f"{number}. {name}", _exercise_side(ctx, item))
+    _title_bar(ctx, f"{number}. {name}", _side_label(ctx, item, how))
     if item.get("change"):
         _change_line(ctx, str(item["change"]), str(item.get("change_note") or ""))
     top = pdf.get_y() + 0.5
     picture = record.get("picture")
-    pic_w = min(PIC_W, pdf.epw * 0.3) if picture else 0.0
+    pic_w = min(PIC_W, pdf.epw * 0.36) if picture else 0.0
     pic_h = pic_w * PIC_RATIO
     if picture:
+        _exercise_picture(ctx, record, how, pdf.l_margin, top, pic_w, pic_h)
+    x = pdf.l_margin + (pic_w + COL_GAP if picture else 0)
+    pdf.set_xy(x, top)
+    _exercise_text(ctx, record, how, x, pdf.l_margin + pdf.epw - x)
+    pdf.set_y(max(pdf.get_y(), top + pic_h + 1) + 1.5)
+    dose = exercise_dose(ctx, item, how)
+    if dose:
+        _dose_box(ctx, w.dose_label, dose)
+    tips = [text.exercise_text(str(s), how.values) for s in record.get("cues") or []]
+    precautions = [text.exercise_text(str(p), how.values) for p in record.get("precautions") or []]
+    _two_lists(ctx, (w.cues_label, tips), (w.precautions_label, precautions))
+    pdf.ln(4)
+
+
+def exercise_dose(ctx: _Ctx, item: Mapping[str, Any], how: _Shown) -> str:
+    """The dose line, with "each side" for a one-side-at-a-time exercise done on both sides."""
+    w = ctx.t.wording.exercises
+    dosage = dict(item.get("dosage") or {})
+    if dosage.get("note"):
+        dosage["note"] = text.exercise_text(str(dosage["note"]), how.values)
+    dose = text.dosage_text(dosage, w.dose)
+    if how.each_side and dose and w.each_side.casefold() not in dose.casefold():
+        dose = w.dose.joiner.join([dose.split(w.dose.joiner)[0] + " " + w.each_side, *dose.split(w.dose.joiner)[1:]])
+    return dose
+
+
+def _exercise_picture(
+    ctx: _Ctx, record: Mapping[str, Any], how: _Shown, x: float, y: float, w: float, h: float
+) -> None:
+    pdf = ctx.pdf
+    picture = figure.oriented(record["picture"], how.side)
+    words = ctx.t.wording.exercises.sides
+    right, left = words.right[:1].upper(), words.left[:1].upper()
+    marks = (right, left) if picture.get("working") == "right" else (left, right)
+    if picture.get("file"):
+        folder = Path(str(ctx.exercises_dir))
+        path = figure.checked_image(folder, str(picture["file"]), f"exercise {record['id']} picture.file")
+        if picture.get("working") != record["picture"].get("working", "right"):
+            with pdf.mirror((x + w / 2, y), "NORTH"):
+                pdf.image(str(path), x=x, y=y, w=w, h=h, keep_aspect_ratio=True, alt_text=str(picture["alt"]))
+        else:
+            pdf.image(str(path), x=x, y=y, w=w, h=h, keep_aspect_ratio=True, alt_text=str(picture["alt"]))
+        return
+    with pdf.local_context():
         figure.draw_picture(
             pdf,
             picture,
-            pdf.l_margin,
-            top,
-            pic_w,
-            pic_h,
+            x,
+            y,
+            w,
+            h,
             color=_rgb(ctx.t.colours.text),
             accent=_rgb(ctx.t.colours.accent),
+            marks=marks if record.get("sided") else None,
         )
-    x = pdf.l_margin + (pic_w + COL_GAP if picture else 0)
-    pdf.set_xy(x, top)
-    _exercise_text(ctx, record, x, pdf.l_margin + pdf.epw - x)
-    pdf.set_y(max(pdf.get_y(), top + pic_h) + 1.5)
-    dose = text.dosage_text(item.get("dosage"), w.dose)
-    if dose:
-        _dose_box(ctx, w.dose_label, dose)
-    tips = [str(s) for s in record.get("cues") or []]
-    precautions = [str(p) for p in record.get("precautions") or []]
-    _two_lists(ctx, (w.cues_label, tips), (w.precautions_label, precautions))
-    pdf.ln(4)
+
+
+def _side_label(ctx: _Ctx, item: Mapping[str, Any], how: _Shown) -> str | None:
+    record = ctx.exercises[str(item["id"])]
+    sided = bool(item.get("sided", record.get("sided", True)))
+    return text.side_label(how.side if sided else item.get("side"), sided, ctx.t.wording.exercises.sides)
 
 
 def _two_lists(ctx: _Ctx, *lists: tuple[str, Sequence[str]]) -> None:
@@ -593,12 +728,13 @@ def _run_in(ctx: _Ctx, label: str, words: str, x: float, width: float) -> None:
         pdf.set_right_margin(right)
 
 
-def _exercise_text(ctx: _Ctx, record: Mapping[str, Any], x: float, width: float) -> None:
+def _exercise_text(ctx: _Ctx, record: Mapping[str, Any], how: _Shown, x: float, width: float) -> None:
     w, pdf = ctx.t.wording.exercises, ctx.pdf
     if record.get("purpose"):
-        _run_in(ctx, w.purpose_label, str(record["purpose"]), x, width)
+        _run_in(ctx, w.purpose_label, text.exercise_text(str(record["purpose"]), how.values), x, width)
         pdf.ln(1)
-    steps = [str(s) for s in record.get("steps") or []]
+    steps = [text.exercise_text(str(s), how.values) for s in record.get("steps") or []]
+    steps += list(how.extra_steps)
     if steps:
         _label(ctx, w.steps_label, x, width)
         _list(ctx, steps, x, width, numbered=True)
@@ -635,15 +771,28 @@ def _dose_box(ctx: _Ctx, label: str, words: str) -> None:
     pdf.set_xy(x, y + height + 2)
 
 
+def pain_override(plan: Plan, template: Template) -> str | None:
+    """The condition whose pain guide replaces the traffic light on this plan, if any."""
+    conditions = set(plan.get("conditions") or [])
+    return next((c for c in template.wording.pain_guide.overrides if c in conditions), None)
+
+
 def _pain_guide(ctx: _Ctx) -> None:
     if not _plan_exercises(ctx):
         return
     w, c = ctx.t.wording.pain_guide, ctx.t.colours
+    override = pain_override(ctx.plan, ctx.t)
 
     def draw() -> None:
-        _heading_intro(ctx, w.heading, w.intro, gap=3)
-        for light, colour in ((w.green, c.green), (w.amber, c.amber), (w.red, c.red)):
-            _light_row(ctx, light, colour)
+        if override is not None:
+            guide = w.overrides[override]
+            _heading_intro(ctx, guide.heading, guide.intro, gap=3)
+            for light, colour in zip(guide.rules, (c.red, c.amber, c.green), strict=False):
+                _light_row(ctx, light, colour)
+        else:
+            _heading_intro(ctx, w.heading, w.intro, gap=3)
+            for light, colour in ((w.green, c.green), (w.amber, c.amber), (w.red, c.red)):
+                _light_row(ctx, light, colour)
         ctx.pdf.ln(5)
 
     _keep_together(ctx, draw)
@@ -683,11 +832,27 @@ def _light_row(ctx: _Ctx, light: Light, colour: str) -> None:
 def _running_cues(ctx: _Ctx) -> None:
     w = ctx.t.wording.running_cues
     _simple_section(ctx, w.heading, w.intro, _texts(ctx.plan.get("cues")))
+    _simple_section(ctx, running.HEADING, *(running.running_lines(ctx.plan) or ("", [])))  # i12: plan.running
 
 
 def _education(ctx: _Ctx) -> None:
     w = ctx.t.wording.education
-    _simple_section(ctx, w.heading, w.intro, _texts(ctx.plan.get("education")))
+    _simple_section(ctx, w.heading, w.intro, education_texts(ctx.plan, ctx.t))
+
+
+def education_texts(plan: Plan, template: Template) -> list[str]:
+    """The plan's education points, less those that repeat the printed pain guide."""
+    shown_guide = "pain_guide" in template.sections and plan.get("exercises")
+    skip = set(template.wording.pain_guide.same_as_rules) if shown_guide else set()
+    items = [i for i in plan.get("education") or [] if isinstance(i, Mapping) and i.get("rule") not in skip]
+    one_side = any(e.get("sided", True) and e.get("side") in ("left", "right") for e in plan.get("exercises") or [])
+    drop = {t.strip() for t in template.wording.education.both_sides_only} if one_side else set()
+    out = []
+    for words in _texts(items):
+        kept = [s for s in _SENTENCE.split(words.strip()) if s.strip() not in drop]
+        if kept:
+            out.append(" ".join(kept))
+    return out
 
 
 def _precautions(ctx: _Ctx) -> None:
@@ -701,9 +866,14 @@ def _tracking_log(ctx: _Ctx) -> None:
         return
     w = ctx.t.wording.tracking_log
 
+    days = log_days(ctx.plan, ctx.t)
+    heading = text.fill(
+        w.heading if days >= int(ctx.plan.get("review_in_days") or days) else w.heading_first, days=days
+    )
+
     def draw() -> None:
-        _heading_intro(ctx, w.heading, w.intro, gap=3)
-        _log_table(ctx, len(items))
+        _heading_intro(ctx, heading, w.intro, gap=3)
+        _log_table(ctx, len(items), days)
         ctx.pdf.ln(3)
         _label(ctx, w.key_heading, ctx.pdf.l_margin)
         _font(ctx, size=ctx.t.page.body_pt - 1)
@@ -731,12 +901,18 @@ def _key_columns(ctx: _Ctx, keys: Sequence[str]) -> None:
 
 
 def _log_key(ctx: _Ctx, item: Mapping[str, Any]) -> str:
-    side = _exercise_side(ctx, item)
+    side = _side_label(ctx, item, shown(ctx, item))
     name = _exercise_name(ctx, item)
     return f"{name} ({side})" if side else name
 
 
-def _log_table(ctx: _Ctx, count: int) -> None:
+def log_days(plan: Plan, template: Template) -> int:
+    """Rows of the tracking log: one a day until the review, at most ``max_days``."""
+    days = int(plan.get("review_in_days") or 14)
+    return max(1, min(days, template.wording.tracking_log.max_days))
+
+
+def _log_table(ctx: _Ctx, count: int, days: int) -> None:
     pdf, w = ctx.pdf, ctx.t.wording.tracking_log
     tick_w = min(16.0, int((pdf.epw - 18 - 2 * 34 - 0.5) / count * 10) / 10)
     widths = (18.0, *([tick_w] * count), 34.0, 34.0)
@@ -753,12 +929,12 @@ def _log_table(ctx: _Ctx, count: int) -> None:
         text_align="CENTER",
         headings_style=heading_style,
         line_height=size * PT_TO_MM * LEADING,
-        min_row_height=6.5,
+        min_row_height=6.5 if days <= 14 else 5.2,
         cell_fill_mode=TableCellFillMode.ROWS,
         cell_fill_color=_rgb(ctx.t.colours.box_fill),
     ) as table:
         table.row([w.day, *[str(n) for n in range(1, count + 1)], w.pain, w.morning])
-        for day in range(1, 15):
+        for day in range(1, days + 1):
             table.row([str(day), *[""] * count, "", ""])
 
 
@@ -801,12 +977,48 @@ SECTIONS: dict[str, Callable[[_Ctx], None]] = {
 }
 
 
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_FRAMES = {
+    "emergency": re.compile(r"emergency department|ambulance|\bA&E\b|do not wait", re.IGNORECASE),
+    "urgent": re.compile(r"\btoday\b|\btonight\b", re.IGNORECASE),
+    "soon": re.compile(
+        r"\b(this|next) week\b|\bweek or two\b|\bwithin (the next )?(a )?(few )?(days|weeks?)\b", re.IGNORECASE
+    ),
+}
+
+
+def sheet_reasons(referrals: Sequence[Mapping[str, Any]], frame: str) -> list[str]:
+    """The referral reasons for an emergency/urgent sheet, keeping only sentences that agree with
+    the sheet's one time frame: a sentence naming another frame ("this week" on a "today" sheet,
+    "today" on a "now" sheet) is left out, since the sheet says where to go and how fast once.
+    Sentences starting with "If" (what to do if things get worse) stay."""
+    out: list[str] = []
+    for r in referrals:
+        if r.get("urgency") not in STOP:
+            continue
+        kept = []
+        for sentence in _SENTENCE.split(str(r.get("reason") or "").strip()):
+            other = [f for f, rx in _FRAMES.items() if f != frame and rx.search(sentence)]
+            if other and not sentence.lower().startswith("if "):
+                continue
+            kept.append(sentence)
+        if kept:
+            out.append(" ".join(kept))
+    return list(dict.fromkeys(out))
+
+
+STOP = ("emergency", "urgent")
+
+
 def _urgent_page(ctx: _Ctx) -> None:
-    """The one page an urgent referral gets: what is wrong, what to do, who to call."""
+    """The one page an urgent referral gets: what is wrong, where to go and how fast, what to tell
+    them, what to avoid until seen, the clinic's contact. Nothing else from the plan is printed
+    (its education, cues and precautions are about exercise and running)."""
     pdf, c = ctx.pdf, ctx.t.colours
     referrals = [r for r in ctx.plan.get("referrals") or [] if isinstance(r, Mapping)]
     emergency = any(r.get("urgency") == "emergency" for r in referrals)
     w = ctx.t.wording.emergency if emergency and ctx.t.wording.emergency else ctx.t.wording.urgent
+    frame = "emergency" if emergency else "urgent"
     pdf.start_section(w.heading)
     _font(ctx, "B", ctx.t.page.body_pt + 10, "#FFFFFF")
     pdf.set_fill_color(*_rgb(c.red))
@@ -814,11 +1026,13 @@ def _urgent_page(ctx: _Ctx) -> None:
     pdf.ln(4)
     _header_rows(ctx)
     _para(ctx, w.intro, style="B", gap=4)
-    stop = ("emergency", "urgent")
-    reasons = [str(r["reason"]) for r in referrals if r.get("urgency") in stop]
-    _urgent_list(ctx, w.why_heading, reasons, numbered=False)
+    _urgent_list(ctx, w.why_heading, sheet_reasons(referrals, frame), numbered=False)
     _urgent_list(ctx, w.what_heading, w.what_to_do, numbered=True)
-    _urgent_list(ctx, w.meanwhile_heading, _texts(ctx.plan.get("education")), numbered=False)
+    flag_words = ctx.t.red_flag_words
+    told = [str(getattr(flag_words, f, f)) for f in ctx.assessment.get("red_flags") or []]
+    if told:
+        _urgent_list(ctx, w.tell_heading, told, numbered=False, intro=w.tell_intro)
+    _urgent_list(ctx, w.meanwhile_heading, w.avoid, numbered=False)
     person = _person(ctx.plan, ctx.assessment)
     contact = [
         str(v)
@@ -840,11 +1054,13 @@ def _header_rows(ctx: _Ctx) -> None:
     ctx.pdf.ln(4)
 
 
-def _urgent_list(ctx: _Ctx, heading: str, items: Sequence[str], numbered: bool) -> None:
+def _urgent_list(ctx: _Ctx, heading: str, items: Sequence[str], numbered: bool, intro: str = "") -> None:
     if not items:
         return
     _font(ctx, "B", ctx.t.page.body_pt + 3, ctx.t.colours.red)
     ctx.pdf.cell(0, 9, heading, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    if intro:
+        _para(ctx, intro, gap=1)
     _list(ctx, items, ctx.pdf.l_margin, ctx.pdf.epw, numbered=numbered)
     ctx.pdf.ln(3)
 
@@ -865,6 +1081,7 @@ def render_handout(
     template_dir: Path,
     *,
     paper: str | None = "a4",
+    exercises_dir: Path | None = None,
 ) -> bytes:
     """Render the client handout.
 
@@ -890,22 +1107,36 @@ def render_handout(
     day = text.format_date(text.parse_date(plan["assessed_on"]), template)
     _set_metadata(
         pdf,
-        f"{title} – {client}",
+        title,
         f"{title}, {day}",
         _clinic_name(plan, assessment, template),
         plan,
     )
     pdf.add_page()
     if plan.get("status") == "refer_urgent":
-        _urgent_page(_Ctx(pdf, plan, assessment, exercises, template, template_dir))
+        _urgent_page(_Ctx(pdf, plan, assessment, exercises, template, template_dir, exercises_dir=exercises_dir))
     else:
-        ctx = _Ctx(pdf, plan, assessment, exercises, template, template_dir, queue=[])
+        ctx = _Ctx(pdf, plan, assessment, exercises, template, template_dir, queue=[], exercises_dir=exercises_dir)
         for name in template.sections:
             SECTIONS[name](ctx)
+        _credits(ctx)
         blocks = ctx.queue or []
         object.__setattr__(ctx, "queue", None)
         _flow(ctx, blocks)
     return bytes(pdf.output())
+
+
+def _credits(ctx: _Ctx) -> None:
+    """One line naming the author and licence of every clinic picture printed."""
+    parts = []
+    for item in _plan_exercises(ctx):
+        pic = ctx.exercises[str(item["id"])].get("picture") or {}
+        if pic.get("file"):
+            parts.append(f"{_exercise_name(ctx, item)}: {pic.get('author')}, {pic.get('licence')}")
+    if not parts:
+        return
+    line = text.fill(ctx.t.wording.exercises.picture_credit, credits="; ".join(dict.fromkeys(parts)))
+    _keep_together(ctx, lambda: _para(ctx, line, size=ctx.t.page.body_pt - 3, colour=ctx.t.colours.muted))
 
 
 # ---------------------------------------------------------------------- public: clinician report
@@ -917,6 +1148,7 @@ def render_clinician_report(
     template_dir: Path,
     *,
     paper: str | None = "a4",
+    exercises_dir: Path | None = None,
 ) -> bytes:
     """Render the clinician report: findings, reasons, exclusions and the full rule trace.
 
@@ -928,7 +1160,7 @@ def render_clinician_report(
     day = text.format_date(text.parse_date(plan["assessed_on"]), template)
     _set_metadata(
         pdf,
-        f"{r.title} – {client}",
+        r.title,
         f"{r.title}, {day}",
         _clinic_name(plan, assessment, template),
         plan,
@@ -1012,7 +1244,12 @@ def _report_tables(ctx: _Ctx) -> list[TableSpec]:
             (5, 1.3, 2),
             [[_s(r.get("reason")), _s(r.get("urgency")), _s(r.get("rule"))] for r in plan.get("referrals") or []],
         ),
-        (h.precautions, [col.text, col.rule], (5, 2), _text_rows(plan.get("precautions"))),
+        (h.precautions, [col.text, col.rule], (5, 2), _text_rows(_report_precautions(plan, applied=True))),
+        *(
+            [(h.precautions_not_applied, [col.text, col.rule], (5, 2), _text_rows(not_applied))]
+            if (not_applied := _report_precautions(plan, applied=False))
+            else []
+        ),
         (
             h.exercises,
             [col.order, col.id, col.name, col.ladder, col.side, col.dosage, col.change],
@@ -1031,6 +1268,12 @@ def _report_tables(ctx: _Ctx) -> list[TableSpec]:
             (2.3, 2.3, 4.4),
             [[_s(e.get("exercise")), _s(e.get("rule")), _s(e.get("reason"))] for e in plan.get("excluded") or []],
         ),
+        (
+            h.not_included,
+            [col.exercise, col.rule, col.reason],
+            (2.3, 2.3, 4.4),
+            [[_s(e.get("exercise")), _s(e.get("rule")), _s(e.get("reason"))] for e in plan.get("not_included") or []],
+        ),
         (h.cues, [col.text, col.rule], (5, 2), _text_rows(plan.get("cues"))),
         (h.education, [col.text, col.rule], (5, 2), _text_rows(plan.get("education"))),
         (
@@ -1043,6 +1286,16 @@ def _report_tables(ctx: _Ctx) -> list[TableSpec]:
             ],
         ),
     ]
+
+
+def _report_precautions(plan: Plan, *, applied: bool) -> list[Mapping[str, Any]]:
+    """An urgent plan's precautions: those of its referral rules apply; the others concern exercise
+    the client will not do, so the report lists them apart. Other plans: all apply."""
+    items = [p for p in plan.get("precautions") or [] if isinstance(p, Mapping)]
+    if plan.get("status") != "refer_urgent":
+        return items if applied else []
+    referring = {r.get("rule") for r in plan.get("referrals") or [] if r.get("urgency") in STOP}
+    return [p for p in items if (p.get("rule") in referring) == applied]
 
 
 def _finding_rows(ctx: _Ctx) -> list[list[str]]:
@@ -1145,6 +1398,33 @@ def _table(ctx: _Ctx, rows: list[list[str]], widths: tuple[float, ...], headings
         cell_fill_mode=TableCellFillMode.ROWS,
         cell_fill_color=_rgb(ctx.t.colours.box_fill),
     ) as table:
+        total = sum(widths)
+        room = [pdf.epw * w / total - 2 * 1.2 - 0.6 for w in widths]
         for row in rows:
-            table.row(row)
+            table.row([_break_long(pdf, cell, room[i] if i < len(room) else pdf.epw) for i, cell in enumerate(row)])
     pdf.ln(2)
+
+
+_BREAK_AFTER = re.compile(r"(?<=[-_./=,])")
+
+
+def _break_long(pdf: FPDF, cell: str, width: float) -> str:
+    """Put a line break after a hyphen (or _ . / = ,) in any word too long for its column, so ids
+    such as ``sw-narrow-abductor-loading`` never break mid-word; a word with no such place is
+    left to the table."""
+    words = cell.split(" ")
+    out = []
+    for word in words:
+        if pdf.get_string_width(word) <= width:
+            out.append(word)
+            continue
+        lines, current = [], ""
+        for part in _BREAK_AFTER.split(word):
+            if current and pdf.get_string_width(current + part) > width:
+                lines.append(current)
+                current = part
+            else:
+                current += part
+        lines.append(current)
+        out.append("\n".join(lines))
+    return " ".join(out)

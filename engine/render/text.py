@@ -5,14 +5,16 @@ Every fixed word comes from the template; this module only picks and fills the r
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from engine.models.template import DoseWording, ExerciseSides, FoundPhrase, Template
+from engine.models.template import DoseWording, ExerciseSides, ExercisesWording, FoundPhrase, Template
 
 _FORMATTER = string.Formatter()
+_WORD = re.compile(r"(\W+)")
 
 
 def fill(pattern: str, **values: object) -> str:
@@ -156,3 +158,44 @@ def _pick(*options: str | None) -> str:
         if option:
             return option
     return ""  # unreachable: FoundPhrase requires one sentence
+
+
+_SIDE_KEYS = ("your_leg", "your_other_leg", "your_side", "your_other_side", "your_hand", "your_other_hand")
+
+
+def side_values(side: object, words: ExercisesWording) -> dict[str, str]:
+    """Values of the side placeholders for a prescribed side ("left" or "right"; anything else
+    reads as right), each also capitalised (``{Your_leg}``) for the start of a sentence."""
+    chosen = getattr(words.side_words, "left" if side == "left" else "right")
+    values = {k: str(getattr(chosen, k)) for k in _SIDE_KEYS}
+    values |= {k[:1].upper() + k[1:]: v[:1].upper() + v[1:] for k, v in values.items()}
+    return values
+
+
+def cadence_words(target: Mapping[str, Any] | None, pct: int | None, words: ExercisesWording) -> str:
+    """The metronome number in words, or how to work it out when the cadence was not measured."""
+    if target:
+        return fill(
+            words.cadence_target,
+            target=number(target["target_spm"]),
+            now=number(target["now_spm"]),
+            pct=number(target["increase_pct"]),
+        )
+    return fill(words.cadence_unknown, pct=number(pct or 0))
+
+
+def exercise_text(pattern: str, values: Mapping[str, str]) -> str:
+    """Fill an exercise sentence's placeholders ({your_leg}, {cadence_target}, …)."""
+    return fill(pattern, **values)
+
+
+def swap_sides(words: str) -> str:
+    """Swap the words left and right (for the alt text of a mirrored picture)."""
+    out = []
+    for token in _WORD.split(words):
+        low = token.lower()
+        if low in ("left", "right"):
+            new = "right" if low == "left" else "left"
+            token = new.capitalize() if token[:1].isupper() else new
+        out.append(token)
+    return "".join(out)
