@@ -237,7 +237,7 @@ def plan(
     )
     for w in result.warnings:
         _err(w.render())
-    _wrote(outputs.write(result))
+    _wrote(outputs.write(result, force=force))
     _err(f"{path}: {result.summary}")
 
 
@@ -342,7 +342,7 @@ def progress(
     )
     for w in result.warnings:
         _err(w.render())
-    _wrote(outputs.write(result))
+    _wrote(outputs.write(result, force=force))
     _err(result.summary)
 
 

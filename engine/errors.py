@@ -100,6 +100,10 @@ class EvaluationError(EngineError):
     exit_code = 3
 
 
+class RunawayError(EngineError):
+    """An evaluation went past its firing or time budget: a rules problem (exit 2), not a crash."""
+
+
 class RenderError(EngineError):
     """The handout or report could not be rendered (template, font, picture)."""
 

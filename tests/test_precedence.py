@@ -218,7 +218,7 @@ def test_cue_leaves_with_its_excluded_prescription(tmp_path: Path) -> None:
     assert plan["exercises"] == []
 
 
-def test_rules_check_warns_near_durable_limits(tmp_path: Path, runner) -> None:  # type: ignore[no-untyped-def]
+def test_rules_check_refuses_past_durable_limits(tmp_path: Path, runner) -> None:  # type: ignore[no-untyped-def]
     body = "version: 1\nrules:\n" + "".join(
         f"  - id: r{i}\n    description: x\n    evidence: [bramah-2018]\n"
         f"    when: {{fact: pelvic_drop, where: {{field: deg, gt: {i / 10}}}}}\n    then: [{{cue: x}}]\n"
@@ -226,5 +226,6 @@ def test_rules_check_warns_near_durable_limits(tmp_path: Path, runner) -> None: 
     )
     r, e = make_content(tmp_path, body)
     result = runner.invoke(app, ["rules", "check", "--rules", str(r), "--exercises", str(e)])
-    assert result.exit_code == 0
-    assert "70 different tests look at 'pelvic_drop' facts" in result.stderr
+    assert result.exit_code == 2  # issue 11: an engine limit is an error with a position, not a warning
+    assert "tests on 'pelvic_drop' facts can be true at once" in result.stderr
+    assert ".yaml:" in result.stderr.split("tests on 'pelvic_drop'")[0]

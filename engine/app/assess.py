@@ -539,7 +539,7 @@ def run_assess(output: Path | None, *, force: bool) -> int:
             "<stdin>", f"the input ended before every question was answered (at: {exc}); nothing written"
         ) from None
     check_target(target, force=force)
-    write_atomic(target, text)
+    write_atomic(target, text, force=force)
     if output is not None:
         _say(f"wrote {output}")
     return 0

@@ -209,6 +209,6 @@ def write_schemas(kinds: list[str], out: Path, *, force: bool = False) -> list[P
         check_target(out / f"{k}.schema.json", force=force)
     written = []
     for k in kinds:
-        write_atomic(out / f"{k}.schema.json", schema_text(k))
+        write_atomic(out / f"{k}.schema.json", schema_text(k), force=force)
         written.append(out / f"{k}.schema.json")
     return written

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.app.clinic import Clinic
-from engine.app.output import check_target, same_file_twice, write_atomic
+from engine.app.output import check_target, same_file_twice, write_all
 from engine.errors import Diagnostic, EngineError, InputError, OutputError
 from engine.interop.complete import refuse_incomplete
 from engine.load.yamlio import LocationIndex
@@ -275,16 +275,21 @@ class Outputs:
         for t in targets:
             check_target(t, force=force, protect=inputs)
 
-    def write(self, result: PlanResult) -> list[Path]:
-        """Write each requested file atomically (JSON, handout, report); return the files written."""
+    def write(self, result: PlanResult, *, force: bool = False) -> list[Path]:
+        """Write the requested files (JSON, handout, report) all or nothing; return the files written.
+
+        Without ``force`` each file is created exclusively: a name taken meanwhile fails (issue 11).
+        """
         blobs: list[tuple[Path, bytes | str | None]] = [
             (p, b)
             for p, b in ((self.json, result.json), (self.handout, result.handout), (self.report, result.report))
             if p is not None
         ]
+        ready: list[tuple[Path, bytes | str]] = []
         for target, blob in blobs:
             assert blob is not None, f"{target}: the result was made without this output"
-            write_atomic(target, blob)
+            ready.append((target, blob))
+        write_all(ready, force=force)
         return [t for t, _ in blobs]
 
 
@@ -344,7 +349,7 @@ def _plan_into(job: tuple[Path, str]) -> BatchItem:
         assessment = read_assessment(path)
         refuse_incomplete(assessment, path)  # i16: file:line for an imported, unfinished assessment
         result = plan_assessment(b.clinic, assessment, handout=True, report=b.reports)
-        outputs.write(result)
+        outputs.write(result, force=b.force)
     except EngineError as exc:
         return BatchItem(str(path), None, exc.render())
     return BatchItem(str(path), result.plan.status)

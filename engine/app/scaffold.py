@@ -296,4 +296,4 @@ def new_file(kind: str, output: Path | None, *, force: bool, plan: Any = None) -
     text = feedback_for(plan, schema=ref) if plan is not None else template(kind, schema=ref)
     target = output if output is not None else Path("-")
     check_target(target, force=force)
-    write_atomic(target, text)
+    write_atomic(target, text, force=force)

@@ -4,22 +4,39 @@ Evaluation protocol (DURABLE.md §10.7): a host without timer threads; one reuse
 thread whose facts are all retracted after each evaluation; facts staged one by one with the
 low-level assert (no action runs yet); one sink fact through the host runs the whole agenda
 synchronously; exceptions that durable_rules swallows into the session state are raised.
+
+Numbers: durable_rules' JSON parser refuses exponents (``1e-05``, ``1e+16``) and non-finite
+values, which Python writes for ordinary floats. Every message to the engine is therefore written
+with positional numbers (``0.00001``); magnitudes are clamped to ±1e15 (rule literals are bounded
+below that, so every comparison keeps its result) and NaN fields are left out (absent).
+
+Runaways: each evaluation has a firing and a time budget counted in the actions; past it no
+action derives anything more, the agenda drains, and the evaluation stops with an error naming
+the rule that kept firing.
 """
 
 from __future__ import annotations
 
 import copy
 import itertools
+import json
+import math
+import os
+import select
 import threading
+import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
+from json.encoder import _make_iterencode, encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 import durable_rules_engine
 from durable import engine
 from durable.engine import MessageNotHandledException, MessageObservedException
 
-from engine.errors import EvaluationError
+from engine.errors import Diagnostic, EvaluationError, RunawayError
 from engine.evaluate.compiler import SINK, SINK_KIND, CompiledRuleset
 from engine.models.firing import Firing
 
@@ -27,12 +44,82 @@ DeriveFn = Callable[[str, dict[str, dict[str, Any]]], list[dict[str, Any]]]
 """Given a rule id and its bound facts, return the facts the rule derives."""
 
 
+NUMBER_BOUND = 1e15
+"""Numbers beyond ±1e15 reach the engine as ±1e15 (rule literals must stay below it)."""
+MAX_FIRINGS = 10_000
+"""Firing budget of one evaluation (the shipped rules fire a few dozen times)."""
+MAX_SECONDS = 10.0
+"""Time budget of one evaluation, checked at every firing."""
+
+
+def _num_text(x: float) -> str:
+    text = repr(x)
+    if "e" in text or "E" in text:
+        text = format(Decimal(text), "f")
+    return text
+
+
+def _clean_numbers(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _clean_numbers(v) for k, v in obj.items() if not (isinstance(v, float) and math.isnan(v))}
+    if isinstance(obj, list | tuple):
+        return [_clean_numbers(v) for v in obj]
+    is_num = isinstance(obj, float) or (isinstance(obj, int) and not isinstance(obj, bool))
+    if is_num and (obj > NUMBER_BOUND or obj < -NUMBER_BOUND):
+        return math.copysign(NUMBER_BOUND, obj)
+    return obj
+
+
+def _plain(obj: Any) -> bool:
+    """True when the standard encoder already writes ``obj`` in a form durable parses."""
+    if isinstance(obj, dict):
+        return all(_plain(v) for v in obj.values())
+    if isinstance(obj, list | tuple):
+        return all(_plain(v) for v in obj)
+    if isinstance(obj, float):
+        return math.isfinite(obj) and -NUMBER_BOUND <= obj <= NUMBER_BOUND and "e" not in repr(obj)
+    if isinstance(obj, int) and not isinstance(obj, bool):
+        return -NUMBER_BOUND <= obj <= NUMBER_BOUND
+    return True
+
+
+def engine_json(obj: Any) -> str:
+    """Serialise a message for durable_rules: positional numbers only, bounded, no NaN."""
+    if _plain(obj):
+        return json.dumps(obj, ensure_ascii=False)
+    chunks = _make_iterencode({}, _refuse, encode_basestring, None, _num_text, ": ", ", ", False, False, False)(
+        _clean_numbers(obj), 0
+    )
+    return "".join(chunks)
+
+
+def _refuse(o: Any) -> Any:
+    raise TypeError(f"cannot send {type(o).__name__} to the rules engine")
+
+
+class _EngineJson:
+    """Stands in for the ``json`` module inside durable.engine (its only serialiser)."""
+
+    loads = staticmethod(json.loads)
+
+    @staticmethod
+    def dumps(obj: Any, **_: Any) -> str:
+        return engine_json(obj)
+
+
+engine.json = _EngineJson
+
+
 @dataclass
 class _Session:
     firings: list[Firing] = field(default_factory=list)
-    seen: set[tuple[str, tuple[str, ...]]] = field(default_factory=set)
+    seen: set[tuple[str, tuple[tuple[str, str], ...]]] = field(default_factory=set)
     errors: list[str] = field(default_factory=list)
     counter: itertools.count[int] = field(default_factory=itertools.count)
+    fired: Counter[str] = field(default_factory=Counter)
+    started: float = field(default_factory=time.monotonic)
+    runaway: str | None = None
+    derived: set[str] = field(default_factory=set)
 
 
 class _SyncHost(engine.Host):  # type: ignore[misc]
@@ -68,7 +155,7 @@ class Runtime:
             try:
                 self._host.register_rulesets({compiled.name: definition})
             except Exception as exc:  # durable raises bare Exception with an error code
-                raise EvaluationError(f"rules engine refused the compiled rules: {exc}") from None
+                raise EvaluationError(f"rules engine refused the compiled rules: {_reason(exc)}") from None
             self._names.add(compiled.name)
 
     def unregister(self, name: str) -> None:
@@ -82,15 +169,21 @@ class Runtime:
             for key in [k for k in self._reuse if k[0] == name]:
                 del self._reuse[key]
 
-    def _action(self, rule_id: str, aliases: tuple[str, ...], derive: DeriveFn) -> Callable[[Any], None]:
+    def _action(self, rule_id: str, aliases: tuple[tuple[str, str], ...], derive: DeriveFn) -> Callable[[Any], None]:
         def action(c: Any) -> None:
             session = self._sessions[c.s._d["sid"]]
+            if session.runaway is not None:
+                return
             matched = c._m  # alias -> fact, as durable passes it (Closure internals, 2.0.28)
-            bindings = {a: {k: v for k, v in matched[a].items() if k not in _SKIP} for a in aliases}
-            key = (rule_id, tuple(sorted(str(b.get("fid")) for b in bindings.values())))
-            if key in session.seen:  # DNF variants of one rule on the same facts
+            bindings = {a: {k: v for k, v in matched[d].items() if k not in _SKIP} for a, d in aliases}
+            key = (rule_id, tuple(sorted((a, str(b.get("fid"))) for a, b in bindings.items())))
+            if key in session.seen:  # DNF variants of one rule on the same facts (same alias binding)
                 return
             session.seen.add(key)
+            session.fired[rule_id] += 1
+            if len(session.seen) > MAX_FIRINGS or time.monotonic() - session.started > MAX_SECONDS:
+                session.runaway = session.fired.most_common(1)[0][0]
+                return
             try:
                 new = derive(rule_id, bindings)
             except Exception as exc:  # surfaced after the run; never swallowed
@@ -98,6 +191,10 @@ class Runtime:
                 return
             made = []
             for fact in new:
+                sig = json.dumps(fact, sort_keys=True, default=str)
+                if sig in session.derived:  # derived facts are a set: the same one again adds nothing
+                    continue
+                session.derived.add(sig)
                 fact = dict(fact, fid=f"{fact['kind']}#{next(session.counter)}<{rule_id}")
                 made.append(fact)
                 try:
@@ -139,17 +236,27 @@ class Runtime:
                     pass  # no rule mentions this fact
             state = self._host.assert_fact(name, {"sid": sid, "kind": SINK_KIND})
             if state and "exception" in state:
-                session.errors.append(str(state["exception"])[:500])
+                session.errors.append(_reason(state["exception"]))
             left = ruleset.get_facts(sid)
             if left:
                 ruleset.retract_facts(left)
             clean = not session.errors
         except Exception as exc:
-            raise EvaluationError(f"rules engine failure: {exc}") from None
+            raise EvaluationError(f"rules engine failure: {_reason(exc)}") from None
         finally:
             self._sessions.pop(sid, None)
             if not clean:  # never reuse a session in an unknown state
                 self._reuse.pop((name, threading.get_ident()), None)
+        if session.runaway is not None:
+            raise RunawayError.at(
+                compiled.where or name,
+                f"the rules stopped after {len(session.seen)} firings in "
+                f"{time.monotonic() - session.started:.1f} s (budget {MAX_FIRINGS} firings, {MAX_SECONDS:g} s): "
+                f"rule '{session.runaway}' kept firing ({session.fired[session.runaway]} times); "
+                "look for rules that derive each other's facts",
+                path=f"rules.{session.runaway}",
+                code="eval.runaway",
+            )
         if session.errors:
             raise EvaluationError("a rule action failed: " + "; ".join(session.errors))
         return session.firings
@@ -157,6 +264,29 @@ class Runtime:
 
 def _noop(c: Any) -> None:
     return None
+
+
+_CODES = {
+    "102": "a value the engine cannot use",
+    "107": "too many 'exists: false' tests",
+    "108": "too many joins on one condition",
+    "113": "a condition too deeply nested",
+    "202": "a number or value the engine cannot parse",
+    "204": "a number the engine cannot parse",
+    "302": "a fact with too many fields",
+    "303": "too many tests true at once for one fact",
+}
+
+
+def _reason(exc: Any) -> str:
+    """One line for a durable error or a swallowed action exception: never a traceback."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    lines = [ln for ln in lines if not ln.startswith(("File ", "Traceback", "^", "~"))]
+    text = lines[-1] if lines else type(exc).__name__
+    code = text.rsplit("error code: ", 1)[-1] if "error code: " in text else ""
+    if code in _CODES:
+        text = f"{_CODES[code]} (engine error {code})"
+    return text[:300]
 
 
 _SKIP = frozenset({"sid", "id", "$s"})
@@ -174,3 +304,130 @@ def runtime() -> Runtime:
 
 
 __all__ = ["Firing", "Runtime", "runtime"]
+
+
+PROBE_SECONDS = 20.0
+
+
+def _probe_facts(spec: dict[str, dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Facts that make many tests true at once: per kind, every field at or past its extremes."""
+    values: dict[str, dict[str, list[Any]]] = {}
+
+    def walk(kind: str, cond: Any) -> None:
+        if isinstance(cond, dict):
+            for k, v in cond.items():
+                if k in ("$and", "$or"):
+                    for c in v:
+                        walk(kind, c)
+                elif k.startswith("$"):
+                    walk(kind, v)
+                elif k != "kind" and not isinstance(v, dict):
+                    values.setdefault(kind, {}).setdefault(k, []).append(v)
+
+    for body in spec.values():
+        for pattern in body["all"]:
+            (cond,) = pattern.values()
+            tests = cond.get("$and", [cond])
+            kind = next((t["kind"] for t in tests if "kind" in t), None)
+            if isinstance(kind, str) and kind != SINK_KIND:
+                values.setdefault(kind, {})
+                for t in tests:
+                    walk(kind, t)
+    sets: list[list[dict[str, Any]]] = []
+    for variant in range(3):
+        facts = []
+        for kind, fields in sorted(values.items()):
+            fact: dict[str, Any] = {"kind": kind, "fid": f"probe-{kind}-{variant}", "side": "left", "_j": 1}
+            for name, vals in fields.items():
+                nums = [v for v in vals if isinstance(v, int | float) and not isinstance(v, bool)]
+                words = [v for v in vals if isinstance(v, str)]
+                if variant == 0 and nums:
+                    fact[name] = max(nums) + 1
+                elif variant == 1 and nums:
+                    fact[name] = min(nums) - 1
+                elif words:
+                    fact[name] = words[variant % len(words)]
+                elif any(isinstance(v, bool) for v in vals):
+                    fact[name] = variant != 1
+                elif nums:
+                    fact[name] = nums[0]
+            facts.append(fact)
+        sets.append(facts)
+    return sets
+
+
+def _probe_child(compiled: CompiledRuleset) -> str:
+    rt = Runtime()
+    try:
+        rt.register(compiled, lambda rule_id, bindings: [])
+        for facts in _probe_facts(compiled.spec):
+            name = compiled.name
+            sid = f"probe{next(rt._sids)}"
+            rt._sessions[sid] = _Session()
+            ruleset = rt._host.get_ruleset(name)
+            for fact in facts:
+                try:
+                    ruleset.assert_fact(dict(fact, sid=sid))
+                except (MessageNotHandledException, MessageObservedException):
+                    pass
+                except Exception as exc:
+                    return f"a '{fact['kind']}' fact: {_reason(exc)}"
+            state = rt._host.assert_fact(name, {"sid": sid, "kind": SINK_KIND})
+            if state and "exception" in state:
+                return _reason(state["exception"])
+    except EvaluationError as exc:
+        return exc.diagnostics[0].message
+    except Exception as exc:
+        return _reason(exc)
+    return ""
+
+
+def probe(compiled: CompiledRuleset, where: str, timeout: float = PROBE_SECONDS) -> list[Diagnostic]:
+    """Register the compiled rules in a scratch process and evaluate probe facts there.
+
+    Anything the engine refuses (at registration or on a fact) or a hang becomes an error
+    diagnostic, so that `rules check` accepts only what plans can run.
+    """
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - child
+        code = 0
+        try:
+            os.close(read)
+            os.write(write, _probe_child(compiled).encode()[:4000])
+        except BaseException:
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(write)
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    hung = False
+    while True:
+        left = deadline - time.monotonic()
+        ready, _, _ = select.select([read], [], [], max(left, 0))
+        if not ready:
+            hung = True
+            break
+        chunk = os.read(read, 4096)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(read)
+    if hung:
+        os.kill(pid, 9)
+    _, status = os.waitpid(pid, 0)
+    message = b"".join(chunks).decode(errors="replace")
+    if hung:
+        message = f"the rules engine did not finish registering and evaluating these rules in {timeout:g} s"
+    elif os.WIFSIGNALED(status) or (os.WIFEXITED(status) and os.WEXITSTATUS(status) != 0):
+        message = message or "the rules engine crashed on these rules"
+    if not message:
+        return []
+    return [
+        Diagnostic(
+            where,
+            code="compile.engine_probe",
+            message=f"durable_rules refuses these rules: {message}; simplify the rules named above or split them",
+        )
+    ]

@@ -417,5 +417,5 @@ def export_fhir(
     if problems:  # a bug, not the user's: never write a bundle that fails its own checks
         raise RuntimeError("FHIR bundle failed its checks: " + "; ".join(problems[:5]))
     text = bundle_json(bundle)
-    write_atomic(Path(output), text)
+    write_atomic(Path(output), text, force=force)
     return text

@@ -708,5 +708,5 @@ def import_to_file(
     text = render_yaml(data, command)
     parsed, index = yamlio.parse(text, str(output))
     validate(Assessment, parsed, index)
-    write_atomic(output, text)
+    write_atomic(output, text, force=force)
     return notes

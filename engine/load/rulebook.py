@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.errors import Diagnostic, EngineError, LinkError
-from engine.evaluate.compiler import when_dnf
+from engine.errors import Diagnostic, EngineError, LinkError, RuleCompileError
+from engine.evaluate.compiler import compile_rules
 from engine.evaluate.facts import CATALOGUE, FieldSpec
 from engine.load import yamlio
 from engine.load.library import ExerciseLibrary, content_hash
@@ -60,8 +60,36 @@ class RuleBook:
 
 
 def rule_files(folder: Path) -> list[Path]:
-    """Return ``rules/**/*.yaml`` except thresholds, references and ``*.test.yaml``."""
-    return sorted(p for p in folder.rglob("*.yaml") if p.name not in NOT_RULES and not p.name.endswith(".test.yaml"))
+    """Return ``rules/**/*.yaml`` except thresholds, references and ``*.test.yaml``.
+
+    Symlinked subfolders are followed; a link that loops back or leads nowhere is an error.
+
+    Raises:
+        LinkError: a subfolder link that loops or dangles.
+    """
+    import os
+
+    out: list[Path] = []
+    seen: set[str] = set()
+    for top, dirs, files in os.walk(folder, followlinks=True):
+        real = os.path.realpath(top)
+        if real in seen:
+            raise LinkError.at(top, "this folder link leads back to a folder already read (a loop); remove it")
+        seen.add(real)
+        dirs.sort()
+        for name in files:
+            path = Path(top) / name
+            if not name.endswith(".yaml") or name.endswith(".test.yaml"):
+                continue
+            if top == str(folder) and name in NOT_RULES:
+                continue
+            if not path.exists():
+                raise LinkError.at(str(path), "this link leads to a file that does not exist")
+            out.append(path)
+        for name in dirs:
+            if not (Path(top) / name).exists():
+                raise LinkError.at(str(Path(top) / name), "this folder link leads nowhere")
+    return sorted(out)
 
 
 def load_rulebook(folder: Path, library: ExerciseLibrary, catalogues: dict[str, Catalogue] | None = None) -> RuleBook:
@@ -84,7 +112,10 @@ def load_rulebook(folder: Path, library: ExerciseLibrary, catalogues: dict[str, 
             book.thresholds = doc
         elif isinstance(doc, ReferenceFile):
             book.references = {r.id: r for r in doc.references}
-    files = rule_files(folder)
+    try:
+        files = rule_files(folder)
+    except LinkError as exc:
+        raise LinkError([*exc.diagnostics, *errors]) from None
     schema_ok = not errors
     for path in files:
         problems = _load_file(book, path)
@@ -156,6 +187,8 @@ class Linker:
                 self._actions(rule, src)
             if stage == "assessment":
                 self._red_flag_coverage(rules)
+            self._cycles(rules, derived)
+            self._engine(rules, self.catalogues[stage])
             for kind, (rule_id, _) in sorted(derived.items()):
                 if kind not in used:
                     self._add(
@@ -166,6 +199,70 @@ class Linker:
                         severity="warning",
                     )
         return self.diags
+
+    def _derive_at(self, rule: Rule, kind: str) -> Loc:
+        i = next(i for i, a in enumerate(rule.then) if a.derive is not None and a.derive.fact == kind)
+        return ("then", i, "derive", "fact")
+
+    def _cycles(self, rules: list[Rule], derived: dict[str, tuple[str, dict[str, FieldSpec]]]) -> None:
+        """Refuse derivation cycles: rules whose derived facts feed each other never finish."""
+        edges: dict[str, list[tuple[str, Rule]]] = {}
+        for rule in rules:
+            made = sorted({a.derive.fact for a in rule.then if a.derive is not None})
+            for _, p in _patterns(rule.when, ()):
+                for kind in made:
+                    edges.setdefault(str(p.fact), []).append((kind, rule))
+        reported: set[frozenset[str]] = set()
+        for start in sorted(derived):
+            path = _cycle_from(start, edges)
+            if path is None or frozenset(r.id for _, r in path) in reported:
+                continue
+            reported.add(frozenset(r.id for _, r in path))
+            steps = []
+            for kind, rule in path:
+                src = self.book.sources[rule.id]
+                line, _ = src.at(*self._derive_at(rule, kind))
+                steps.append(f"'{rule.id}' ({Path(src.file).name}:{line}) derives '{kind}'")
+            first_kind, first_rule = path[0]
+            self._add(
+                self.book.sources[first_rule.id],
+                self._derive_at(first_rule, first_kind),
+                "derivation cycle: " + ", which ".join(steps) + " again: plans would never finish",
+                "link.derive_cycle",
+                hint="derive a new fact kind that no rule of the cycle matches",
+            )
+
+    def _engine(self, rules: list[Rule], cat: Catalogue) -> None:
+        """Compile every rule alone, then the whole stage, and place each engine problem."""
+        ok = True
+        for rule in rules:
+            src = self.book.sources[rule.id]
+            for i, action in enumerate(rule.then):
+                if action.derive is not None and action.derive.fact in cat:
+                    ok = False
+                    self._add(
+                        src,
+                        ("then", i, "derive", "fact"),
+                        f"'{action.derive.fact}' is a fact the assessment provides; a derived fact needs its own kind",
+                        "link.derive_kind",
+                    )
+            try:
+                compile_rules([rule], "check", where=src.file)
+            except RuleCompileError as exc:
+                ok = False
+                for d in exc.diagnostics:
+                    self._add(src, ("when",), d.message, d.code)
+        if not ok or not rules:
+            return
+        try:
+            compile_rules(rules, "check")
+        except RuleCompileError as exc:
+            for d in exc.diagnostics:
+                rule_id = d.path.split(".")[1] if d.path.startswith("rules.") else ""
+                if rule_id in self.book.sources:
+                    self._add(self.book.sources[rule_id], ("when",), d.message, d.code)
+                else:
+                    self.diags.append(d)
 
     def _red_flag_coverage(self, rules: list[Rule]) -> None:
         """Every red flag in the vocabulary needs a rule that refers on it (else: warning)."""
@@ -400,8 +497,7 @@ class Linker:
                 hint="matched: " + ", ".join(sorted(aliases)),
             )
             return
-        branches = [{p.alias for p in conj} for conj in when_dnf(self._rule.when)]
-        if any(alias not in b for b in branches):
+        if not _always_binds(self._rule.when, alias):
             self._add(
                 src,
                 loc,
@@ -423,6 +519,31 @@ def _patterns(when: When, loc: Loc) -> Iterator[tuple[Loc, When]]:
     key = "all" if when.all is not None else "any"
     for i, child in enumerate(when.all or when.any or []):
         yield from _patterns(child, (*loc, key, i))
+
+
+def _always_binds(when: When, alias: str) -> bool:
+    """Whether every alternative of ``when`` binds ``alias`` (without expanding the DNF)."""
+    if when.fact is not None:
+        return when.alias == alias
+    if when.all is not None:
+        return any(_always_binds(w, alias) for w in when.all)
+    return all(_always_binds(w, alias) for w in when.any or [])
+
+
+def _cycle_from(start: str, edges: dict[str, list[tuple[str, Rule]]]) -> list[tuple[str, Rule]] | None:
+    """Return a path of (derived kind, rule) steps from ``start`` back to ``start``, if any."""
+    stack: list[tuple[str, list[tuple[str, Rule]]]] = [(start, [])]
+    visited: set[str] = set()
+    while stack:
+        kind, path = stack.pop()
+        for nxt, rule in edges.get(kind, []):
+            step = [*path, (nxt, rule)]
+            if nxt == start:
+                return step[-1:] + step[:-1] if len(step) > 1 else step
+            if nxt not in visited:
+                visited.add(nxt)
+                stack.append((nxt, step))
+    return None
 
 
 def _flag_values(t: Test) -> set[str]:

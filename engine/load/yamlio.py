@@ -7,11 +7,15 @@ The only module that imports PyYAML. Rules enforced for clinician-edited files:
 * YAML 1.2 scalars: only ``true``/``false`` are booleans (``side: no`` stays the string
   ``"no"`` and is then rejected by the model), no octal ``010`` or base-60 ``12:30`` ints,
   ``1e3`` is a float;
-* bounded input size; non-UTF-8 and binary input is a clear error.
+* no explicit tags (``!!timestamp x``, ``!!bool maybe``, ``!!set``…) except ``!!str``;
+* bounded input size; non-UTF-8 and binary input is a clear error;
+* every error has file:line:col, counted as editors count: only LF, CRLF and CR end a line
+  (NEL U+0085, U+2028 and U+2029 do not, although YAML itself breaks lines there).
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +50,14 @@ class _StrictLoader(_Base):  # type: ignore[misc]
             raise _PositionedProblem("anchors and aliases (*name) are not allowed", event.start_mark)
         node: Node | None = super().compose_node(parent, index)
         return node
+
+    def construct_object(self, node: Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except (_PositionedProblem, yaml.MarkedYAMLError):
+            raise
+        except Exception as exc:  # a constructor choking on a value (e.g. an odd explicit tag)
+            raise _PositionedProblem(f"cannot read the value {node.value!r}: {exc}", node.start_mark) from None
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, Node] = {}
@@ -158,12 +170,40 @@ class LocationIndex:
         return Position(1, 1)
 
 
-def _pos(mark: Any) -> Position:
-    return Position(mark.line + 1, mark.column + 1)
+class _Lines:
+    """Turns a character offset into line and column as editors count them (LF, CRLF, CR only)."""
+
+    def __init__(self, text: str) -> None:
+        self.starts = [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", text)]
+
+    def at(self, offset: int) -> Position:
+        i = bisect.bisect_right(self.starts, offset) - 1
+        return Position(i + 1, offset - self.starts[i] + 1)
+
+    def pos(self, mark: Any) -> Position:
+        return self.at(int(mark.index))
 
 
-def _walk(root: Node, index: LocationIndex) -> None:
-    """Record every key/value position; reject a node reached twice (an alias)."""
+_ALLOWED_EXPLICIT = {"tag:yaml.org,2002:str"}
+_DEFAULT_TAGS: dict[type[Node], str] = {MappingNode: "tag:yaml.org,2002:map", SequenceNode: "tag:yaml.org,2002:seq"}
+
+
+def _explicit_tag(loader: _StrictLoader, node: Node) -> str | None:
+    """Return the tag written on ``node`` if it is one we refuse, else None."""
+    if isinstance(node, ScalarNode):
+        plain = not node.style
+        expected = loader.resolve(ScalarNode, node.value, (plain, not plain))
+    else:
+        expected = _DEFAULT_TAGS.get(type(node), node.tag)
+    if node.tag == expected or node.tag in _ALLOWED_EXPLICIT:
+        return None
+    tag = str(node.tag)
+    return "!!" + tag.rsplit(":", 1)[1] if tag.startswith("tag:yaml.org,2002:") else tag
+
+
+def _walk(root: Node, index: LocationIndex, lines: _Lines, loader: _StrictLoader) -> None:
+    """Record every key/value position; reject a node reached twice (an alias) or a tag."""
+    _pos = lines.pos
     seen: set[int] = set()
     stack: list[tuple[Node, Loc]] = [(root, ())]
     while stack:
@@ -171,10 +211,20 @@ def _walk(root: Node, index: LocationIndex) -> None:
         if id(node) in seen:
             raise _PositionedProblem("anchors and aliases (*name) are not allowed", node.start_mark)
         seen.add(id(node))
+        tag = _explicit_tag(loader, node)
+        if tag is not None:
+            raise _PositionedProblem(
+                f"explicit tags such as '{tag}' are not allowed; write the plain value (quote text)", node.start_mark
+            )
         if isinstance(node, MappingNode):
             for key_node, value_node in node.value:
                 if not isinstance(key_node, ScalarNode):
                     raise _PositionedProblem("keys must be plain words, not lists or mappings", key_node.start_mark)
+                tag = _explicit_tag(loader, key_node)
+                if tag is not None:
+                    raise _PositionedProblem(
+                        f"explicit tags such as '{tag}' are not allowed on keys", key_node.start_mark
+                    )
                 child = (*loc, key_node.value)
                 index.add(child, _pos(value_node.start_mark), _pos(key_node.start_mark))
                 stack.append((value_node, child))
@@ -206,25 +256,35 @@ def parse(source: str | bytes, file: str) -> tuple[Any, LocationIndex]:
     """
     text = _decode(source.encode("utf-8") if isinstance(source, str) else source, file)
     index = LocationIndex(file)
+    lines = _Lines(text)
     loader: _StrictLoader | None = None
     try:
         loader = _StrictLoader(text)
         node = loader.get_single_node()
         if node is None:
             return None, index
-        index.add((), _pos(node.start_mark))
-        _walk(node, index)
+        index.add((), lines.pos(node.start_mark))
+        _walk(node, index, lines, loader)
         data = loader.construct_document(node)
     except _PositionedProblem as exc:
-        pos = _pos(exc.mark)
+        pos = lines.pos(exc.mark)
         raise YamlError.at(file, exc.message, line=pos.line, column=pos.column) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        pos = _pos(mark) if mark is not None else Position(1, 1)
+        pos = lines.pos(mark) if mark is not None else Position(1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
         raise YamlError.at(file, f"invalid YAML: {problem}", line=pos.line, column=pos.column) from None
+    except yaml.reader.ReaderError as exc:
+        pos = lines.at(min(int(exc.position), len(text)))
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        raise YamlError.at(
+            file,
+            f"invalid YAML: the character U+{ord(char):04X} is not allowed (control characters cannot appear in YAML)",
+            line=pos.line,
+            column=pos.column,
+        ) from None
     except (yaml.YAMLError, ValueError, OverflowError, RecursionError) as exc:
-        raise YamlError.at(file, f"invalid YAML: {exc}") from None
+        raise YamlError.at(file, f"invalid YAML: {exc}", line=1, column=1) from None
     finally:
         if loader is not None:
             loader.dispose()

@@ -25,16 +25,55 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, StringConstraints, Tag, model_validator
+from pydantic import AfterValidator, Discriminator, Field, StringConstraints, Tag, model_validator
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
 from engine.models.base import Range, Slug, StrictModel, Text, Word
 
-Scalar = str | bool | int | float
-"""A literal value in a condition or a derived fact."""
+RESERVED_FIELDS = frozenset({"kind", "fid", "sid", "id", "derived_by"})
+"""Field names the engine uses in every fact (durable's session and fact ids, the fact kind, who
+derived it); a rule may neither set nor test them. Keep this in step with compiler.RESERVED_FIELDS."""
 
-DottedRef = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")]
+NUMBER_LIMIT = 1e15
+"""Rule numbers stay strictly inside ±1e15 (the engine compares bigger fact values as ±1e15)."""
+
+
+def _engine_number(v: Any) -> Any:
+    if isinstance(v, float | int) and not isinstance(v, bool) and (v != v or not -NUMBER_LIMIT < v < NUMBER_LIMIT):
+        raise PydanticCustomError(
+            "number_range",
+            "{value} is out of range: rule numbers must be finite and between -1e15 and 1e15",
+            {"value": repr(v)},
+        )
+    return v
+
+
+def _not_reserved(name: Any) -> Any:
+    if name in RESERVED_FIELDS:
+        raise PydanticCustomError(
+            "reserved_field",
+            "'{name}' is a name the engine uses itself ({names}); choose another field name",
+            {"name": name, "names": ", ".join(sorted(RESERVED_FIELDS))},
+        )
+    return name
+
+
+Number = Annotated[float, AfterValidator(_engine_number)]
+Scalar = str | bool | Annotated[int, AfterValidator(_engine_number)] | Number
+"""A literal value in a condition or a derived fact."""
+FieldName = Annotated[Word, AfterValidator(_not_reserved)]
+"""A fact field a rule tests or sets (not one of the engine's own keys)."""
+
+
+def _ref_not_reserved(ref: str) -> str:
+    _not_reserved(ref.split(".", 1)[1])
+    return ref
+
+
+DottedRef = Annotated[
+    str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$"), AfterValidator(_ref_not_reserved)
+]
 """``alias.field`` naming a field of a fact matched earlier in the same rule."""
 
 OPS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "exists")
@@ -72,19 +111,19 @@ class Test(StrictModel):
     """Every test must hold."""
     any: list[Test] | None = Field(default=None, min_length=1)
     """At least one test must hold."""
-    field: Word | None = None
+    field: FieldName | None = None
     """The fact's field the operator looks at."""
     eq: Scalar | Ref | None = None
     """Equal to a value, or to another fact's field (``{ref: drop.side}``)."""
     ne: Scalar | None = None
     """Not equal to (true only when the field is present)."""
-    lt: float | None = None
+    lt: Number | None = None
     """Less than."""
-    lte: float | None = None
+    lte: Number | None = None
     """Less than or equal to."""
-    gt: float | None = None
+    gt: Number | None = None
     """Greater than."""
-    gte: float | None = None
+    gte: Number | None = None
     """Greater than or equal to."""
     in_: list[Scalar] | None = Field(default=None, alias="in", min_length=1, max_length=30)
     """One of these values."""
@@ -250,7 +289,7 @@ class Derive(StrictModel):
 
     fact: Word
     """Kind of the new fact."""
-    set: dict[Word, Scalar | From] = Field(default_factory=dict)
+    set: dict[FieldName, Scalar | From] = Field(default_factory=dict, max_length=100)
     """Its fields: literal values or ``{from: alias.field}``."""
 
 
