@@ -173,7 +173,11 @@ def test_rules_check_refuses_side_words_that_are_false_for_one_side(tmp_path: Pa
     import shutil
 
     cases = {
-        "split-squat.yaml": ("Stand with {your_leg} in front", "Stand with the leg named in your plan in front", "steps[0]"),
+        "split-squat.yaml": (
+            "Stand with {your_leg} in front",
+            "Stand with the leg named in your plan in front",
+            "steps[0]",
+        ),
         "side-plank.yaml": ("Hold, then lower.", "Hold, then lower. Then do the other side.", "steps[3]"),
     }
     for name, (old, new, where) in cases.items():
