@@ -184,3 +184,27 @@ def test_explain_shows_the_running_section(runner) -> None:  # type: ignore[no-u
     result = runner.invoke(app, ["explain", str(ROOT / "examples" / "seed-marathon-bilateral-drop.yaml")])
     assert result.exit_code == 0, result.stderr
     assert "  running: walk_run (pain ≤ 3/10" in result.stdout and "walk-run stage 1: " in result.stdout
+
+
+def test_rules_check_refuses_side_words_that_are_false_for_one_side(tmp_path: Path, runner) -> None:  # type: ignore[no-untyped-def]
+    """'the leg named in your plan' (any exercise) and 'other side'/'each side' (sided) exit 2 with a position."""
+    import shutil
+
+    cases = {
+        "split-squat.yaml": (
+            "Stand with {your_leg} in front",
+            "Stand with the leg named in your plan in front",
+            "steps[0]",
+        ),
+        "side-plank.yaml": ("Hold, then lower.", "Hold, then lower. Then do the other side.", "steps[3]"),
+    }
+    for name, (old, new, where) in cases.items():
+        folder = tmp_path / name
+        shutil.copytree(ROOT / "exercises", folder)
+        path = folder / name
+        text = path.read_text(encoding="utf-8")
+        assert old in text, (name, old)
+        path.write_text(text.replace(old, new), encoding="utf-8")
+        result = runner.invoke(app, ["rules", "check", "--exercises", str(folder)])
+        assert result.exit_code == 2, (name, result.output)
+        assert name in result.stderr and where in result.stderr, result.stderr

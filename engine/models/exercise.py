@@ -173,6 +173,8 @@ NUMBER_PLACEHOLDERS = ("cadence_target",)
 """Numbers the plan computes (e.g. the metronome beat)."""
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _SWAP = re.compile(r"\b(swap|switch|change)\s+(legs?|sides?|hands?|over)\b|\bswap\b", re.IGNORECASE)
+_VAGUE_SIDE = re.compile(r"\bnamed in your plan\b", re.IGNORECASE)
+_BOTH_SIDES = re.compile(r"\b(?:the|your) other side\b|\beach side\b|\bboth sides\b", re.IGNORECASE)
 
 
 def text_problems(words: str, sided: bool) -> list[str]:
@@ -180,6 +182,13 @@ def text_problems(words: str, sided: bool) -> list[str]:
     problems = []
     if _SWAP.search(words):
         problems.append("must not say 'swap …': for both sides the handout adds its own last step")
+    if _VAGUE_SIDE.search(words):
+        problems.append("must not say '… named in your plan': name the side with {your_leg}, {your_side} …")
+    if sided and (hit := _BOTH_SIDES.search(words)):
+        problems.append(
+            f"a sided exercise must not say {hit.group(0)!r}: it is false for a one-side plan "
+            "(for both sides the handout adds its own last step and 'each side')"
+        )
     for name in _PLACEHOLDER.findall(words):
         key = name[:1].lower() + name[1:]
         if key in NUMBER_PLACEHOLDERS:
