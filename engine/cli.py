@@ -118,10 +118,15 @@ def validate(
 
     Example: `rehab validate examples/*.yaml`
     """
-    from engine.app.commands import validate_files
+    from engine.app.checks import validate as validate_all
 
-    ok = validate_files(files)
-    raise typer.Exit(0 if ok else 2)
+    checks = validate_all(files)
+    for c in checks:
+        if c.ok:
+            typer.echo(f"{c.path}: OK ({c.label})")
+        else:
+            _err("\n".join(d.render() for d in c.diagnostics))
+    raise typer.Exit(0 if all(c.ok for c in checks) else 2)
 
 
 @app.command()
@@ -145,9 +150,16 @@ def schema(
 
     Example: `rehab schema assessment > assessment.schema.json`
     """
-    from engine.app.commands import export_schemas
+    from engine.app.catalogue import schema_kinds, schema_text, write_schemas
 
-    export_schemas(kind, out, all_, force=force)
+    kinds = schema_kinds(kind, out, all_)
+    if out is None:
+        if len(kinds) != 1:
+            raise EngineError.at("schema", "--all needs --out DIR")
+        typer.echo(schema_text(kinds[0]), nl=False)
+        return
+    for path in write_schemas(kinds, out, force=force):
+        typer.echo(f"wrote {path}")
 
 
 @app.command()
@@ -178,18 +190,52 @@ def plan(
 
     Batch: `rehab plan examples/*.yaml --out-dir out/`
     """
-    from engine.app.commands import Outputs, PlanOptions, plan_batch, plan_one
+    from engine.app.clinic import Clinic
+    from engine.app.planning import Outputs, plan_assessment, read_assessment
 
-    opts = PlanOptions(rules, exercises, templates, paper, force)
+    clinic = Clinic(rules, exercises, templates, paper)
     if out_dir is not None:
         if output or json_out or report:
             raise EngineError.at(
                 "plan", "--out-dir names the outputs itself; leave out -o, --json and --clinician-report"
             )
-        raise typer.Exit(plan_batch(assessments, out_dir, opts, jobs))
+        raise typer.Exit(_plan_batch(clinic, assessments, out_dir, force=force, jobs=jobs))
     if len(assessments) != 1:
         raise EngineError.at("plan", "give one assessment, or use --out-dir for several")
-    plan_one(assessments[0], Outputs(output, json_out, report), opts)
+    path = assessments[0]
+    clinic.paper_size()
+    outputs = Outputs(output, json_out, report)
+    outputs.check("plan", force=force, inputs=(path,))
+    clinic.content()
+    result = plan_assessment(clinic, read_assessment(path), handout=output is not None, report=report is not None)
+    _wrote(outputs.write(result))
+    _err(f"{path}: {result.summary}")
+
+
+def _err(text: str) -> None:
+    typer.echo(text, err=True)
+
+
+def _wrote(paths: list[Path]) -> None:
+    for p in paths:
+        if str(p) != "-":
+            _err(f"wrote {p}")
+
+
+def _plan_batch(clinic: Any, paths: list[Path], out_dir: Path, *, force: bool, jobs: int | None) -> int:
+    from engine.app.planning import BatchItem, plan_batch
+
+    bar_cm = typer.progressbar(length=len(paths), label="planning", file=sys.stderr, hidden=not sys.stderr.isatty())
+    with bar_cm as bar:
+
+        def step(item: BatchItem) -> None:
+            bar.update(1)
+            if item.status is None:
+                _err("\n" + item.error)
+
+        result = plan_batch(clinic, paths, out_dir, force=force, jobs=jobs, on_item=step)
+    _err(result.summary)
+    return 2 if result.failed else 0
 
 
 @app.command()
@@ -204,9 +250,15 @@ def explain(
 
     Example: `rehab explain examples/seed-marathon-bilateral-drop.yaml`
     """
-    from engine.app.explain import explain_file
+    from engine.app.clinic import Clinic
+    from engine.app.explain import explain as explain_plan
+    from engine.app.explain import explain_json, explain_text
+    from engine.app.planning import read_assessment
 
-    typer.echo(explain_file(assessment, rules, exercises, as_json=as_json), nl=False)
+    clinic = Clinic(rules, exercises)
+    clinic.content()
+    data = explain_plan(clinic, read_assessment(assessment))
+    typer.echo(explain_json(data) if as_json else explain_text(data), nl=False)
 
 
 @app.command()
@@ -233,11 +285,22 @@ def progress(
 
     Example: `rehab progress zoe/plan-1.json zoe/feedback-2026-12-04.yaml --json zoe/plan-2.json -o zoe/handout-2.pdf`
     """
-    from engine.app.commands import Outputs, PlanOptions, progress_files
+    from engine.app.clinic import Clinic
+    from engine.app.planning import Outputs, read_feedback, read_plan
+    from engine.app.planning import progress as next_plan
 
-    progress_files(
-        plan_file, feedback, Outputs(output, json_out, report), PlanOptions(rules, exercises, templates, paper, force)
-    )
+    clinic = Clinic(rules, exercises, templates, paper)
+    clinic.paper_size()
+    outputs = Outputs(output, json_out, report)
+    outputs.check("progress", force=force, inputs=(plan_file, feedback))
+    clinic.content()
+    if output or report:
+        clinic.template()
+    current = read_plan(clinic, plan_file)
+    fb, index = read_feedback(feedback)
+    result = next_plan(clinic, current, fb, index=index, handout=output is not None, report=report is not None)
+    _wrote(outputs.write(result))
+    _err(result.summary)
 
 
 @app.command()
@@ -250,9 +313,13 @@ def history(
 
     Example: `rehab history clients/zoe/`
     """
-    from engine.app.commands import history as run_history
+    from engine.app.history import history as read_history
 
-    typer.echo(run_history(folder, as_json=as_json), nl=False)
+    found = read_history(folder)
+    for line in found.skipped:
+        _err(line)
+    found.require_plans()
+    typer.echo(found.json() if as_json else found.text(), nl=False)
 
 
 @rules_app.command("check")
@@ -266,9 +333,23 @@ def rules_check(
 
     Example: `rehab rules check --rules my-clinic/rules`
     """
-    from engine.app.commands import check_rules
+    import json
 
-    raise typer.Exit(check_rules(rules, exercises, as_json=as_json))
+    from engine.app.checks import check_rules
+    from engine.app.clinic import Clinic
+
+    verdict = check_rules(Clinic(rules, exercises))
+    if as_json:
+        typer.echo(json.dumps({"ok": verdict.ok, "diagnostics": [d.as_dict() for d in verdict.diagnostics]}, indent=2))
+    else:
+        for d in verdict.diagnostics:
+            _err(d.render())
+        if verdict.ok:
+            n = len(verdict.diagnostics)
+            typer.echo(f"OK: {verdict.summary}" + (f" ({n} warnings)" if n else ""))
+        else:
+            _err(f"{len(verdict.errors)} errors")
+    raise typer.Exit(0 if verdict.ok else 2)
 
 
 @rules_app.command("facts")
@@ -278,9 +359,12 @@ def rules_facts(as_json: AsJson = False) -> None:
 
     Example: `rehab rules facts`
     """
-    from engine.app.commands import list_facts
+    import json
 
-    typer.echo(list_facts(as_json=as_json), nl=False)
+    from engine.app.catalogue import fact_catalogue, facts_text
+
+    data = fact_catalogue()
+    typer.echo(json.dumps(data, indent=2) + "\n" if as_json else facts_text(data), nl=False)
 
 
 @rules_app.command("test")
@@ -297,9 +381,22 @@ def rules_test(
 
     Example: `rehab rules test rules/`
     """
-    from engine.app.rule_testing import run_cli
+    from engine.app.clinic import Clinic
+    from engine.app.rule_testing import test_rules
 
-    raise typer.Exit(run_cli(path, rules, exercises, verbose=verbose))
+    run = test_rules(Clinic(rules, exercises), path)
+    for r in run.results:
+        if not r.ok:
+            if r.todo is not None:
+                _err(f"{r.file}:{r.line}: {r.name}: marked todo but passes now; remove 'todo'")
+            for failure in r.failures:
+                _err(f"{r.file}:{r.line}: {r.name}: {failure}")
+        elif verbose:
+            typer.echo(f"{r.file}:{r.line}: ok {'(todo) ' if r.todo else ''}{r.name}")
+    for rule_id in run.never_fired:
+        _err(f"warning: rule {rule_id} fires in no test case")
+    typer.echo(f"{len(run.results) - len(run.failed)} passed, {len(run.failed)} failed")
+    raise typer.Exit(0 if run.ok else 2)
 
 
 @exercises_app.command("list")
@@ -315,9 +412,11 @@ def exercises_list(
 
     Example: `rehab exercises list --target pelvic_control`
     """
-    from engine.app.commands import list_exercises
+    from engine.app.catalogue import exercises_text, find_exercises
+    from engine.app.clinic import Clinic
 
-    typer.echo(list_exercises(exercises, target, tag, ladder, as_json=as_json), nl=False)
+    clinic = Clinic(exercises_dir=exercises)
+    typer.echo(exercises_text(clinic, find_exercises(clinic, target, tag, ladder), as_json=as_json), nl=False)
 
 
 @exercises_app.command("show")
@@ -331,9 +430,10 @@ def exercises_show(
 
     Example: `rehab exercises show wb-glute-med-hold`
     """
-    from engine.app.commands import show_exercise
+    from engine.app.catalogue import show_exercise
+    from engine.app.clinic import Clinic
 
-    typer.echo(show_exercise(exercises, exercise_id, as_json=as_json), nl=False)
+    typer.echo(show_exercise(Clinic(exercises_dir=exercises), exercise_id, as_json=as_json), nl=False)
 
 
 @app.command()

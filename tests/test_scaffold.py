@@ -88,12 +88,14 @@ def test_assessment_template_plans(tmp_path: Path) -> None:
 
 
 def test_rule_template_links_and_compiles_with_the_shipped_rules(tmp_path: Path) -> None:
-    from engine.app.commands import check_rules
+    from engine.app.checks import check_rules
+    from engine.app.clinic import Clinic
 
     rules = tmp_path / "rules"
     shutil.copytree(ROOT / "rules", rules)
     new_file("rule", rules / "assessment" / "my-clinic.yaml", force=False)
-    assert check_rules(rules, ROOT / "exercises", as_json=True) == 0
+    verdict = check_rules(Clinic(rules, ROOT / "exercises"))
+    assert verdict.ok, [d.render() for d in verdict.diagnostics]
 
 
 def test_unknown_kind_exits_2_with_the_allowed_kinds(tmp_path: Path) -> None:

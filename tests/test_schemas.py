@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.app.commands import schema_models, schema_text
+from engine.app.catalogue import schema_models, schema_text
 from tests.conftest import ROOT
 
 

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import typer
 from pydantic import BaseModel
 
 from engine.app.output import check_target, write_atomic
@@ -76,7 +75,8 @@ class InputEnded(Exception):
 
 def _say(text: str) -> None:
     """Write a line of conversation to standard error (stdout is kept for the YAML)."""
-    typer.echo(text, err=True)
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
 
 
 def _read_line(prompt: str) -> str:
@@ -85,7 +85,8 @@ def _read_line(prompt: str) -> str:
     Raises:
         InputEnded: standard input is at its end.
     """
-    typer.echo(f"{prompt}: ", err=True, nl=False)
+    sys.stderr.write(f"{prompt}: ")
+    sys.stderr.flush()
     line = sys.stdin.readline()
     if line == "":
         _say("")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
-from engine.load.content import Content, load_content
-from engine.plan.pipeline import Result, evaluate, load_assessment
+from engine.app.clinic import Clinic
+from engine.load.content import Content
+from engine.models.assessment import Assessment
+from engine.plan.pipeline import Result, evaluate
 
 
 def explain_data(result: Result, content: Content) -> dict[str, Any]:
@@ -96,10 +97,12 @@ def explain_text(data: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
-def explain_file(path: Path, rules: Path | None, exercises: Path | None, *, as_json: bool) -> str:
-    """Explain the plan for one assessment file."""
-    content = load_content(rules, exercises)
-    data = explain_data(evaluate(content, load_assessment(path)), content)
-    if as_json:
-        return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
-    return explain_text(data)
+def explain(clinic: Clinic, assessment: Assessment) -> dict[str, Any]:
+    """The decision path for an assessment as data (``explain_text`` or ``explain_json`` show it)."""
+    content = clinic.content()
+    return explain_data(evaluate(content, assessment), content)
+
+
+def explain_json(data: dict[str, Any]) -> str:
+    """The explanation as JSON (sorted keys)."""
+    return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import typer
 from pydantic import Field, ValidationError
 
 from engine.errors import Diagnostic, EngineError, LinkError
@@ -280,29 +279,38 @@ def run_file(content: Any, path: Path) -> list[CaseResult]:
     return results
 
 
-def run_cli(path: Path | None, rules: Path | None, exercises: Path | None, *, verbose: bool) -> int:
-    """Run cases and print ``file:line: case: expected … got …`` for failures; return exit code."""
-    from engine.load.content import load_content
+@dataclass
+class RuleTestRun:
+    """Every case of every test file, and the rules no case made fire."""
+
+    results: list[CaseResult]
+    never_fired: list[str]
+
+    @property
+    def failed(self) -> list[CaseResult]:
+        """The cases that failed (or todo cases that pass now)."""
+        return [r for r in self.results if not r.ok]
+
+    @property
+    def ok(self) -> bool:
+        """Every case passed."""
+        return not self.failed
+
+
+def test_rules(clinic: Any, path: Path | None = None) -> RuleTestRun:
+    """Run the ``*.test.yaml`` cases under ``path`` (default: the clinic's rules folder).
+
+    Raises:
+        EngineError: no test files found; content or test-file problems.
+    """
     from engine.load.resources import data_dir
 
-    content = load_content(rules, exercises)
-    root = path or data_dir("rules", rules)
+    content = clinic.content()
+    root = path or data_dir("rules", clinic.rules_dir)
     files = case_files(root)
     if not files:
         raise EngineError.at(str(root), "no *.test.yaml files found")
     results = [r for f in files for r in run_file(content, f)]
-    bad = [r for r in results if not r.ok]
-    for r in results:
-        if not r.ok:
-            if r.todo is not None:
-                typer.echo(f"{r.file}:{r.line}: {r.name}: marked todo but passes now; remove 'todo'", err=True)
-            for failure in r.failures:
-                typer.echo(f"{r.file}:{r.line}: {r.name}: {failure}", err=True)
-        elif verbose:
-            typer.echo(f"{r.file}:{r.line}: ok {'(todo) ' if r.todo else ''}{r.name}")
     fired = {rule for r in results for rule in r.fired}
     never = sorted(set(content.rules()) - fired) if path is None else []
-    for rule_id in never:
-        typer.echo(f"warning: rule {rule_id} fires in no test case", err=True)
-    typer.echo(f"{len(results) - len(bad)} passed, {len(bad)} failed")
-    return 2 if bad else 0
+    return RuleTestRun(results, never)

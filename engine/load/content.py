@@ -71,3 +71,8 @@ def _load(rules_dir: str, exercises_dir: str) -> Content:
         stage: compile_rules(rules, f"rehab-{stage}", where=rules_dir) for stage, rules in book.rules.items() if rules
     }
     return Content(library, book, compiled)
+
+
+def reload_content() -> None:
+    """Forget every loaded content folder (the next ``load_content`` reads the files again)."""
+    _load.cache_clear()

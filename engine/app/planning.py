@@ -1,0 +1,320 @@
+"""Plan an assessment, progress a plan at review, plan a batch: results as data, no printing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.app.clinic import Clinic
+from engine.app.output import check_target, same_file_twice, write_atomic
+from engine.errors import Diagnostic, EngineError, InputError, OutputError
+from engine.load.yamlio import LocationIndex
+from engine.models.assessment import Assessment
+from engine.models.feedback import Feedback
+from engine.models.plan import Plan
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """A plan and what was asked of it: the JSON text and, on request, the PDFs (bytes)."""
+
+    plan: Plan
+    assessment: Assessment | None
+    """The first-visit assessment (``None`` for a plan made at review)."""
+    facts: Any
+    """The facts the rules saw (``FactSet``)."""
+    json: str
+    """The plan JSON exactly as ``rehab plan --json`` writes it."""
+    handout: bytes | None = None
+    report: bytes | None = None
+    warnings: tuple[Diagnostic, ...] = ()
+    """Things the clinician should know (e.g. an exercise without feedback)."""
+
+    @property
+    def summary(self) -> str:
+        """One line: status and counts (first visit) or revision and changes (review)."""
+        p = self.plan
+        if p.revision > 1:
+            changes = ", ".join(f"{e.id} {e.change}" for e in p.exercises) or "no exercises"
+            return f"revision {p.revision}: {p.status}; {changes}"
+        return f"{p.status}, {len(p.exercises)} exercises, {len(p.referrals)} referrals"
+
+
+def _assessment_from_plan(plan: Plan) -> Assessment:
+    """The client, date and clinician of a review plan, in the shape the renderer reads today."""
+    return Assessment.model_validate(
+        {
+            "version": 1,
+            "client": plan.client.model_dump(exclude_none=True),
+            "assessed_on": dt.date.fromisoformat(plan.assessed_on),
+            **({"clinician": plan.clinician.model_dump(exclude_none=True)} if plan.clinician else {}),
+        },
+        context={"today": dt.date.max},
+    )
+
+
+def _render(clinic: Clinic, plan: Plan, assessment: Assessment, *, report: bool) -> bytes:
+    from engine.render.handout import render
+
+    return render(
+        plan,
+        assessment,
+        clinic.content(),
+        report=report,
+        templates_dir=clinic.templates_dir,
+        paper=clinic.paper_size(),
+    )
+
+
+def _finish(
+    clinic: Clinic,
+    plan: Plan,
+    assessment: Assessment | None,
+    facts: Any,
+    *,
+    handout: bool,
+    report: bool,
+    warnings: tuple[Diagnostic, ...] = (),
+) -> PlanResult:
+    shown = assessment if assessment is not None else _assessment_from_plan(plan)
+    return PlanResult(
+        plan=plan,
+        assessment=assessment,
+        facts=facts,
+        json=plan.to_json(),
+        handout=_render(clinic, plan, shown, report=False) if handout else None,
+        report=_render(clinic, plan, shown, report=True) if report else None,
+        warnings=warnings,
+    )
+
+
+def read_assessment(path: Path | str, *, today: dt.date | None = None) -> Assessment:
+    """Read and validate an assessment file (``-`` for stdin).
+
+    Raises:
+        InputError: every problem in the file, with positions.
+    """
+    from engine.plan.pipeline import load_assessment
+
+    return load_assessment(path, today=today)
+
+
+def plan_assessment(
+    clinic: Clinic, assessment: Assessment, *, handout: bool = False, report: bool = False
+) -> PlanResult:
+    """First visit: run the assessment rules and build the plan (and the PDFs asked for)."""
+    from engine.plan.pipeline import evaluate
+
+    clinic.paper_size()
+    content = clinic.content()
+    if handout or report:
+        clinic.template()
+    result = evaluate(content, assessment)
+    return _finish(clinic, result.plan, result.assessment, result.facts, handout=handout, report=report)
+
+
+def read_plan(clinic: Clinic | None, path: Path | str) -> Plan:
+    """Read a plan JSON file; with a clinic, also check it against the exercise library.
+
+    Raises:
+        InputError: unreadable, invalid, or not matching the library.
+    """
+    from engine.plan.progression import load_plan
+
+    return load_plan(path, clinic.content() if clinic is not None else None)
+
+
+def read_feedback(path: Path | str) -> tuple[Feedback, LocationIndex]:
+    """Read and validate a feedback file; the index gives positions for later checks.
+
+    Raises:
+        InputError: every problem in the file, with positions.
+    """
+    from engine.plan.progression import load_feedback
+
+    return load_feedback(path)
+
+
+def progress(
+    clinic: Clinic,
+    plan: Plan,
+    feedback: Feedback,
+    *,
+    index: LocationIndex | None = None,
+    handout: bool = False,
+    report: bool = False,
+) -> PlanResult:
+    """Review: the next plan (revision + 1) from a plan and the client's feedback; the plan is not changed.
+
+    Raises:
+        InputError: feedback that does not fit the plan (positions from ``index``).
+    """
+    from engine.plan.progression import progress as next_plan
+
+    clinic.paper_size()
+    content = clinic.content()
+    if handout or report:
+        clinic.template()
+    nxt = next_plan(content, plan, feedback, index)
+    return _finish(clinic, nxt, None, None, handout=handout, report=report)
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """Where one plan goes: handout PDF, plan JSON (``-`` = stdout), clinician report PDF."""
+
+    handout: Path | None = None
+    json: Path | None = None
+    report: Path | None = None
+
+    def check(self, command: str, *, force: bool, inputs: tuple[Path, ...] = ()) -> None:
+        """Refuse before any work: nothing asked, a name used twice, or an unwritable target.
+
+        Raises:
+            InputError: nothing to write.
+            OutputError: two outputs on stdout or on one file, or a target that cannot be written.
+        """
+        targets = [p for p in (self.handout, self.json, self.report) if p is not None]
+        if not targets:
+            raise InputError.at(
+                command,
+                "nothing to write: give -o handout.pdf, --json plan.json (or -) or --clinician-report report.pdf",
+            )
+        if sum(str(t) == "-" for t in targets) > 1:
+            raise OutputError.at(command, "only one output can go to standard output ('-')")
+        clashes = same_file_twice(targets)
+        if clashes:
+            raise OutputError.at(command, f"two outputs are the same file: {clashes[0]}")
+        for t in targets:
+            check_target(t, force=force, protect=inputs)
+
+    def write(self, result: PlanResult) -> list[Path]:
+        """Write each requested file atomically (JSON, handout, report); return the files written."""
+        blobs: list[tuple[Path, bytes | str | None]] = [
+            (p, b)
+            for p, b in ((self.json, result.json), (self.handout, result.handout), (self.report, result.report))
+            if p is not None
+        ]
+        for target, blob in blobs:
+            assert blob is not None, f"{target}: the result was made without this output"
+            write_atomic(target, blob)
+        return [t for t, _ in blobs]
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """The outcome of one assessment of a batch."""
+
+    path: str
+    status: str | None
+    """The plan's status, or ``None`` when the file could not be planned."""
+    error: str = ""
+    """The diagnostics (rendered) when it failed."""
+
+
+@dataclass
+class BatchResult:
+    """What a batch run did."""
+
+    out_dir: Path
+    items: list[BatchItem] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[BatchItem]:
+        """Items that could not be planned."""
+        return [i for i in self.items if i.status is None]
+
+    @property
+    def summary(self) -> str:
+        """``N planned (k status, ...), M failed; output in DIR``."""
+        counts: dict[str, int] = {}
+        for i in self.items:
+            if i.status is not None:
+                counts[i.status] = counts.get(i.status, 0) + 1
+        text = ", ".join(f"{k} {s}" for s, k in sorted(counts.items()))
+        return f"{len(self.items) - len(self.failed)} planned ({text or 'none'}), {len(self.failed)} failed; output in {self.out_dir}"
+
+
+@dataclass(frozen=True)
+class _Batch:
+    clinic: Clinic
+    out_dir: Path
+    force: bool
+
+
+_BATCH: _Batch | None = None  # set before the worker processes fork; read by _plan_into
+
+
+def _plan_into(job: tuple[Path, str]) -> BatchItem:
+    assert _BATCH is not None
+    path, stem = job
+    b = _BATCH
+    try:
+        outputs = Outputs(b.out_dir / f"{stem}.pdf", b.out_dir / f"{stem}.plan.json", b.out_dir / f"{stem}.report.pdf")
+        outputs.check("plan", force=b.force, inputs=(path,))
+        result = plan_assessment(b.clinic, read_assessment(path), handout=True, report=True)
+        outputs.write(result)
+    except EngineError as exc:
+        return BatchItem(str(path), None, exc.render())
+    return BatchItem(str(path), result.plan.status)
+
+
+def _jobs(requested: int | None, count: int) -> int:
+    import multiprocessing
+    import os
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    wanted = requested if requested is not None else min(os.cpu_count() or 1, 4)
+    return max(1, min(wanted, count))
+
+
+def plan_batch(
+    clinic: Clinic,
+    paths: list[Path],
+    out_dir: Path,
+    *,
+    force: bool = False,
+    jobs: int | None = None,
+    on_item: Callable[[BatchItem], None] | None = None,
+) -> BatchResult:
+    """Plan many assessments into a folder (``<name>.pdf``, ``.plan.json``, ``.report.pdf``), in
+    worker processes when there are several cores; a bad file is reported and the rest go on.
+
+    Raises:
+        InputError / OutputError: before any work, for a missing folder, stdin or clashing names.
+    """
+    import multiprocessing
+
+    global _BATCH  # handed to the forked workers
+    clinic.paper_size()
+    if not out_dir.is_dir():
+        raise OutputError.at(str(out_dir), "is not a folder" if out_dir.exists() else "output folder does not exist")
+    if any(str(p) == "-" for p in paths):
+        raise InputError.at("plan", "--out-dir needs assessment files; '-' (standard input) has no file name")
+    stems = [p.name.removesuffix(".yaml").removesuffix(".yml") for p in paths]
+    outs = [out_dir / f"{stem}{ext}" for stem in stems for ext in (".pdf", ".plan.json", ".report.pdf")]
+    clashes = same_file_twice(outs)
+    if clashes:
+        raise InputError.at("plan", f"two assessments would write the same output file: {clashes[0]}")
+    clinic.content()
+    clinic.template()
+    _BATCH = _Batch(clinic, out_dir, force)
+    work = list(zip(paths, stems, strict=True))
+    n = _jobs(jobs, len(work))
+    result = BatchResult(out_dir)
+    pool = multiprocessing.get_context("fork").Pool(n) if n > 1 else None
+    try:
+        items = pool.imap(_plan_into, work) if pool is not None else map(_plan_into, work)
+        for item in items:
+            result.items.append(item)
+            if on_item is not None:
+                on_item(item)
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
+    return result
