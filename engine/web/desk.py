@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.errors import Diagnostic, EngineError, SchemaError
+from engine.errors import EngineError, SchemaError
 from engine.web import forms
 from engine.web.core import Engine
 from engine.web.store import Client, Clinic, NotFound, safe_child
@@ -130,9 +130,7 @@ class Desk:
         values: dict[str, str] = {}
         if last:
             try:
-                from engine.load import yamlio
-
-                data, _ = yamlio.read(c.path / last[-1].name)
+                data, _ = self.engine.read_yaml(c.path / last[-1].name)
                 values = forms.values_from_assessment(data)
             except EngineError:
                 values = {}
@@ -202,7 +200,7 @@ class Desk:
             finally:
                 shutil.rmtree(tmp.parent, ignore_errors=True)
             c.write_new(path, text)
-            c.write_new(c.file(n, "plan"), result.plan.to_json())
+            c.write_new(c.file(n, "plan"), result.json)
             c.drop_draft("assessment")
         return Outcome(number=n)
 
@@ -217,7 +215,7 @@ class Desk:
         content = self.engine.content()
         assessment_file = c.file(n, "assessment")
         if assessment_file.is_file():
-            explain = self.engine.explain(self.engine.plan(self.engine.load_assessment(assessment_file)))
+            explain = self.engine.explain(self.engine.load_assessment(assessment_file))
         else:
             rules = content.rules()
             explain = {
@@ -278,10 +276,25 @@ class Desk:
         plan_path = c.file(n, "plan")
         if not plan_path.is_file():
             raise NotFound(plan_path.name)
-        plan = self.engine.load_plan(plan_path)
-        a_file = c.file(n, "assessment")
-        assessment = self.engine.load_assessment(a_file) if a_file.is_file() else self.engine.assessment_for(plan)
-        blob = self.engine.render(plan, assessment, report=kind == "report")
+        stored = plan_path.read_text(encoding="utf-8")
+        wanted = {"handout": kind == "handout", "report": kind == "report"}
+        a_file, fb_file = c.file(n, "assessment"), c.file(n, "feedback")
+        earlier = [m for m in c.plans() if m < n]
+        if a_file.is_file():
+            result = self.engine.plan(self.engine.load_assessment(a_file), **wanted)
+        elif fb_file.is_file() and earlier:
+            previous = self.engine.load_plan(c.file(earlier[-1], "plan"))
+            feedback, index = self.engine.load_feedback(fb_file)
+            result = self.engine.progress(previous, feedback, index=index, **wanted)
+        else:
+            raise NotFound(target.name)
+        if result.json != stored:
+            raise EngineError.at(
+                plan_path.name,
+                "this plan was made with other rules or exercises than the ones loaded now; "
+                "its PDF cannot be remade with the same bytes",
+            )
+        blob: bytes = result.handout if kind == "handout" else result.report
         with self.clinic.lock():
             if not target.exists():
                 c.write_new(target, blob)
@@ -328,7 +341,7 @@ class Desk:
                 return Outcome(form=state)
             m = c.next_number()
             c.write_new(c.file(m, "feedback"), text)
-            c.write_new(c.file(m, "plan"), nxt.to_json())
+            c.write_new(c.file(m, "plan"), nxt.json)
         return Outcome(number=m)
 
     # ---- rules -----------------------------------------------------------------------------------------
@@ -374,9 +387,7 @@ class Desk:
         test = path.with_name(path.name.removesuffix(".yaml") + ".test.yaml")
         if test.is_file():
             try:
-                from engine.load import yamlio
-
-                data, _ = yamlio.read(test)
+                data, _ = self.engine.read_yaml(test)
                 for case in (data or {}).get("cases", []):
                     for rid in case.get("fires", []) + case.get("silent", []):
                         cases.setdefault(rid, []).append(
@@ -468,11 +479,4 @@ class Desk:
                 line = line.replace(tmp, real)
             return line
 
-        diags: list[Diagnostic] = self.engine.check(rules, exercises)
-        errors = [shown(d.render()) for d in diags if d.severity == "error"]
-        if errors:
-            return ["rules check failed:", *errors]
-        failures = [shown(x) for x in self.engine.test_rules(rules, exercises)]
-        if failures:
-            return ["rules test failed:", *failures]
-        return []
+        return [shown(line) for line in self.engine.verify_content(rules, exercises)]
