@@ -85,7 +85,7 @@ def test_45_degree_drop_is_refused_beside_its_field_and_writes_nothing(tc: Any, 
         in box.group(1)
     )
     assert 'value="45"' in box.group(1)  # what was typed is kept
-    after = sorted(p.name for p in (tmp_path / folder).iterdir() if p.name != "drafts")
+    after = sorted(p.name for p in (tmp_path / folder).iterdir() if p.name not in ("drafts", ".rehab.lock"))
     assert after == before  # no assessment, no plan
     # the draft keeps every value and the form opens with it
     assert (tmp_path / folder / "drafts" / "assessment.yaml").is_file()
@@ -555,3 +555,31 @@ def test_demo_clinic_every_page_renders(tmp_path: Path) -> None:
     seed = next(f for f in folders if f == "c-0042")
     cli = rehab("plan", str(SEED), "--json", "-")
     assert (clinic / seed / "001-plan.json").read_text(encoding="utf-8") == cli.stdout
+
+
+def test_one_client_lock_does_not_hold_up_another(tmp_path: Path) -> None:
+    import threading
+
+    with client_for(tmp_path) as tc:
+        a, b = new_client(tc, "Ann", "A-1"), new_client(tc, "Bob", "B-1")
+        from engine.web.store import Clinic
+
+        clinic = Clinic(tmp_path)
+        held = threading.Event()
+        release = threading.Event()
+
+        def hold() -> None:
+            with clinic.client(a).lock():
+                held.set()
+                release.wait(10)
+
+        th = threading.Thread(target=hold)
+        th.start()
+        held.wait(5)
+        try:
+            r = save_seed(tc, b)  # another client is not blocked
+            assert r.status_code == 303
+        finally:
+            release.set()
+            th.join()
+        assert (tmp_path / a / ".rehab.lock").exists() and (tmp_path / b / "001-plan.json").is_file()

@@ -267,7 +267,7 @@ def build(
     app.add_middleware(SecurityHeaders)
     app.add_middleware(CsrfCookie)
     app.add_middleware(CrossOrigin)
-    app.add_middleware(BodyLimit, default=FORM_LIMIT, large=RULES_LIMIT, large_prefix="/rules/")
+    app.add_middleware(BodyLimit, default=FORM_LIMIT, large=RULES_LIMIT, large_prefixes=("/rules/", "/exercises/"))
     if token:
         app.add_middleware(TokenAuth, token=token)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(hosts))

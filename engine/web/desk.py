@@ -184,12 +184,12 @@ class Desk:
         """Write NNN-assessment.yaml and NNN-plan.json, or keep a draft and return the errors."""
         (assessment, data), state = self.check_assessment(form)
         if assessment is None:
-            with self.clinic.lock():
+            with c.lock():
                 c.write_draft("assessment", self.engine.dump_yaml(dict(form.items)))
             return Outcome(form=state)
         text = "# yaml-language-server: $schema=https://rehab-rules.invalid/schemas/assessment.schema.json\n"
         text += "# written by rehab serve\n" + self.engine.dump_yaml(data)
-        with self.clinic.lock():
+        with c.lock():
             n = c.next_number()
             path = c.file(n, "assessment")
             # validate the exact text the CLI will read before anything is written
@@ -295,7 +295,7 @@ class Desk:
                 "its PDF cannot be remade with the same bytes",
             )
         blob: bytes = result.handout if kind == "handout" else result.report
-        with self.clinic.lock():
+        with c.lock():
             if not target.exists():
                 c.write_new(target, blob)
         return blob
@@ -335,7 +335,7 @@ class Desk:
             state.problems += [d.message for d in exc.diagnostics]
             return Outcome(form=state)
         text = "# written by rehab serve\n" + self.engine.dump_yaml(data)
-        with self.clinic.lock():
+        with c.lock():
             if any(m > n for m in c.plans()):
                 state.problems.append("this plan has already been reviewed; review the newest plan")
                 return Outcome(form=state)

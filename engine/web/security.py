@@ -83,14 +83,14 @@ class SecurityHeaders:
 class BodyLimit:
     """Answer 413 when a request body passes its limit (Content-Length or streamed bytes)."""
 
-    def __init__(self, app: ASGIApp, *, default: int, large: int, large_prefix: str) -> None:
-        self.app, self.default, self.large, self.large_prefix = app, default, large, large_prefix
+    def __init__(self, app: ASGIApp, *, default: int, large: int, large_prefixes: tuple[str, ...]) -> None:
+        self.app, self.default, self.large, self.large_prefixes = app, default, large, large_prefixes
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.large if scope["path"].startswith(self.large_prefix) else self.default
+        limit = self.large if scope["path"].startswith(self.large_prefixes) else self.default
         length = _headers(scope).get("content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
             await _plain(send, 413, "request too large")

@@ -2,9 +2,10 @@
 
 ```
 CLINIC/
-  .rehab.lock                      lock taken by every read-modify-write (fcntl.flock, across processes)
+  .rehab.lock                      clinic lock: creating a client, editing rules (fcntl.flock, across processes)
   rules/ exercises/ templates/     optional: the clinic's own content (used instead of the shipped one)
   <client>/                        one folder per client, named from the client id (or name)
+    .rehab.lock                    this client's lock: every read-modify-write of the client takes it
     client.yaml                    name and id
     001-assessment.yaml            visit 1 (rehab validate / rehab plan read it)
     001-plan.json                  rehab plan 001-assessment.yaml --json 001-plan.json
@@ -69,26 +70,31 @@ _THREAD_LOCKS: dict[str, threading.Lock] = {}
 _GUARD = threading.Lock()
 
 
+@contextlib.contextmanager
+def _locked(lock_file: Path) -> Iterator[None]:
+    """Serialise read-modify-write across threads and processes (the CLI may write too)."""
+    key = str(lock_file.resolve())
+    with _GUARD:
+        tlock = _THREAD_LOCKS.setdefault(key, threading.Lock())
+    with tlock:
+        fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+
 @dataclass(frozen=True)
 class Clinic:
     """A clinic folder."""
 
     root: Path
 
-    @contextlib.contextmanager
-    def lock(self) -> Iterator[None]:
-        """Serialise read-modify-write across threads and processes (the CLI may write too)."""
-        key = str(self.root.resolve())
-        with _GUARD:
-            tlock = _THREAD_LOCKS.setdefault(key, threading.Lock())
-        with tlock:
-            fd = os.open(self.root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                yield
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-                os.close(fd)
+    def lock(self) -> contextlib.AbstractContextManager[None]:
+        """The clinic-wide lock (creating clients, editing content)."""
+        return _locked(self.root / LOCK_FILE)
 
     def clients(self) -> list[Client]:
         """Every client folder (those with a client.yaml), by name."""
@@ -139,6 +145,10 @@ class Client:
     def path(self) -> Path:
         """The folder."""
         return self.clinic.root / self.folder
+
+    def lock(self) -> contextlib.AbstractContextManager[None]:
+        """This client's lock: one writer at a time per client, other clients go on in parallel."""
+        return _locked(self.path / LOCK_FILE)
 
     def info(self) -> dict[str, Any]:
         """Name and id from client.yaml (empty when unreadable)."""
