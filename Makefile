@@ -1,11 +1,12 @@
 # The two commands: `make demo` and `make test`. Each builds .venv on first use and
-# reinstalls only when pyproject.toml changes.
+# reinstalls only when pyproject.toml changes. `make test-fast` skips the slowest tests (the
+# durable-vs-reference differential run, the parallel batch and wheel builds) for quick loops.
 PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench schemas clean serve screenshots
+.PHONY: demo test test-fast golden lint bench schemas clean serve screenshots
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (durable-rules does not import on 3.13)"; exit 2; }
@@ -19,6 +20,18 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+FAST_SKIP := --deselect tests/test_differential.py::test_durable_matches_reference \
+             --deselect tests/test_pdf.py::test_batch_in_parallel_gives_the_same_bytes \
+             --deselect tests/test_pdf.py::test_batch_reports_bad_file_and_writes_the_rest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow" $(FAST_SKIP)
+
+# Rewrite tests/golden/*.plan.json after a reviewed change to rules or exercises; review the diff.
+golden: $(STAMP)
+	REHAB_REGEN=1 $(BIN)/python -m pytest -q tests/test_golden.py
+	git diff --stat -- tests/golden
 
 lint: $(STAMP)
 	$(BIN)/ruff check engine tests benchmarks

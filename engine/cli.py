@@ -57,6 +57,14 @@ TemplatesDir = Annotated[
         show_default=False,
     ),
 ]
+OverridesFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--overrides",
+        help="Clinician overrides (swap, dose, remove, add; each with a reason), recorded in the plan.",
+        show_default=False,
+    ),
+]
 Force = Annotated[bool, typer.Option("--force", "-f", help="Replace output files that already exist.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
@@ -111,20 +119,27 @@ def root(
 @guarded
 def validate(
     files: Annotated[
-        list[Path], typer.Argument(help="Assessment, feedback or plan files ('-' for stdin).", show_default=False)
+        list[Path],
+        typer.Argument(help="Assessment, feedback, plan or overrides files ('-' for stdin).", show_default=False),
     ],
+    plan_file: Annotated[
+        Path | None,
+        typer.Option("--plan", help="Also check feedback files against this plan (exercises, sides, dates)."),
+    ] = None,
 ) -> None:
     """Check assessment, feedback or plan files and list every problem with file:line:col.
 
-    Example: `rehab validate examples/*.yaml`
+    Example: `rehab validate examples/*.yaml`, `rehab validate feedback.yaml --plan plan-1.json`
     """
     from engine.app.checks import validate as validate_all
+    from engine.app.planning import read_plan
 
-    checks = validate_all(files)
+    current = read_plan(None, plan_file) if plan_file is not None else None
+    checks = validate_all(files, plan=current)
     for c in checks:
         if c.ok:
             typer.echo(f"{c.path}: OK ({c.label})")
-        else:
+        if c.diagnostics:
             _err("\n".join(d.render() for d in c.diagnostics))
     raise typer.Exit(0 if all(c.ok for c in checks) else 2)
 
@@ -135,7 +150,7 @@ def schema(
     kind: Annotated[
         str | None,
         typer.Argument(
-            help="assessment | feedback | rules | rule-tests | exercise | ladders | references | thresholds | template | plan"
+            help="assessment | feedback | rules | rule-tests | exercise | ladders | references | thresholds | review | template | plan"
         ),
     ] = None,
     out: Annotated[
@@ -176,6 +191,7 @@ def plan(
         ),
     ] = None,
     paper: Annotated[str, typer.Option("--paper", help="a4 or letter.")] = "a4",
+    overrides: OverridesFile = None,
     jobs: Annotated[
         int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes for --out-dir (default: cores, max 4).")
     ] = None,
@@ -191,7 +207,8 @@ def plan(
     Batch: `rehab plan examples/*.yaml --out-dir out/`
     """
     from engine.app.clinic import Clinic
-    from engine.app.planning import Outputs, plan_assessment, read_assessment
+    from engine.app.planning import Outputs, plan_assessment, read_assessment, read_overrides
+    from engine.interop.complete import refuse_incomplete
 
     clinic = Clinic(rules, exercises, templates, paper)
     if out_dir is not None:
@@ -199,15 +216,24 @@ def plan(
             raise EngineError.at(
                 "plan", "--out-dir names the outputs itself; leave out -o, --json and --clinician-report"
             )
+        if overrides is not None:
+            raise EngineError.at("plan", "--overrides is for one client's plan; leave it out with --out-dir")
         raise typer.Exit(_plan_batch(clinic, assessments, out_dir, force=force, jobs=jobs))
     if len(assessments) != 1:
         raise EngineError.at("plan", "give one assessment, or use --out-dir for several")
     path = assessments[0]
     clinic.paper_size()
     outputs = Outputs(output, json_out, report)
-    outputs.check("plan", force=force, inputs=(path,))
+    outputs.check("plan", force=force, inputs=(path, *([overrides] if overrides else [])))
     clinic.content()
-    result = plan_assessment(clinic, read_assessment(path), handout=output is not None, report=report is not None)
+    assessment = read_assessment(path)
+    refuse_incomplete(assessment, path)  # i16: an imported assessment with questions never asked (file:line)
+    changes = read_overrides(overrides) if overrides is not None else None
+    result = plan_assessment(
+        clinic, assessment, overrides=changes, handout=output is not None, report=report is not None
+    )
+    for w in result.warnings:
+        _err(w.render())
     _wrote(outputs.write(result))
     _err(f"{path}: {result.summary}")
 
@@ -274,6 +300,7 @@ def progress(
     json_out: Annotated[Path | None, typer.Option("--json", help="Next plan JSON ('-' for stdout).")] = None,
     report: Annotated[Path | None, typer.Option("--clinician-report", help="Clinician report PDF.")] = None,
     paper: Annotated[str, typer.Option("--paper", help="a4 or letter.")] = "a4",
+    overrides: OverridesFile = None,
     rules: RulesDir = None,
     exercises: ExercisesDir = None,
     templates: TemplatesDir = None,
@@ -286,19 +313,30 @@ def progress(
     Example: `rehab progress zoe/plan-1.json zoe/feedback-2026-12-04.yaml --json zoe/plan-2.json -o zoe/handout-2.pdf`
     """
     from engine.app.clinic import Clinic
-    from engine.app.planning import Outputs, read_feedback, read_plan
+    from engine.app.planning import Outputs, read_feedback, read_overrides, read_plan
     from engine.app.planning import progress as next_plan
 
     clinic = Clinic(rules, exercises, templates, paper)
     clinic.paper_size()
     outputs = Outputs(output, json_out, report)
-    outputs.check("progress", force=force, inputs=(plan_file, feedback))
+    outputs.check("progress", force=force, inputs=(plan_file, feedback, *([overrides] if overrides else [])))
     clinic.content()
     if output or report:
         clinic.template()
     current = read_plan(clinic, plan_file)
     fb, index = read_feedback(feedback)
-    result = next_plan(clinic, current, fb, index=index, handout=output is not None, report=report is not None)
+    result = next_plan(
+        clinic,
+        current,
+        fb,
+        index=index,
+        plans_dir=plan_file.parent if str(plan_file) != "-" else None,
+        overrides=read_overrides(overrides) if overrides is not None else None,
+        handout=output is not None,
+        report=report is not None,
+    )
+    for w in result.warnings:
+        _err(w.render())
     _wrote(outputs.write(result))
     _err(result.summary)
 
@@ -393,8 +431,8 @@ def rules_test(
                 _err(f"{r.file}:{r.line}: {r.name}: {failure}")
         elif verbose:
             typer.echo(f"{r.file}:{r.line}: ok {'(todo) ' if r.todo else ''}{r.name}")
-    for rule_id in run.never_fired:
-        _err(f"warning: rule {rule_id} fires in no test case")
+    for d in [*run.file_errors, *run.coverage]:
+        _err(d.render())
     typer.echo(f"{len(run.results) - len(run.failed)} passed, {len(run.failed)} failed")
     raise typer.Exit(0 if run.ok else 2)
 
@@ -460,15 +498,152 @@ def assess(
 def new(
     kind: Annotated[str, typer.Argument(help="assessment | feedback | rule | exercise", show_default=False)],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: print it).")] = None,
+    plan_file: Annotated[
+        Path | None, typer.Option("--plan", help="feedback: one entry per exercise and side of this plan.")
+    ] = None,
     force: Force = False,
 ) -> None:
     """Write a commented template to fill in, with the $schema line for editors.
 
-    Example: `rehab new assessment -o clients/new-client.yaml`
+    Example: `rehab new assessment -o clients/new-client.yaml`,
+    `rehab new feedback --plan zoe/plan-1.json -o zoe/feedback-2026-12-04.yaml`
     """
+    from engine.app.planning import read_plan
     from engine.app.scaffold import new_file
 
-    new_file(kind, output, force=force)
+    new_file(kind, output, force=force, plan=read_plan(None, plan_file) if plan_file is not None else None)
+
+
+# ------------------------------------------------------------------------------------------------
+# i16 interop: `rehab import`, `rehab export fhir`, `rehab note` (one self-contained block; every
+# engine import is inside the command, so `rehab --help` stays fast).
+export_app = typer.Typer(help="Export a plan for other systems (FHIR R4).", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@app.command("import")
+@guarded
+def import_gait_cmd(
+    format: Annotated[str, typer.Argument(help="opencap | opensim | kinovea | csv", show_default=False)],
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="The kinematics file (.mot, or .csv for kinovea/csv) and the stance windows: an events .yaml "
+            "or a .trc heel-marker file.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Assessment YAML to write ('-' for stdout).")],
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            help="COLUMN=SIGNAL: time, pelvis_list, lumbar_bending, trunk_lean, hip_adduction_r, hip_adduction_l "
+            "(COLUMN=-SIGNAL flips the sign).",
+        ),
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Client's name (else left to complete).")] = None,
+    client_id: Annotated[str | None, typer.Option("--client-id", help="Clinic's client id.")] = None,
+    date: Annotated[str | None, typer.Option("--date", help="Date of the capture (default: today).")] = None,
+    clinician: Annotated[str | None, typer.Option("--clinician", help="Clinician's name.")] = None,
+    clinic: Annotated[str | None, typer.Option("--clinic", help="Clinic name.")] = None,
+    units: Annotated[str | None, typer.Option("--units", help="deg | rad: override the file's angle units.")] = None,
+    trunk: Annotated[
+        str,
+        typer.Option(
+            "--trunk", help="global: trunk to vertical (pelvis_list + lumbar_bending); pelvis: lumbar_bending."
+        ),
+    ] = "global",
+    heel_markers: Annotated[
+        str | None, typer.Option("--heel-markers", help="RIGHT,LEFT heel marker names in the .trc.")
+    ] = None,
+    force: Force = False,
+) -> None:
+    """Import a gait-tool export as an assessment: pelvic drop, trunk lean and cadence measured,
+    pain history and red flags left for you to complete (`rehab plan` refuses until then).
+
+    Example: `rehab import opencap walk.mot walk-events.yaml --name "Zoë Ångström" -o zoe.yaml`
+    """
+    from engine.interop.gait import ImportOptions, _date, import_to_file
+
+    heels = None
+    if heel_markers is not None:
+        parts = [p.strip() for p in heel_markers.split(",")]
+        if len(parts) != 2 or not all(parts):
+            raise EngineError.at("--heel-markers", "give two marker names: RIGHT,LEFT")
+        heels = (parts[0], parts[1])
+    opts = ImportOptions(
+        mapping=tuple(mapping or ()),
+        name=name,
+        client_id=client_id,
+        assessed_on=_date(date) if date else None,
+        clinician=clinician,
+        clinic=clinic,
+        units=units,  # type: ignore[arg-type]
+        trunk=trunk,  # type: ignore[arg-type]
+        heel_markers=heels,
+    )
+    command = "rehab import " + " ".join([format, *(p.name for p in files)])
+    for d in import_to_file(format, files, opts, output, force=force, command=command):
+        typer.echo(d.render(), err=True)
+    if str(output) != "-":
+        typer.echo(f"wrote {output} (complete pain and red flags before `rehab plan`)", err=True)
+
+
+@export_app.command("fhir")
+@guarded
+def export_fhir_cmd(
+    plan_file: Annotated[Path, typer.Argument(metavar="PLAN.json", help="The plan (JSON).", show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Bundle JSON to write ('-' for stdout).")],
+    handout: Annotated[
+        Path | None, typer.Option("--handout", help="Embed this handout PDF instead of rendering one.")
+    ] = None,
+    assessment: Annotated[
+        Path | None, typer.Option("--assessment", help="The assessment, for a handout identical to `rehab plan`'s.")
+    ] = None,
+    paper: Annotated[str, typer.Option("--paper", help="a4 or letter.")] = "a4",
+    rules: RulesDir = None,
+    exercises: ExercisesDir = None,
+    templates: TemplatesDir = None,
+    force: Force = False,
+) -> None:
+    """Write the plan as a FHIR R4 collection Bundle (Patient, CarePlan, ServiceRequests, handout).
+
+    Example: `rehab export fhir zoe/plan-1.json -o zoe/plan-1.fhir.json`
+    """
+    from engine.interop.fhir import export_fhir
+
+    export_fhir(
+        plan_file,
+        output,
+        handout=handout,
+        assessment=assessment,
+        rules=rules,
+        exercises=exercises,
+        templates=templates,
+        paper=paper,
+        force=force,
+    )
+    if str(output) != "-":
+        typer.echo(f"wrote {output}", err=True)
+
+
+@app.command("note")
+@guarded
+def note_cmd(
+    plan_file: Annotated[Path, typer.Argument(metavar="PLAN.json", help="The plan (JSON).", show_default=False)],
+    templates: TemplatesDir = None,
+) -> None:
+    """Print a paste-in summary of a plan (at most 2,000 characters) for a practice system.
+
+    Example: `rehab note zoe/plan-1.json`
+    """
+    from engine.interop.note import note_for_file
+
+    typer.echo(note_for_file(plan_file, templates), nl=False)
+
+
+# ------------------------------------------------------------------------------------------------ end i16
 
 
 @app.command()

@@ -92,3 +92,77 @@ def test_schema_assessment(runner) -> None:  # type: ignore[no-untyped-def]
 def test_unknown_schema_kind(runner) -> None:  # type: ignore[no-untyped-def]
     result = runner.invoke(app, ["schema", "nonsense"])
     assert result.exit_code == 2 and "unknown format 'nonsense'" in result.stderr
+
+
+def test_rules_test_runs_on_past_a_bad_file_and_enforces_coverage(tmp_path: Path, runner) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    (rules / "assessment" / "broken.test.yaml").write_text("version: 1\ncases: []\n", encoding="utf-8")
+    trunk = rules / "assessment" / "trunk.test.yaml"
+    trunk.rename(trunk.with_name("trunk.tests.yaml.off"))
+    result = runner.invoke(app, ["rules", "test", "--rules", str(rules)])
+    assert result.exit_code == 2
+    assert "broken.test.yaml:2:" in result.stderr  # the bad file is reported ...
+    assert " passed, " in result.stdout  # ... and every other file still ran
+    assert "trunk.yaml: has no test file; add trunk.test.yaml" in result.stderr
+    assert "fires in no test case" in result.stderr
+    check = runner.invoke(app, ["rules", "check", "--rules", str(rules)])
+    assert check.exit_code == 2 and "trunk.yaml: has no test file" in check.stderr
+
+
+def test_a_case_with_a_bad_value_points_at_its_line(tmp_path: Path, runner) -> None:  # type: ignore[no-untyped-def]
+    t = tmp_path / "x.test.yaml"
+    t.write_text(
+        "version: 1\ncases:\n  - name: a\n    assessment:\n      findings:\n        cadence_spm: 500\n"
+        "    status: exercise\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["rules", "test", str(t)])
+    assert result.exit_code == 2
+    assert f"{t}:6: a: case input is invalid: findings.cadence_spm: must be between 120 and 230" in result.stderr
+
+
+OVERRIDES = """version: 1
+overrides:
+  - swap: {exercise: band-crab-walk, side: both, with: clam, reason: No band at home.}
+  - dose: {exercise: bridge-double, side: both, step: 2, reason: Step 1 too easy.}
+  - remove: {exercise: iso-abduction-supine, side: both, reason: Does it at pilates.}
+  - add: {exercise: step-down-low, side: right, reason: Wants one-leg work.}
+"""
+
+
+def test_clinician_overrides_are_recorded_and_carried_into_the_review(tmp_path: Path) -> None:
+    example = ROOT / "examples" / "gluteal-tendinopathy.yaml"
+    ov, plan = tmp_path / "o.yaml", tmp_path / "plan-1.json"
+    ov.write_text(OVERRIDES, encoding="utf-8")
+    r = rehab("plan", str(example), "--overrides", str(ov), "--json", str(plan))
+    assert r.returncode == 2 and "o.yaml:6:" in r.stderr and "give 'despite_exclusion'" in r.stderr
+    assert not plan.exists()
+    ov.write_text(OVERRIDES.replace("work.}", "work., despite_exclusion: Pain has settled.}"), encoding="utf-8")
+    r = rehab("plan", str(example), "--overrides", str(ov), "--json", str(plan))
+    assert r.returncode == 0, r.stderr
+    assert "warning: step-down-low was added although rule irritability-high-limit excluded it" in r.stderr
+    p = json.loads(plan.read_text())
+    items = {e["id"]: e for e in p["exercises"]}
+    assert set(items) == {"clam", "bridge-double", "step-down-low"}
+    assert items["clam"]["because"] == [
+        {"rule": "clinician-override", "reason": "No band at home.", "findings": [], "values": {}, "evidence": []}
+    ]
+    assert (
+        items["bridge-double"]["dose_step"] == 2
+        and items["bridge-double"]["because"][-1]["rule"] == "clinician-override"
+    )
+    assert [o["action"] for o in p["overrides"]] == ["swap", "dose", "remove", "add"]
+    assert p["overrides"][3]["overrides_exclusion"] == "irritability-high-limit"
+    assert {"exercise": "iso-abduction-supine", "rule": "clinician-override", "reason": "Does it at pilates."} in p[
+        "not_included"
+    ]
+    fb = tmp_path / "fb.yaml"
+    assert rehab("new", "feedback", "--plan", str(plan), "-o", str(fb)).returncode == 0
+    r = rehab("progress", str(plan), str(fb), "--json", str(tmp_path / "plan-2.json"))
+    assert r.returncode == 0, r.stderr
+    nxt = json.loads((tmp_path / "plan-2.json").read_text())
+    assert nxt["overrides"] == p["overrides"]  # carried into the next review
+    assert {e["id"] for e in nxt["exercises"]} >= {"step-down-low"}

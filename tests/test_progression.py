@@ -112,3 +112,85 @@ def test_feedback_that_does_not_belong_to_the_plan(tmp_path: Path) -> None:
     r = rehab("progress", str(p1), str(fb), "--json", str(tmp_path / "p2.json"))
     assert r.returncode == 2 and "is in the plan for side right, not left" in r.stderr
     assert not (tmp_path / "p2.json").exists()
+
+
+def test_new_red_flag_at_review_runs_the_assessment_red_flag_rules() -> None:
+    content = load_content()
+    plan = evaluate(content, parse_assessment(ASSESSMENT)).plan
+    fb = default_feedback(plan, {"each": {}, "new_red_flags": ["saddle_anaesthesia"]}, dt.date(2026, 10, 15))
+    nxt = progress(content, plan, fb)
+    assert nxt.status == "refer_urgent" and nxt.exercises == []
+    assert nxt.referrals[0].urgency == "emergency"
+    assert any("new_red_flags" in line for t in nxt.trace for line in t.fired_on)
+
+
+def test_review_visit_from_new_feedback_to_refusals(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(ASSESSMENT, encoding="utf-8")
+    p1, fb, p2 = tmp_path / "plan-1.json", tmp_path / "fb.yaml", tmp_path / "plan-2.json"
+    assert rehab("plan", str(tmp_path / "a.yaml"), "--json", str(p1)).returncode == 0
+    plan = json.loads(p1.read_text())
+    r = rehab("new", "feedback", "--plan", str(p1), "-o", str(fb))
+    assert r.returncode == 0, r.stderr
+    text = fb.read_text(encoding="utf-8")
+    assert all(f"id: {e['id']}" in text and f"side: {e['side']}" in text for e in plan["exercises"])
+    # drop the first exercise's entry and quote the date as spreadsheets do
+    lines = text.splitlines()
+    first = next(i for i, ln in enumerate(lines) if ln.startswith("  - id:"))
+    lines = [*lines[:first], *lines[first + 6 :]]
+    lines = [("reported_on: '2026-10-15'" if ln.startswith("reported_on:") else ln) for ln in lines]
+    fb.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    skipped = plan["exercises"][0]
+    r = rehab("validate", str(fb), "--plan", str(p1))
+    assert r.returncode == 0 and f"warning: no feedback for {skipped['id']}" in r.stderr
+    r = rehab("progress", str(p1), str(fb), "--json", str(p2))
+    assert r.returncode == 0, r.stderr
+    assert f"warning: no feedback for {skipped['id']}" in r.stderr
+    nxt = json.loads(p2.read_text())
+    assert nxt["warnings"] == [f"no feedback for {skipped['id']} ({skipped['side']}): kept as it was"]
+    reviewed = {(x["id"], x["side"]): x for x in nxt["reviewed"]}
+    assert reviewed[(skipped["id"], skipped["side"])]["feedback"] is None
+    assert all(x["was"]["dosage"] and x["now"]["dosage"] for x in nxt["reviewed"])
+    # the same feedback again: on the same plan, and on the plan it made
+    r = rehab("progress", str(p1), str(fb), "--json", str(tmp_path / "again.json"))
+    assert r.returncode == 2 and "already applied" in r.stderr and "plan-2.json" in r.stderr
+    r = rehab("progress", str(p2), str(fb), "--json", str(tmp_path / "again.json"))
+    assert r.returncode == 2 and "already applied" in r.stderr
+    # feedback older than the plan
+    fb.write_text(fb.read_text().replace("'2026-10-15'", "2026-09-30"), encoding="utf-8")
+    r = rehab("progress", str(p1), str(fb), "--json", str(tmp_path / "again.json"))
+    assert r.returncode == 2 and "feedback older than the plan cannot be applied" in r.stderr
+    assert not (tmp_path / "again.json").exists()
+
+
+def test_history_groups_by_client_id_and_refuses_one_id_for_two_clients(tmp_path: Path) -> None:
+    other = ASSESSMENT.replace("Søren Ødegård, id: C-7", "Ada Lovelace, id: C-8")
+    for name, text in (("a.yaml", ASSESSMENT), ("b.yaml", other)):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        assert rehab("plan", str(tmp_path / name), "--json", str(tmp_path / f"{name}.json")).returncode == 0
+    hist = rehab("history", str(tmp_path))
+    assert hist.returncode == 0, hist.stderr
+    blocks = hist.stdout.split("\n\n")
+    assert len(blocks) == 2 and "Søren" in blocks[0] and "Ada" in blocks[1]
+    (tmp_path / "c.yaml").write_text(other.replace("C-8", "C-7"), encoding="utf-8")
+    assert rehab("plan", str(tmp_path / "c.yaml"), "--json", str(tmp_path / "c.json")).returncode == 0
+    hist = rehab("history", str(tmp_path))
+    assert hist.returncode == 2 and "client id C-7 is" in hist.stderr and "one id must be one client" in hist.stderr
+
+
+def test_review_sentences_and_volume_cut_come_from_rules_review_yaml(tmp_path: Path) -> None:
+    import shutil
+
+    from tests.conftest import ROOT
+
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    text = (rules / "review.yaml").read_text(encoding="utf-8")
+    (rules / "review.yaml").write_text(text.replace("Keep going as before.", "Carry on as you are."), encoding="utf-8")
+    content = load_content(rules, ROOT / "exercises")
+    assert content.review.sentences.hold == "Carry on as you are."
+    assert (content.review.volume_cut.keep, content.review.volume_cut.of) == (2, 3)
+    plan = evaluate(content, parse_assessment(ASSESSMENT)).plan
+    nxt = progress(content, plan, default_feedback(plan, {"each": {"pain_during": 4}}, dt.date(2026, 10, 15)))
+    assert any(e.change_note == "Carry on as you are." for e in nxt.exercises) or all(
+        e.change_note != "Keep going as before." for e in nxt.exercises
+    )

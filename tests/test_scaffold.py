@@ -58,7 +58,10 @@ def test_template_is_valid_and_commented(kind: str, tmp_path: Path) -> None:
     result = CliRunner().invoke(app(), ["new", kind, "-o", str(out)])
     assert result.exit_code == 0, result.stderr
     text = out.read_text(encoding="utf-8")
-    assert text.splitlines()[0] == f"# yaml-language-server: $schema={SCHEMAS[kind]}"
+    first = text.splitlines()[0]
+    assert first.startswith("# yaml-language-server: $schema=")
+    ref = first.split("=", 1)[1]  # relative to the file's folder, and the file is there
+    assert (out.parent / ref).resolve() == (ROOT / "schemas" / Path(SCHEMAS[kind]).name).resolve()
     assert isinstance(load(text, kind), MODELS[kind])
     for word in VOCAB[kind]:
         assert word in text, word
@@ -76,6 +79,10 @@ def test_stdout_when_no_output(kind: str) -> None:
     result = CliRunner().invoke(app(), ["new", kind])
     assert result.exit_code == 0, result.stderr
     assert isinstance(load(result.stdout, kind), MODELS[kind])
+    # printed: the destination is unknown, so the schema is named by its absolute address
+    ref = result.stdout.splitlines()[0].split("$schema=", 1)[1]
+    assert ref.startswith("file://") and ref.endswith(Path(SCHEMAS[kind]).name)
+    assert Path(ref.removeprefix("file://")).is_file()
 
 
 def test_assessment_template_plans(tmp_path: Path) -> None:
@@ -94,6 +101,20 @@ def test_rule_template_links_and_compiles_with_the_shipped_rules(tmp_path: Path)
     rules = tmp_path / "rules"
     shutil.copytree(ROOT / "rules", rules)
     new_file("rule", rules / "assessment" / "my-clinic.yaml", force=False)
+    verdict = check_rules(Clinic(rules, ROOT / "exercises"))
+    # it links and compiles; what is left is what CI would also ask for: its test cases
+    assert [d.code for d in verdict.errors] == ["test.missing", "test.coverage", "test.coverage"]
+    assert "my-clinic.test.yaml" in verdict.errors[0].message
+    (rules / "assessment" / "my-clinic.test.yaml").write_text(
+        "version: 1\ncases:\n"
+        "  - name: poor right squat\n"
+        "    assessment: {findings: {single_leg_squat: {left: good, right: poor}}}\n"
+        "    fires: [my-clinic-poor-squat]\n"
+        "  - name: good squats\n"
+        "    assessment: {findings: {single_leg_squat: {left: good, right: good}}}\n"
+        "    silent: [my-clinic-poor-squat]\n",
+        encoding="utf-8",
+    )
     verdict = check_rules(Clinic(rules, ROOT / "exercises"))
     assert verdict.ok, [d.render() for d in verdict.diagnostics]
 

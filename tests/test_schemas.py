@@ -20,3 +20,78 @@ def test_examples_point_at_the_assessment_schema() -> None:
         assert path.read_text(encoding="utf-8").startswith(
             "# yaml-language-server: $schema=../schemas/assessment.schema.json"
         ), path
+
+
+def _plain(value: object) -> object:
+    """YAML data as an editor's schema checker sees it (dates are ISO text)."""
+    import datetime as dt
+
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _validator(kind: str):  # type: ignore[no-untyped-def]
+    import json
+
+    import jsonschema
+
+    schema = json.loads((ROOT / "schemas" / f"{kind}.schema.json").read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def _read(path):  # type: ignore[no-untyped-def]
+    from engine.load import yamlio
+
+    return _plain(yamlio.read(path)[0])
+
+
+SHIPPED = [
+    ("assessment", "examples/*.yaml"),
+    ("plan", "tests/golden/*.plan.json"),
+    ("rules", "rules/*/*[!t].yaml"),  # rule files live one folder down; review.yaml sits at the top
+    ("rule-tests", "rules/**/*.test.yaml"),
+    ("exercise", "exercises/[!l]*.yaml"),
+    ("ladders", "exercises/ladders.yaml"),
+    ("references", "rules/references.yaml"),
+    ("thresholds", "rules/thresholds.yaml"),
+    ("review", "rules/review.yaml"),
+    ("template", "templates/handout.yaml"),
+]
+
+
+@pytest.mark.parametrize(("kind", "pattern"), SHIPPED, ids=[k for k, _ in SHIPPED])
+def test_shipped_files_pass_their_json_schema(kind: str, pattern: str) -> None:
+    validator = _validator(kind)
+    paths = [p for p in sorted(ROOT.glob(pattern)) if not p.name.endswith(".test.yaml") or kind == "rule-tests"]
+    assert paths, pattern
+    for path in paths:
+        errors = [f"{path.name}: {e.json_path}: {e.message}" for e in validator.iter_errors(_read(path))]
+        assert errors == []
+
+
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [
+        (("client", "age"), 500),
+        (("findings", "pelvic_drop", "left_stance_deg"), 99),
+        (("findings", "cadence_spm"), 100),
+        (("pain", 0, "nrs_activity"), 11),
+    ],
+)
+def test_json_schema_rejects_out_of_range_values_as_the_engine_does(where: tuple, value: int) -> None:
+    data = _read(ROOT / "examples" / "seed-marathon-bilateral-drop.yaml")
+    node = data
+    for key in where[:-1]:
+        node = node.setdefault(key, {}) if isinstance(key, str) else node[key]
+    node[where[-1]] = value
+    errors = list(_validator("assessment").iter_errors(data))
+
+    def messages(es):  # type: ignore[no-untyped-def]
+        return [m for e in es for m in [e.message, *messages(e.context or [])]]
+
+    assert errors and any(("greater than" in m or "less than" in m) and str(value) in m for m in messages(errors))

@@ -252,20 +252,20 @@ def test_review_prefilled_then_next_plan_as_rehab_progress(tc: Any, tmp_path: Pa
     assert r.headers["location"] == f"/c/{folder}/visits/2"
     files = sorted(p.name for p in (tmp_path / folder).iterdir())
     assert "002-feedback.yaml" in files and "002-plan.json" in files and "001-plan.json" in files
-    cli = rehab(
-        "progress",
-        str(tmp_path / folder / "001-plan.json"),
-        str(tmp_path / folder / "002-feedback.yaml"),
-        "--json",
-        "-",
-    )
+    # the CLI refuses feedback already applied in that folder, so replay it on copies elsewhere
+    replay = tmp_path / "replay"
+    replay.mkdir()
+    for name in ("001-plan.json", "002-feedback.yaml"):
+        (replay / name).write_bytes((tmp_path / folder / name).read_bytes())
+    cli = rehab("progress", str(replay / "001-plan.json"), str(replay / "002-feedback.yaml"), "--json", "-")
     assert cli.returncode == 0, cli.stderr
     assert (tmp_path / folder / "002-plan.json").read_text(encoding="utf-8") == cli.stdout
     page = tc.get(f"/c/{folder}/visits/2").text
     assert 'class="wasnow"' in page and "was:" in page and "now:" in page
     # a plan already reviewed cannot be reviewed again
     again = tc.post(f"/c/{folder}/visits/1/review", data={**feedback_form(form, day), "csrf_token": token(tc)})
-    assert again.status_code == 422 and "already been reviewed" in again.text
+    assert again.status_code == 422 and "already" in again.text
+    assert not (tmp_path / folder / "003-plan.json").exists()
     # the client page lists every visit in order, as rehab history does
     client_page = tc.get(f"/c/{folder}").text
     assert client_page.index("Visit 1") < client_page.index("Visit 2")
@@ -583,3 +583,45 @@ def test_one_client_lock_does_not_hold_up_another(tmp_path: Path) -> None:
             release.set()
             th.join()
         assert (tmp_path / a / ".rehab.lock").exists() and (tmp_path / b / "001-plan.json").is_file()
+
+
+def test_review_with_overrides_is_rehab_progress_with_overrides(tc: Any, tmp_path: Path) -> None:
+    import json
+
+    folder = new_client(tc)
+    save_seed(tc, folder)
+    plan = json.loads((tmp_path / folder / "001-plan.json").read_text())
+    first = plan["exercises"][0]
+    form = tc.get(f"/c/{folder}/visits/1/review").text
+    assert 'name="ov[0].kind"' in form and '<option value="swap">' in form
+    base = {**feedback_form(form), "csrf_token": token(tc)}
+    # a reason is required: the model's message appears beside the reason field
+    missing = {**base, "ov[0].kind": "remove", "ov[0].exercise": first["id"], "ov[0].side": first["side"]}
+    r = tc.post(f"/c/{folder}/visits/1/review", data=missing)
+    assert r.status_code == 422
+    assert re.search(r'id="f-ov-0-reason-err">is required but missing', r.text)
+    assert not (tmp_path / folder / "002-plan.json").exists()
+    ok = {**missing, "ov[0].reason": "Already does these at the gym."}
+    r = tc.post(f"/c/{folder}/visits/1/review", data=ok, follow_redirects=False)
+    assert r.status_code == 303, ERROR_RE.findall(r.text)
+    nxt = json.loads((tmp_path / folder / "002-plan.json").read_text())
+    assert first["id"] not in [e["id"] for e in nxt["exercises"]]
+    assert nxt["overrides"][0]["reason"] == "Already does these at the gym."
+    replay = tmp_path / "replay"
+    replay.mkdir()
+    for name in ("001-plan.json", "002-feedback.yaml", "002-overrides.yaml"):
+        (replay / name).write_bytes((tmp_path / folder / name).read_bytes())
+    cli = rehab(
+        "progress",
+        str(replay / "001-plan.json"),
+        str(replay / "002-feedback.yaml"),
+        "--overrides",
+        str(replay / "002-overrides.yaml"),
+        "--json",
+        "-",
+    )
+    assert cli.returncode == 0, cli.stderr
+    assert (tmp_path / folder / "002-plan.json").read_text(encoding="utf-8") == cli.stdout
+    page = tc.get(f"/c/{folder}/visits/2").text
+    assert "Clinician overrides" in page and "Already does these at the gym." in page
+    assert tc.get(f"/c/{folder}/visits/2/report.pdf").content.startswith(b"%PDF")

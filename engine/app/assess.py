@@ -1,4 +1,4 @@
-"""``rehab assess``: enter an assessment (Contract 1) question by question in the terminal.
+"""``rehab assess``: enter an assessment question by question in the terminal.
 
 The questions follow clinical order: client, date, clinician, findings (left and right stance side
 by side), pain, then every red flag asked explicitly, then notes. Each answer is read as YAML would
@@ -342,7 +342,7 @@ class Answers:
     notes: str | None = None
 
     def data(self) -> dict[str, Any]:
-        """Return the assessment as plain data (Contract 1)."""
+        """Return the assessment as plain data."""
         out: dict[str, Any] = {"version": 1, "client": self.client, "assessed_on": self.assessed_on}
         if self.clinician:
             out["clinician"] = self.clinician
@@ -455,7 +455,7 @@ def render_yaml(a: Answers, *, entered_on: dt.date) -> str:
     """Return the commented assessment YAML for ``a``."""
     lines = [
         SCHEMA_LINE,
-        f"# Runner assessment (Contract 1), entered with `rehab assess` on {entered_on}.",
+        f"# Runner assessment (YAML, version 1), entered with `rehab assess` on {entered_on}.",
         "# Check it with `rehab validate FILE`; make the plan with `rehab plan FILE`.",
         "version: 1",
         "",

@@ -16,7 +16,7 @@ SCHEMA_BASE = "https://rehab-rules.invalid/schemas/"
 def fact_catalogue() -> dict[str, dict[str, dict[str, dict[str, Any]]]]:
     """Every fact kind rules can match, per stage, with its fields' types and allowed values."""
     from engine.evaluate.facts import CATALOGUE
-    from engine.plan.progression import CATALOGUE as PROGRESSION
+    from engine.evaluate.review import CATALOGUE as PROGRESSION
 
     stages = {"assessment": CATALOGUE, "progression": PROGRESSION}
     return {
@@ -144,7 +144,7 @@ def schema_models() -> dict[str, Any]:
     from engine.app.rule_testing import RuleTestFile
     from engine.models.assessment import Assessment
     from engine.models.exercise import Exercise, LadderFile, ReferenceFile
-    from engine.models.feedback import Feedback
+    from engine.models.feedback import Feedback, ReviewSettings
     from engine.models.plan import Plan
     from engine.models.rule import RuleFile
     from engine.models.template import Template
@@ -159,6 +159,7 @@ def schema_models() -> dict[str, Any]:
         "ladders": LadderFile,
         "references": ReferenceFile,
         "thresholds": Thresholds,
+        "review": ReviewSettings,
         "template": Template,
         "plan": Plan,
     }

@@ -35,7 +35,12 @@ class History:
     def text(self) -> str:
         """One line per plan, one indented line per exercise."""
         out = []
+        last = None
         for r in self.rows:
+            key = r["client_id"] or r["client"]
+            if last is not None and key != last:
+                out.append("")
+            last = key
             follows = f" (follows {r['follows']})" if r["follows"] else ""
             out.append(f"{r['client']} — revision {r['revision']}, {r['date']}, {r['status']}: {r['file']}{follows}")
             out += [
@@ -43,6 +48,29 @@ class History:
                 for e in r["exercises"]
             ]
         return "\n".join(out) + "\n"
+
+
+def _client_key(plan: Any) -> str:
+    return str(plan.client.id or plan.client.name)
+
+
+def _refuse_mixed_clients(plans: list[tuple[Path, Any]]) -> None:
+    """One client id must name one client (the id groups the plans).
+
+    Raises:
+        InputError: two names under one client id.
+    """
+    names: dict[str, tuple[str, str]] = {}
+    for path, p in plans:
+        if p.client.id is None:
+            continue
+        have = names.setdefault(p.client.id, (p.client.name, path.name))
+        if have[0] != p.client.name:
+            raise InputError.at(
+                str(path),
+                f"client id {p.client.id} is {p.client.name} here but {have[0]} in {have[1]}; "
+                "one id must be one client",
+            )
 
 
 def history(folder: Path) -> History:
@@ -62,12 +90,19 @@ def history(folder: Path) -> History:
             plans.append((path, load_plan(path)))
         except EngineError as exc:
             found.skipped.append(f"skipped {path}: not a readable plan ({exc.diagnostics[0].message})")
-    plans.sort(key=lambda pp: (pp[1].client.id or pp[1].client.name, pp[1].revision, pp[1].assessed_on, pp[0].name))
-    hashes = {plan_sha256(p): path.name for path, p in plans}
+    plans.sort(key=lambda pp: (_client_key(pp[1]), pp[1].revision, pp[1].assessed_on, pp[0].name))
+    _refuse_mixed_clients(plans)
+    hashes = {plan_sha256(p): (path.name, _client_key(p)) for path, p in plans}
     for path, p in plans:
-        prev = hashes.get(p.previous.sha256, "?") if p.previous else None
+        prev_file, prev_client = hashes.get(p.previous.sha256, ("?", None)) if p.previous else (None, None)
+        if prev_client is not None and prev_client != _client_key(p):
+            raise InputError.at(
+                str(path), f"follows {prev_file}, a plan of another client; keep each client's plans apart"
+            )
+        prev = prev_file
         found.rows.append(
             {
+                "client_id": p.client.id,
                 "file": path.name,
                 "client": p.client.name,
                 "revision": p.revision,

@@ -11,9 +11,11 @@ from typing import Any
 from engine.app.clinic import Clinic
 from engine.app.output import check_target, same_file_twice, write_atomic
 from engine.errors import Diagnostic, EngineError, InputError, OutputError
+from engine.interop.complete import refuse_incomplete
 from engine.load.yamlio import LocationIndex
 from engine.models.assessment import Assessment
 from engine.models.feedback import Feedback
+from engine.models.overrides import Overrides
 from engine.models.plan import Plan
 
 
@@ -102,18 +104,65 @@ def read_assessment(path: Path | str, *, today: dt.date | None = None) -> Assess
     return load_assessment(path, today=today)
 
 
+def read_overrides(path: Path | str) -> tuple[Overrides, LocationIndex]:
+    """Read and validate a clinician's overrides file.
+
+    Raises:
+        InputError: every problem in the file, with positions.
+    """
+    from engine.load import yamlio
+    from engine.load.validation import validate
+
+    data, index = yamlio.read(path)
+    return validate(Overrides, data, index), index
+
+
+Changes = tuple[Overrides, LocationIndex] | Overrides | None
+"""Overrides with their file positions (from ``read_overrides``), bare, or none."""
+
+
+def _override(clinic: Clinic, plan: Plan, overrides: Changes) -> Plan:
+    if overrides is None:
+        return plan
+    from engine.plan.overrides import apply_overrides
+
+    doc, index = overrides if isinstance(overrides, tuple) else (overrides, None)
+    return apply_overrides(clinic.content(), plan, doc, index)
+
+
+def _warnings(warnings: list[str], file: str) -> tuple[Diagnostic, ...]:
+    return tuple(Diagnostic(file, message=w, severity="warning", code="plan.warning") for w in warnings)
+
+
+def _file(overrides: Changes) -> str:
+    return overrides[1].file if isinstance(overrides, tuple) else "overrides"
+
+
 def plan_assessment(
-    clinic: Clinic, assessment: Assessment, *, handout: bool = False, report: bool = False
+    clinic: Clinic,
+    assessment: Assessment,
+    *,
+    overrides: Changes = None,
+    handout: bool = False,
+    report: bool = False,
 ) -> PlanResult:
-    """First visit: run the assessment rules and build the plan (and the PDFs asked for)."""
+    """First visit: run the assessment rules, apply the clinician's overrides (if any), build the
+    plan and the PDFs asked for.
+
+    Raises:
+        InputError: overrides that do not fit the plan (see ``apply_overrides``).
+    """
     from engine.plan.pipeline import evaluate
 
+    refuse_incomplete(assessment)  # i16: never plan an imported assessment whose questions were not asked
     clinic.paper_size()
     content = clinic.content()
     if handout or report:
         clinic.template()
     result = evaluate(content, assessment)
-    return _finish(clinic, result.plan, result.assessment, result.facts, handout=handout, report=report)
+    plan = _override(clinic, result.plan, overrides)
+    warnings = _warnings(plan.warnings, _file(overrides))
+    return _finish(clinic, plan, result.assessment, result.facts, handout=handout, report=report, warnings=warnings)
 
 
 def read_plan(clinic: Clinic | None, path: Path | str) -> Plan:
@@ -138,19 +187,40 @@ def read_feedback(path: Path | str) -> tuple[Feedback, LocationIndex]:
     return load_feedback(path)
 
 
+def applied_in(folder: Path, plan: Plan, feedback: Feedback) -> Path | None:
+    """A plan JSON file in ``folder`` that was already made from ``plan`` with this feedback."""
+    from engine.plan.progression import feedback_sha256, load_plan, plan_sha256
+
+    want = (plan_sha256(plan), feedback_sha256(feedback))
+    for path in sorted(folder.glob("*.json")):
+        try:
+            other = load_plan(path)
+        except EngineError:
+            continue
+        if other.previous is not None and (other.previous.sha256, other.previous.feedback_sha256) == want:
+            return path
+    return None
+
+
 def progress(
     clinic: Clinic,
     plan: Plan,
     feedback: Feedback,
     *,
     index: LocationIndex | None = None,
+    plans_dir: Path | None = None,
+    overrides: Changes = None,
     handout: bool = False,
     report: bool = False,
 ) -> PlanResult:
     """Review: the next plan (revision + 1) from a plan and the client's feedback; the plan is not changed.
 
+    With ``plans_dir`` (the client's folder), feedback already applied to this plan there is refused.
+    Exercises without a feedback entry keep their dose and come back as ``warnings``.
+
     Raises:
-        InputError: feedback that does not fit the plan (positions from ``index``).
+        InputError: feedback that does not fit the plan (positions from ``index``), feedback older
+            than the plan, or feedback already applied.
     """
     from engine.plan.progression import progress as next_plan
 
@@ -158,8 +228,21 @@ def progress(
     content = clinic.content()
     if handout or report:
         clinic.template()
+    file = index.file if index is not None else "<feedback>"
+    if plans_dir is not None:
+        made = applied_in(plans_dir, plan, feedback)
+        if made is not None:
+            raise InputError.at(
+                file,
+                f"this feedback was already applied to this plan: {made} was made from it",
+                code="feedback.applied",
+            )
     nxt = next_plan(content, plan, feedback, index)
-    return _finish(clinic, nxt, None, None, handout=handout, report=report)
+    warnings = _warnings(nxt.warnings, file)
+    n = len(nxt.warnings)
+    nxt = _override(clinic, nxt, overrides)
+    warnings += _warnings(nxt.warnings[n:], _file(overrides))
+    return _finish(clinic, nxt, None, None, handout=handout, report=report, warnings=warnings)
 
 
 @dataclass(frozen=True)
@@ -255,7 +338,9 @@ def _plan_into(job: tuple[Path, str]) -> BatchItem:
     try:
         outputs = Outputs(b.out_dir / f"{stem}.pdf", b.out_dir / f"{stem}.plan.json", b.out_dir / f"{stem}.report.pdf")
         outputs.check("plan", force=b.force, inputs=(path,))
-        result = plan_assessment(b.clinic, read_assessment(path), handout=True, report=True)
+        assessment = read_assessment(path)
+        refuse_incomplete(assessment, path)  # i16: file:line for an imported, unfinished assessment
+        result = plan_assessment(b.clinic, assessment, handout=True, report=True)
         outputs.write(result)
     except EngineError as exc:
         return BatchItem(str(path), None, exc.render())

@@ -21,14 +21,14 @@ import datetime as dt
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError
 
 from engine.errors import Diagnostic, EngineError, LinkError
 from engine.load import yamlio
 from engine.load.validation import dotted_path, message_of, validate
-from engine.models.base import Int, Slug, StrictModel, Text, Word
+from engine.models.base import Range, Slug, StrictModel, Text, Word
 from engine.models.plan import Plan
 
 DEFAULT_ASSESSMENT: dict[str, Any] = {
@@ -52,9 +52,9 @@ class Match(StrictModel):
     """A tag the exercise has."""
     side: Literal["left", "right", "both"] | None = None
     """Side in the plan."""
-    level: Int(1, 50) | None = None  # type: ignore[valid-type]
+    level: Annotated[int, Range(1, 50)] | None = None
     """Ladder level."""
-    dose_step: Int(1, 10) | None = None  # type: ignore[valid-type]
+    dose_step: Annotated[int, Range(1, 10)] | None = None
     """Dose step (progression)."""
     change: Literal["new", "harder", "same", "easier"] | None = None
     """Change marked at review (progression)."""
@@ -103,11 +103,11 @@ class Case(StrictModel):
     """Plan status."""
     referral: Literal["emergency", "urgent", "soon", "routine", "none"] | None = None
     """Most urgent referral, or none."""
-    count: list[Int(0, 20)] | None = Field(default=None, min_length=2, max_length=2)  # type: ignore[valid-type]
+    count: list[Annotated[int, Range(0, 20)]] | None = Field(default=None, min_length=2, max_length=2)
     """Number of exercises must lie in [min, max]."""
     texts: list[Text] = Field(default_factory=list)
     """Each must appear (as part of a sentence) in the plan's cues, education, precautions or referrals."""
-    review_in_days: Int(1, 365) | None = None  # type: ignore[valid-type]
+    review_in_days: Annotated[int, Range(1, 365)] | None = None
     """Review interval."""
     todo: Text | None = None
     """Known gap: the case is expected to fail until fixed."""
@@ -271,20 +271,36 @@ def run_file(content: Any, path: Path) -> list[CaseResult]:
         except EngineError as exc:
             res.failures = [f"case input is invalid: {d.message} at {d.path}" for d in exc.diagnostics]
         except ValidationError as exc:
-            res.failures = [
-                f"case input is invalid: {dotted_path(tuple(e['loc']))}: {message_of(e)}"
-                for e in exc.errors(include_url=False)
-            ]
+            errors = exc.errors(include_url=False)
+            res.line = _field_line(index, i, tuple(errors[0]["loc"])) if errors else line
+            res.failures = [f"case input is invalid: {dotted_path(tuple(e['loc']))}: {message_of(e)}" for e in errors]
         results.append(res)
     return results
 
 
+def _field_line(index: yamlio.LocationIndex, i: int, loc: tuple[Any, ...]) -> int:
+    """The line of the case's (or the file base's) assessment field that ``loc`` names."""
+    loc = tuple(p for p in loc if not (isinstance(p, str) and "[" in p))
+    for where in (("cases", i, "assessment", *loc), ("base", *loc)):
+        for cut in range(len(where), len(where) - len(loc) - 1, -1):
+            if index.has(where[:cut]) and cut > len(where) - len(loc):
+                return index.value(where[:cut]).line
+    return index.value(("cases", i)).line
+
+
 @dataclass
 class RuleTestRun:
-    """Every case of every test file, and the rules no case made fire."""
+    """Every case of every test file, test files that could not be read, and coverage errors.
+
+    A run over the whole rules folder enforces what the project's own CI enforces: every rule file
+    has a ``.test.yaml`` beside it, every rule is expected to fire in some case and to stay silent
+    in some case, and does fire in some case.
+    """
 
     results: list[CaseResult]
     never_fired: list[str]
+    file_errors: list[Diagnostic] = field(default_factory=list)
+    coverage: list[Diagnostic] = field(default_factory=list)
 
     @property
     def failed(self) -> list[CaseResult]:
@@ -293,8 +309,8 @@ class RuleTestRun:
 
     @property
     def ok(self) -> bool:
-        """Every case passed."""
-        return not self.failed
+        """Every case passed, every test file was readable, and coverage is complete."""
+        return not self.failed and not self.file_errors and not self.coverage
 
 
 def test_rules(clinic: Any, path: Path | None = None) -> RuleTestRun:
@@ -310,7 +326,62 @@ def test_rules(clinic: Any, path: Path | None = None) -> RuleTestRun:
     files = case_files(root)
     if not files:
         raise EngineError.at(str(root), "no *.test.yaml files found")
-    results = [r for f in files for r in run_file(content, f)]
-    fired = {rule for r in results for rule in r.fired}
-    never = sorted(set(content.rules()) - fired) if path is None else []
-    return RuleTestRun(results, never)
+    run = RuleTestRun([], [])
+    expected: dict[str, set[str]] = {"fires": set(), "silent": set()}
+    for f in files:
+        try:
+            run.results += run_file(content, f)
+            doc = validate(RuleTestFile, *yamlio.read(f))
+        except EngineError as exc:  # one bad test file does not stop the others
+            run.file_errors += exc.diagnostics
+            continue
+        for case in doc.cases:
+            expected["fires"].update(case.fires)
+            expected["silent"].update(case.silent)
+    if path is None:
+        fired = {rule for r in run.results for rule in r.fired}
+        run.never_fired = sorted(set(content.rules()) - fired)
+        run.coverage = coverage(root, set(content.rules()), expected, run.never_fired)
+    return run
+
+
+def expected_in(root: Path) -> dict[str, set[str]]:
+    """The rules the readable test files under ``root`` expect to fire and to stay silent."""
+    expected: dict[str, set[str]] = {"fires": set(), "silent": set()}
+    for f in case_files(root):
+        try:
+            doc = validate(RuleTestFile, *yamlio.read(f))
+        except EngineError:
+            continue
+        for case in doc.cases:
+            expected["fires"].update(case.fires)
+            expected["silent"].update(case.silent)
+    return expected
+
+
+def coverage(
+    root: Path, rules: set[str], expected: dict[str, set[str]], never_fired: list[str] | None = None
+) -> list[Diagnostic]:
+    """Coverage errors for a rules folder: rule files without tests, rules no case expects to fire
+    or to stay silent, rules that fire in no case (``never_fired``, when the cases were run)."""
+    from engine.load.rulebook import rule_files
+
+    out = [
+        Diagnostic(
+            str(p), message=f"has no test file; add {p.name.removesuffix('.yaml')}.test.yaml", code="test.missing"
+        )
+        for p in rule_files(root)
+        if not p.with_name(p.name.removesuffix(".yaml") + ".test.yaml").exists()
+    ]
+    for key, words in (("fires", "to fire"), ("silent", "to stay silent")):
+        out += [
+            Diagnostic(
+                str(root), message=f"rule {r} is expected {words} in no test case ('{key}:')", code="test.coverage"
+            )
+            for r in sorted(rules - expected[key])
+        ]
+    out += [
+        Diagnostic(str(root), message=f"rule {r} fires in no test case", code="test.coverage")
+        for r in never_fired or []
+    ]
+    return out

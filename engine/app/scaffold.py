@@ -10,9 +10,11 @@ measurement nobody made.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import textwrap
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any, get_args
 
 from engine.app.output import check_target, write_atomic
 from engine.errors import InputError
@@ -30,7 +32,7 @@ SCHEMA_PATHS: dict[str, str] = {
 }
 """Schema path per kind, relative to the folder such a file usually lives in."""
 
-EQUIPMENT: tuple[str, ...] = Equipment.__args__  # type: ignore[attr-defined]
+EQUIPMENT: tuple[str, ...] = get_args(Equipment)
 
 
 def _words(values: Iterable[str], prefix: str = "#   ") -> str:
@@ -39,7 +41,7 @@ def _words(values: Iterable[str], prefix: str = "#   ") -> str:
 
 
 ASSESSMENT = """\
-# Runner assessment (Contract 1). Keys starting with '# ' are optional: remove the '# ' to fill one
+# Runner assessment (YAML, version 1). Keys starting with '# ' are optional: remove the '# ' to fill one
 # in. A finding left commented out was not assessed (NOT the same as normal). Check the file with
 # `rehab validate FILE`, then `rehab plan FILE`. Tip: `rehab assess` asks every question for you,
 # red flags included.
@@ -92,10 +94,13 @@ red_flags: []                     # ASK ABOUT EVERY ONE; list those present, e.g
 #                                 # red_flags: [saddle_anaesthesia]. Any entry means referral:
 @RED_FLAGS@
 # notes: free text                # anything else worth keeping
+# Written by `rehab import` (i16), not by hand: what the gait file could not tell, and where it came from.
+# to_complete: [pain, red_flags]  # `rehab plan` refuses until every word is deleted (after asking)
+# source: {tool: opencap, ...}     # the gait file, its sha256, the columns and stance windows used
 """
 
 FEEDBACK = """\
-# Feedback at review (Contract 3). `rehab progress PLAN.json FILE` writes the next plan.
+# Feedback at review (YAML, version 1). `rehab progress PLAN.json FILE` writes the next plan.
 version: 1                        # format version; always 1
 reported_on: @@@TODAY@@           # ISO date of the review (YYYY-MM-DD), not in the future
 exercises:                        # one entry per exercise (and side) of the plan
@@ -202,7 +207,29 @@ _BODIES: dict[str, str] = {
 }
 
 
-def template(kind: str, *, today: dt.date | None = None) -> str:
+def schema_file(kind: str) -> Path:
+    """The JSON Schema file for ``kind`` that ships with the engine (installed wheel or checkout)."""
+    from importlib import resources
+
+    name = Path(SCHEMA_PATHS[kind]).name
+    packaged = Path(str(resources.files("engine"))) / "_data" / "schemas"
+    folder = packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "schemas"
+    return folder / name
+
+
+def schema_ref(kind: str, output: Path | None) -> str:
+    """The ``$schema`` reference for a file written to ``output``: relative to its folder, or a
+    ``file://`` address when printed (the destination is unknown) or on another drive."""
+    target = schema_file(kind).resolve()
+    if output is None or str(output) == "-":
+        return target.as_uri()
+    try:
+        return Path(os.path.relpath(target, output.resolve().parent)).as_posix()
+    except ValueError:  # another drive (Windows)
+        return target.as_uri()
+
+
+def template(kind: str, *, today: dt.date | None = None, schema: str | None = None) -> str:
     """Return the filled-in template text for ``kind``.
 
     Raises:
@@ -222,17 +249,43 @@ def template(kind: str, *, today: dt.date | None = None) -> str:
     body = _BODIES[kind]
     for mark, text in fills.items():
         body = body.replace(mark, text)
-    return f"# yaml-language-server: $schema={SCHEMA_PATHS[kind]}\n{body}"
+    return f"# yaml-language-server: $schema={schema or SCHEMA_PATHS[kind]}\n{body}"
 
 
-def new_file(kind: str, output: Path | None, *, force: bool) -> None:
+def feedback_for(plan: Any, *, today: dt.date | None = None, schema: str | None = None) -> str:
+    """A feedback file with one entry per exercise (and side) of ``plan``, to fill in at review."""
+    lines = template("feedback", today=today, schema=schema).splitlines()
+    start = next(i for i, ln in enumerate(lines) if ln.startswith("exercises:"))
+    end = next(i for i, ln in enumerate(lines) if ln.startswith("running:"))
+    entries = [lines[start]]
+    if not plan.exercises:
+        entries = ["exercises: []                     # the plan has no exercises"]
+    for e in plan.exercises:
+        entries += [
+            f"  - id: {e.id}".ljust(34) + f"# {e.name}, level {e.level}",
+            f"    side: {e.side}".ljust(34) + "# as in the plan",
+            "    completed: false".ljust(34) + "# true when all prescribed sets/reps were done",
+            "    pain_during: 0".ljust(34) + "# pain during the exercise, 0..10",
+            "    pain_next_morning: 0".ljust(34) + "# pain the next morning, 0..10",
+            "    control: fair".ljust(34) + "# movement quality: good | fair | poor",
+        ]
+    head = [f"# For the plan of {plan.client.name}, revision {plan.revision} ({plan.assessed_on})."]
+    return "\n".join([*lines[:2], *head, *lines[2:start], *entries, *lines[end:]]) + "\n"
+
+
+def new_file(kind: str, output: Path | None, *, force: bool, plan: Any = None) -> None:
     """Write the template for ``kind`` to ``output`` (stdout when ``None``).
 
     Raises:
         InputError: unknown kind (exit 2).
         OutputError: ``output`` exists (without ``force``) or cannot be written.
     """
-    text = template(kind)
+    if plan is not None and kind != "feedback":
+        raise InputError.at("new", "--plan goes with 'rehab new feedback'")
+    if kind not in _BODIES:
+        template(kind)  # the unknown-kind error
+    ref = schema_ref(kind, output)
+    text = feedback_for(plan, schema=ref) if plan is not None else template(kind, schema=ref)
     target = output if output is not None else Path("-")
     check_target(target, force=force)
     write_atomic(target, text)

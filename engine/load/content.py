@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 from engine.evaluate.compiler import CompiledRuleset, compile_rules
+from engine.evaluate.derive import derive_fn
+from engine.load import yamlio
 from engine.load.library import ExerciseLibrary, load_library
 from engine.load.resources import data_dir
-from engine.load.rulebook import RuleBook, load_rulebook
+from engine.load.rulebook import REVIEW_FILE, RuleBook, load_rulebook
+from engine.load.validation import validate
+from engine.models.feedback import ReviewSettings
 from engine.models.rule import Rule
 from engine.models.thresholds import Thresholds
-from engine.plan.planner import resolve
+
+__all__ = ["Content", "derive_fn", "load_content", "load_review", "reload_content"]
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,8 @@ class Content:
     library: ExerciseLibrary
     book: RuleBook
     compiled: dict[str, CompiledRuleset]
+    review: ReviewSettings = field(default_factory=ReviewSettings)
+    """rules/review.yaml (defaults when the folder has none)."""
 
     @property
     def thresholds(self) -> Thresholds:
@@ -33,24 +39,6 @@ class Content:
     def rules(self) -> dict[str, Rule]:
         """Every rule by id."""
         return self.book.by_id()
-
-
-def derive_fn(rules: dict[str, Rule]) -> Any:
-    """Return the callback the runtime calls to build derived facts for a firing."""
-
-    def derive(rule_id: str, bindings: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-        made = []
-        for action in rules[rule_id].then:
-            if action.derive is not None:
-                fact: dict[str, Any] = {"kind": action.derive.fact, "derived_by": rule_id}
-                for key, value in action.derive.set.items():
-                    v = resolve(value, bindings)
-                    if v is not None:
-                        fact[key] = v
-                made.append(fact)
-        return made
-
-    return derive
 
 
 def load_content(rules_dir: Path | str | None = None, exercises_dir: Path | str | None = None) -> Content:
@@ -70,7 +58,18 @@ def _load(rules_dir: str, exercises_dir: str) -> Content:
     compiled = {
         stage: compile_rules(rules, f"rehab-{stage}", where=rules_dir) for stage, rules in book.rules.items() if rules
     }
-    return Content(library, book, compiled)
+    return Content(library, book, compiled, load_review(Path(rules_dir) / REVIEW_FILE))
+
+
+def load_review(path: Path) -> ReviewSettings:
+    """Read rules/review.yaml (defaults when there is none).
+
+    Raises:
+        InputError: the file is invalid.
+    """
+    if not path.is_file():
+        return ReviewSettings()
+    return validate(ReviewSettings, *yamlio.read(path))
 
 
 def reload_content() -> None:

@@ -24,7 +24,8 @@ from engine.models.thresholds import Thresholds
 
 THRESHOLDS_FILE = "thresholds.yaml"
 REFERENCES_FILE = "references.yaml"
-NOT_RULES = {THRESHOLDS_FILE, REFERENCES_FILE}
+REVIEW_FILE = "review.yaml"  # review settings (engine/load/content.py reads it)
+NOT_RULES = {THRESHOLDS_FILE, REFERENCES_FILE, REVIEW_FILE}
 Catalogue = dict[str, dict[str, FieldSpec]]
 
 
@@ -96,13 +97,14 @@ def load_rulebook(folder: Path, library: ExerciseLibrary, catalogues: dict[str, 
     book.warnings += [d for d in errors if d.severity != "error"]
     if errs:
         raise LinkError(sorted(errs))
-    book.sha256 = content_hash([*files, folder / THRESHOLDS_FILE, folder / REFERENCES_FILE], folder)
+    extra = [p for p in (folder / REVIEW_FILE,) if p.is_file()]
+    book.sha256 = content_hash([*files, folder / THRESHOLDS_FILE, folder / REFERENCES_FILE, *extra], folder)
     return book
 
 
 def default_catalogues() -> dict[str, Catalogue]:
     """Fact catalogues per stage (progression adds feedback facts)."""
-    from engine.plan.progression import CATALOGUE as PROGRESSION
+    from engine.evaluate.review import CATALOGUE as PROGRESSION
 
     return {"assessment": CATALOGUE, "progression": PROGRESSION}
 

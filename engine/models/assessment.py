@@ -1,14 +1,14 @@
-"""Contract 1: the assessment a clinician records (DESIGN.md), validated strictly."""
+"""The assessment a clinician records (YAML, version 1), validated strictly."""
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from engine.models.base import Int, Num, StrictModel, Text, not_in_future
+from engine.models.base import Date, Range, StrictModel, Text, not_in_future
+from engine.models.source import Source, ToComplete  # i16: imported assessments
 
 Side = Literal["left", "right"]
 PainSide = Literal["left", "right", "both", "central"]
@@ -55,9 +55,9 @@ RedFlag = Literal[
     "suspected_bone_stress_injury",
 ]
 
-REGIONS: tuple[str, ...] = Region.__args__  # type: ignore[attr-defined]
-DIAGNOSES: tuple[str, ...] = Diagnosis.__args__  # type: ignore[attr-defined]
-RED_FLAGS: tuple[str, ...] = RedFlag.__args__  # type: ignore[attr-defined]
+REGIONS: tuple[str, ...] = get_args(Region)
+DIAGNOSES: tuple[str, ...] = get_args(Diagnosis)
+RED_FLAGS: tuple[str, ...] = get_args(RedFlag)
 
 
 class Client(StrictModel):
@@ -67,11 +67,11 @@ class Client(StrictModel):
     """Full name, any Unicode (printed on the handout)."""
     id: Text | None = None
     """Clinic's client id."""
-    age: Int(10, 100) | None = None  # type: ignore[valid-type]
+    age: Annotated[int, Range(10, 100)] | None = None
     """Age in years, 10..100."""
     sex: Sex | None = None
     """female | male | other | unspecified."""
-    weekly_km: Num(0, 1000) | None = None  # type: ignore[valid-type]
+    weekly_km: Annotated[float, Range(0, 1000)] | None = None
     """Current weekly running distance in km."""
     goal: Text | None = None
     """The runner's goal in their words."""
@@ -86,15 +86,15 @@ class Clinician(StrictModel):
     """Clinic name."""
 
 
-Deg30 = Num(0, 30)
+Deg30 = Annotated[float, Range(0, 30)]
 
 
 class StanceAngles(StrictModel):
     """An angle per stance leg at midstance, in degrees or as a grade (one per side)."""
 
-    left_stance_deg: Deg30 | None = None  # type: ignore[valid-type]
+    left_stance_deg: Deg30 | None = None
     """Degrees while standing on the LEFT leg, 0..30."""
-    right_stance_deg: Deg30 | None = None  # type: ignore[valid-type]
+    right_stance_deg: Deg30 | None = None
     """Degrees while standing on the RIGHT leg, 0..30."""
     left_stance_grade: Grade | None = None
     """Instead of degrees: none | mild | moderate | marked."""
@@ -116,7 +116,7 @@ class StanceAngles(StrictModel):
 class StepWidth(StrictModel):
     """Step width at contact, posterior view."""
 
-    cm: Num(-15, 40) | None = None  # type: ignore[valid-type]
+    cm: Annotated[float, Range(-15, 40)] | None = None
     """Heel-centre to heel-centre in cm, -15..40; below 0 the feet cross the midline."""
     crossover: bool | None = None
     """True when a foot lands across the midline."""
@@ -140,9 +140,9 @@ class Findings(StrictModel):
     """Lateral trunk lean toward the stance side at midstance."""
     step_width: StepWidth | None = None
     """Step width / crossover."""
-    cadence_spm: Num(120, 230) | None = None  # type: ignore[valid-type]
+    cadence_spm: Annotated[float, Range(120, 230)] | None = None
     """Steps per minute, 120..230."""
-    forward_trunk_lean_deg: Num(0, 45) | None = None  # type: ignore[valid-type]
+    forward_trunk_lean_deg: Annotated[float, Range(0, 45)] | None = None
     """Sagittal trunk lean in degrees, 0..45."""
     single_leg_squat: SingleLegSquat | None = None
     """Single-leg squat movement quality."""
@@ -155,11 +155,11 @@ class Pain(StrictModel):
     """Where it hurts."""
     side: PainSide
     """left | right | both | central."""
-    nrs_rest: Int(0, 10)  # type: ignore[valid-type]
+    nrs_rest: Annotated[int, Range(0, 10)]
     """Pain at rest, 0..10."""
-    nrs_activity: Int(0, 10)  # type: ignore[valid-type]
+    nrs_activity: Annotated[int, Range(0, 10)]
     """Worst pain during running, 0..10."""
-    weeks: Num(0, 2000)  # type: ignore[valid-type]
+    weeks: Annotated[float, Range(0, 2000)]
     """How long, in weeks."""
     diagnosis: Diagnosis | None = None
     """Working diagnosis, if any."""
@@ -168,13 +168,13 @@ class Pain(StrictModel):
 
 
 class Assessment(StrictModel):
-    """A runner's assessment: Contract 1, version 1."""
+    """A runner's assessment (YAML, version 1)."""
 
     version: Literal[1]
     """Format version; must be 1."""
     client: Client
     """The client."""
-    assessed_on: dt.date
+    assessed_on: Date
     """Date of the assessment (ISO, e.g. 2026-11-20); not in the future."""
     clinician: Clinician | None = None
     """Clinician and clinic."""
@@ -186,6 +186,11 @@ class Assessment(StrictModel):
     """Red flags present; any entry leads to referral."""
     notes: str | None = None
     """Free text."""
+    # i16 (gait import): optional, absent in hand-entered files.
+    source: Source | None = None
+    """The gait-tool file the findings were imported from (written by `rehab import`)."""
+    to_complete: list[ToComplete] | None = None
+    """What the import could not know: delete each word once asked; `rehab plan` refuses until empty."""
 
     _not_in_future = field_validator("assessed_on")(not_in_future)
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
-from engine.models.base import Int, Num, Slug, StrictModel, Text
+from engine.models.base import Range, Slug, StrictModel, Text
 from engine.models.rule import Dosage
 
 Target = Literal[
@@ -46,8 +46,8 @@ Equipment = Literal[
     "chair",
     "treadmill",
 ]
-TARGETS: tuple[str, ...] = Target.__args__  # type: ignore[attr-defined]
-TAGS: tuple[str, ...] = Tag.__args__  # type: ignore[attr-defined]
+TARGETS: tuple[str, ...] = get_args(Target)
+TAGS: tuple[str, ...] = get_args(Tag)
 JOINTS = (
     "head",
     "neck",
@@ -96,13 +96,13 @@ class Prop(StrictModel):
 
     type: Literal["floor", "wall", "band", "step", "line", "arrow", "mat", "weight"]
     """What to draw."""
-    x: Num(-5, 105) | None = None  # type: ignore[valid-type]
+    x: Annotated[float, Range(-5, 105)] | None = None
     """x (wall, step)."""
-    y: Num(-5, 105) | None = None  # type: ignore[valid-type]
+    y: Annotated[float, Range(-5, 105)] | None = None
     """y (floor, mat, step)."""
-    w: Num(0, 110) | None = None  # type: ignore[valid-type]
+    w: Annotated[float, Range(0, 110)] | None = None
     """Width (step)."""
-    h: Num(0, 110) | None = None  # type: ignore[valid-type]
+    h: Annotated[float, Range(0, 110)] | None = None
     """Height (step)."""
     from_: Point | None = Field(default=None, alias="from")
     """Start point (band, line, arrow)."""
@@ -136,7 +136,7 @@ class Exercise(StrictModel):
     """Name shown to the client."""
     ladder: Slug
     """Ladder id (exercises/ladders.yaml)."""
-    level: Int(1, 50)  # type: ignore[valid-type]
+    level: Annotated[int, Range(1, 50)]
     """Position on the ladder, 1 = easiest."""
     targets: list[Target] = Field(min_length=1)
     """What it trains."""
@@ -192,7 +192,7 @@ class Reference(StrictModel):
     doi: str | None = None
     """DOI, if known."""
     grade: Literal["A", "B", "C", "D", "E"] | None = None
-    """Evidence grade (CLINICAL.md §0.1)."""
+    """Evidence grade: A systematic review or RCTs, B cohort or lab studies, C a single small study, E expert opinion."""
     note: str | None = None
     """Note."""
     url: str | None = None

@@ -1,12 +1,15 @@
-"""Contract 2: the plan (JSON), plus compatible extensions (findings, revision, changes)."""
+"""The plan (JSON, version 1): what the client does, why, and what changed at review."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
+
+from engine.models.base import Model
+from engine.models.rule import Dosage
 
 
 def _iso_date(value: str) -> str:
@@ -27,10 +30,8 @@ URGENCY_ORDER = ("emergency", "urgent", "soon", "routine")
 Change = Literal["new", "harder", "same", "easier"]
 
 
-class PlanModel(BaseModel):
-    """Plan parts: unknown keys rejected when a plan is read back; ints stay ints."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class PlanModel(Model):
+    """Plan parts: unknown keys rejected when a plan is read back (not strict: JSON has no dates)."""
 
 
 class ClientRef(PlanModel):
@@ -55,25 +56,23 @@ class GeneratedWith(PlanModel):
     exercises_sha256: str
 
 
+def _empty(value: Any) -> bool:
+    return value is None or value == []
+
+
 class Because(PlanModel):
-    """Why an item is in the plan."""
+    """Why an item is in the plan: a rule (with the findings it fired on) or a clinician's override."""
 
     rule: str
     findings: list[str] = Field(default_factory=list)
     values: dict[str, Any] = Field(default_factory=dict)
     evidence: list[str] = Field(default_factory=list)
+    reason: str | None = Field(default=None, exclude_if=_empty)
+    """The clinician's words (``rule: clinician-override``)."""
 
 
-class Dose(PlanModel):
-    """The prescribed dose."""
-
-    sets: int
-    reps: int | None = None
-    hold_s: int | None = None
-    per_week: int
-    minutes: int | None = None
-    rest_s: int | None = None
-    note: str | None = None
+Dose = Dosage
+"""The prescribed dose: the same model as an exercise's dose steps."""
 
 
 class PlanExercise(PlanModel):
@@ -146,6 +145,58 @@ class Previous(PlanModel):
     revision: int
     sha256: str
     reported_on: str | None = None
+    feedback_sha256: str | None = Field(default=None, exclude_if=_empty)
+    """Hash of the feedback applied to it (so the same feedback is not applied twice)."""
+
+
+class FeedbackReceived(PlanModel):
+    """What the client reported for one exercise at review."""
+
+    completed: bool
+    pain_during: int
+    pain_next_morning: int
+    control: str
+
+
+class DoseAt(PlanModel):
+    """An exercise at a dose step (before or after a review)."""
+
+    id: str
+    level: int
+    dose_step: int
+    dosage: Dose
+
+
+class Reviewed(PlanModel):
+    """One exercise of the previous plan at review: the feedback received and its dose, was → now."""
+
+    id: str
+    side: Literal["left", "right", "both"]
+    feedback: FeedbackReceived | None = None
+    """``None``: no feedback entry for this exercise (the plan kept it as it was)."""
+    was: DoseAt
+    now: DoseAt | None = None
+    """``None``: not in the new plan (urgent referral, or removed by the clinician)."""
+    change: Change
+
+
+class Override(PlanModel):
+    """A clinician's change to what the rules planned, with the reason (carried into later plans)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    action: Literal["swap", "dose", "remove", "add"]
+    exercise: str
+    side: Literal["left", "right", "both"]
+    reason: str
+    with_: str | None = Field(default=None, alias="with", exclude_if=_empty)
+    """swap: the exercise put in its place."""
+    dose_step: int | None = Field(default=None, exclude_if=_empty)
+    """dose/add: the dose step chosen."""
+    overrides_exclusion: str | None = Field(default=None, exclude_if=_empty)
+    """add: the rule that had excluded the exercise (flagged in the report)."""
+    on: str
+    """Date of the plan it was made in."""
 
 
 class Plan(PlanModel):
@@ -171,9 +222,17 @@ class Plan(PlanModel):
     not_included: list[Excluded] = Field(default_factory=list)
     conditions: list[str] = Field(default_factory=list)
     reported_on: str | None = None
+    reviewed: list[Reviewed] = Field(default_factory=list, exclude_if=_empty)
+    """At review: every exercise of the previous plan, its feedback and its dose was → now."""
+    overrides: list[Override] = Field(default_factory=list, exclude_if=_empty)
+    """Clinician overrides made in this plan or carried from earlier ones."""
+    warnings: list[str] = Field(default_factory=list, exclude_if=_empty)
+    """Things the clinician should check (e.g. an exercise without feedback)."""
 
     def to_json(self) -> str:
         """Serialise deterministically (sorted keys, 2-space indent, trailing newline)."""
         import json
 
-        return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        return (
+            json.dumps(self.model_dump(mode="json", by_alias=True), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        )

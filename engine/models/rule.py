@@ -25,10 +25,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Discriminator, Field, StringConstraints, Tag, model_validator
+from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
-from engine.models.base import Int, Slug, StrictModel, Text, Word
+from engine.models.base import Range, Slug, StrictModel, Text, Word
 
 Scalar = str | bool | int | float
 """A literal value in a condition or a derived fact."""
@@ -159,17 +160,17 @@ SideValue = Literal["left", "right", "both"] | From
 class Dosage(StrictModel):
     """A dose: sets and exactly one of reps, hold seconds or minutes."""
 
-    sets: Int(1, 10)  # type: ignore[valid-type]
+    sets: Annotated[int, Range(1, 10)]
     """Sets per session."""
-    reps: Int(1, 200) | None = None  # type: ignore[valid-type]
+    reps: Annotated[int, Range(1, 200)] | None = None
     """Repetitions per set (or contacts for hops)."""
-    hold_s: Int(1, 300) | None = None  # type: ignore[valid-type]
+    hold_s: Annotated[int, Range(1, 300)] | None = None
     """Seconds per hold."""
-    minutes: Int(1, 90) | None = None  # type: ignore[valid-type]
+    minutes: Annotated[int, Range(1, 90)] | None = None
     """Minutes (gait drills)."""
-    per_week: Int(1, 14)  # type: ignore[valid-type]
+    per_week: Annotated[int, Range(1, 14)]
     """Sessions per week."""
-    rest_s: Int(0, 600) | None = None  # type: ignore[valid-type]
+    rest_s: Annotated[int, Range(0, 600)] | None = None
     """Rest between sets, seconds."""
     note: Text | None = None
     """Short note, e.g. 'light band'."""
@@ -187,11 +188,11 @@ class Prescribe(StrictModel):
     """Exercise id from exercises/."""
     ladder: Slug | None = None
     """Ladder id; use with ``level``."""
-    level: Int(1, 50) | None = None  # type: ignore[valid-type]
+    level: Annotated[int, Range(1, 50)] | None = None
     """Starting level on the ladder."""
     side: SideValue | None = None
     """left | right | both, or ``{from: alias.side}``; default both."""
-    dose: Int(1, 10) = 1  # type: ignore[valid-type]
+    dose: Annotated[int, Range(1, 10)] = 1
     """Dose step of the exercise to start at (1 = its first, easiest dose)."""
 
     @model_validator(mode="after")
@@ -234,9 +235,9 @@ class Refer(StrictModel):
 class Limit(StrictModel):
     """Cap levels and doses (e.g. for a highly irritable presentation)."""
 
-    max_level: Int(1, 50) | None = None  # type: ignore[valid-type]
+    max_level: Annotated[int, Range(1, 50)] | None = None
     """Highest ladder level allowed; higher prescriptions move down their ladder."""
-    max_dose: Int(1, 10) | None = None  # type: ignore[valid-type]
+    max_dose: Annotated[int, Range(1, 10)] | None = None
     """Highest dose step allowed."""
     ladders: list[Slug] | None = Field(default=None, min_length=1)
     """Only these ladders (default: every ladder)."""
@@ -264,40 +265,6 @@ class Progress(StrictModel):
     """Plain words for the client ('pain stayed low, so we made it harder')."""
 
 
-class Action(StrictModel):
-    """One thing a rule does; exactly one key."""
-
-    derive: Derive | None = None
-    """Assert a derived fact."""
-    prescribe: Prescribe | None = None
-    """Add an exercise."""
-    exclude: Exclude | None = None
-    """Exclude exercises."""
-    refer: Refer | None = None
-    """Refer out."""
-    limit: Limit | None = None
-    """Cap levels/doses."""
-    precaution: Text | None = None
-    """A precaution for client and clinician."""
-    cue: Text | None = None
-    """A running or movement cue."""
-    educate: Text | None = None
-    """An education point."""
-    review_in_days: Int(1, 365) | None = None  # type: ignore[valid-type]
-    """See the client again within this many days."""
-    progress: Progress | None = None
-    """Progression rules only."""
-
-    @model_validator(mode="after")
-    def _one(self) -> Action:
-        _exactly_one(self, ACTIONS, "an action")
-        return self
-
-    def kind(self) -> str:
-        """Return the action's key."""
-        return next(n for n in ACTIONS if getattr(self, n) is not None)
-
-
 ACTIONS = (
     "derive",
     "prescribe",
@@ -312,6 +279,135 @@ ACTIONS = (
 )
 
 
+class _ActionBase(StrictModel):
+    """One thing a rule does: a mapping with exactly one key (the kind of action)."""
+
+    def kind(self) -> str:
+        """Return the action's key."""
+        return next(n for n in ACTIONS if n in type(self).model_fields)
+
+    def __getattr__(self, name: str) -> Any:
+        # The other kinds read as None, so ``action.refer is not None`` asks "is this a referral?".
+        if name in ACTIONS:
+            return None
+        return super().__getattr__(name)  # type: ignore[misc]
+
+
+class DeriveAction(_ActionBase):
+    """Assert a derived fact."""
+
+    derive: Derive
+    """Assert a derived fact."""
+
+
+class PrescribeAction(_ActionBase):
+    """Add an exercise."""
+
+    prescribe: Prescribe
+    """Add an exercise."""
+
+
+class ExcludeAction(_ActionBase):
+    """Exclude exercises."""
+
+    exclude: Exclude
+    """Exclude exercises."""
+
+
+class ReferAction(_ActionBase):
+    """Refer out."""
+
+    refer: Refer
+    """Refer out."""
+
+
+class LimitAction(_ActionBase):
+    """Cap levels/doses."""
+
+    limit: Limit
+    """Cap levels/doses."""
+
+
+class PrecautionAction(_ActionBase):
+    """A precaution for client and clinician."""
+
+    precaution: Text
+    """A precaution for client and clinician."""
+
+
+class CueAction(_ActionBase):
+    """A running or movement cue."""
+
+    cue: Text
+    """A running or movement cue."""
+
+
+class EducateAction(_ActionBase):
+    """An education point."""
+
+    educate: Text
+    """An education point."""
+
+
+class ReviewAction(_ActionBase):
+    """See the client again within this many days."""
+
+    review_in_days: Annotated[int, Range(1, 365)]
+    """See the client again within this many days."""
+
+
+class ProgressAction(_ActionBase):
+    """Progression rules only."""
+
+    progress: Progress
+    """Progression rules only."""
+
+
+class _AnyAction(StrictModel):
+    """Reports what is wrong with a mapping that is not exactly one known action (never valid)."""
+
+    derive: Any = None
+    prescribe: Any = None
+    exclude: Any = None
+    refer: Any = None
+    limit: Any = None
+    precaution: Any = None
+    cue: Any = None
+    educate: Any = None
+    review_in_days: Any = None
+    progress: Any = None
+
+    @model_validator(mode="after")
+    def _one(self) -> _AnyAction:
+        _exactly_one(self, ACTIONS, "an action")
+        return self
+
+
+def _action_kind(value: Any) -> str:
+    if isinstance(value, _ActionBase):
+        return f"[{value.kind()}]"
+    if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in ACTIONS:
+        return f"[{next(iter(value))}]"
+    return "[invalid]"
+
+
+Action = Annotated[
+    Annotated[DeriveAction, Tag("[derive]")]
+    | Annotated[PrescribeAction, Tag("[prescribe]")]
+    | Annotated[ExcludeAction, Tag("[exclude]")]
+    | Annotated[ReferAction, Tag("[refer]")]
+    | Annotated[LimitAction, Tag("[limit]")]
+    | Annotated[PrecautionAction, Tag("[precaution]")]
+    | Annotated[CueAction, Tag("[cue]")]
+    | Annotated[EducateAction, Tag("[educate]")]
+    | Annotated[ReviewAction, Tag("[review_in_days]")]
+    | Annotated[ProgressAction, Tag("[progress]")]
+    | Annotated[SkipJsonSchema[_AnyAction], Tag("[invalid]")],
+    Discriminator(_action_kind),
+]
+"""One thing a rule does; exactly one key. The tags are bracketed so error positions skip them."""
+
+
 class Rule(StrictModel):
     """One rule: when the condition matches, do the actions."""
 
@@ -319,7 +415,7 @@ class Rule(StrictModel):
     """Unique id, kebab-case."""
     description: Text
     """What the rule does and why, for clinicians."""
-    priority: Int(0, 65534) = 1000  # type: ignore[valid-type]
+    priority: Annotated[int, Range(0, 65534)] = 1000
     """Lower fires first and ranks first in the plan (0..65534)."""
     evidence: list[Slug] = Field(min_length=1)
     """Reference ids from rules/references.yaml."""

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
+
+from engine.models.base import LayoutText, Model
 
 SectionName = Literal[
     "header",
@@ -28,12 +30,9 @@ SectionName = Literal[
 Colour = Annotated[str, StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$")]
 """A colour as ``#RRGGBB``."""
 
-Text = Annotated[str, StringConstraints(min_length=1)]
-"""A non-empty piece of wording."""
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+Text = LayoutText
+"""A non-empty piece of wording, kept exactly as written."""
+_Strict = Model
 
 
 class Margins(_Strict):
@@ -297,7 +296,7 @@ class Light(_Strict):
 
 
 class PainGuideWording(_Strict):
-    """Traffic-light pain guide (CLINICAL.md §5.1–5.2)."""
+    """Traffic-light pain guide: how much pain during and after exercise is fine, too much, or a reason to stop."""
 
     heading: Text
     """Section heading."""
@@ -329,7 +328,7 @@ class TrackingLogWording(_Strict):
 
 
 class GetHelpWording(_Strict):
-    """Red-flag safety net (CLINICAL.md §6)."""
+    """Red-flag safety net: the symptoms that mean stop and get help, and where to go."""
 
     heading: Text
     """Box heading."""

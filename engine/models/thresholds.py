@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from engine.models.base import Int, Num, Slug, StrictModel
+from engine.models.base import Range, Slug, StrictModel
 
 
 class AngleBands(StrictModel):
     """Lower bounds (inclusive, degrees) of each grade for a stance-side angle."""
 
-    mild: Num(0, 30)  # type: ignore[valid-type]
+    mild: Annotated[float, Range(0, 30)]
     """From here the grade is mild (below: none)."""
-    moderate: Num(0, 30)  # type: ignore[valid-type]
+    moderate: Annotated[float, Range(0, 30)]
     """From here the grade is moderate."""
-    marked: Num(0, 30)  # type: ignore[valid-type]
+    marked: Annotated[float, Range(0, 30)]
     """From here the grade is marked."""
     flag_from: Literal["mild", "moderate", "marked"] = "moderate"
     """Grades from this one up are elevated (flagged)."""
-    asymmetry_deg: Num(0, 30)  # type: ignore[valid-type]
+    asymmetry_deg: Annotated[float, Range(0, 30)]
     """Left−right difference that makes a pattern one-sided."""
     evidence: list[Slug] = Field(min_length=1)
     """Sources."""
@@ -36,9 +36,9 @@ class AngleBands(StrictModel):
 class StepWidthBands(StrictModel):
     """Step width categories."""
 
-    crossover_max_cm: Num(-15, 40)  # type: ignore[valid-type]
+    crossover_max_cm: Annotated[float, Range(-15, 40)]
     """At or below this the step is a crossover."""
-    narrow_below_cm: Num(-15, 40)  # type: ignore[valid-type]
+    narrow_below_cm: Annotated[float, Range(-15, 40)]
     """Below this the step is narrow."""
     evidence: list[Slug] = Field(min_length=1)
     """Sources."""
@@ -47,7 +47,7 @@ class StepWidthBands(StrictModel):
 class CadenceBands(StrictModel):
     """Cadence flag."""
 
-    low_below_spm: Num(120, 230)  # type: ignore[valid-type]
+    low_below_spm: Annotated[float, Range(120, 230)]
     """Below this cadence is low."""
     evidence: list[Slug] = Field(min_length=1)
     """Sources."""
@@ -56,7 +56,7 @@ class CadenceBands(StrictModel):
 class ForwardLeanBands(StrictModel):
     """Forward trunk lean flag."""
 
-    elevated_from_deg: Num(0, 45)  # type: ignore[valid-type]
+    elevated_from_deg: Annotated[float, Range(0, 45)]
     """From here forward lean is elevated."""
     evidence: list[Slug] = Field(min_length=1)
     """Sources."""
@@ -65,11 +65,11 @@ class ForwardLeanBands(StrictModel):
 class IrritabilityBands(StrictModel):
     """Pain irritability from NRS scores."""
 
-    high_activity_nrs: Int(0, 10)  # type: ignore[valid-type]
+    high_activity_nrs: Annotated[int, Range(0, 10)]
     """Activity pain from which irritability is high."""
-    high_rest_nrs: Int(0, 10)  # type: ignore[valid-type]
+    high_rest_nrs: Annotated[int, Range(0, 10)]
     """Rest pain from which irritability is high."""
-    moderate_activity_nrs: Int(0, 10)  # type: ignore[valid-type]
+    moderate_activity_nrs: Annotated[int, Range(0, 10)]
     """Activity pain from which irritability is moderate."""
     evidence: list[Slug] = Field(min_length=1)
     """Sources."""
@@ -78,9 +78,9 @@ class IrritabilityBands(StrictModel):
 class PlanDefaults(StrictModel):
     """Plan-wide settings."""
 
-    max_exercises: Int(1, 12) = 6  # type: ignore[valid-type]
+    max_exercises: Annotated[int, Range(1, 12)] = 6
     """Most exercises a handout lists."""
-    review_in_days: Int(1, 365) = 14  # type: ignore[valid-type]
+    review_in_days: Annotated[int, Range(1, 365)] = 14
     """Default review interval."""
 
 

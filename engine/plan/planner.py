@@ -19,6 +19,7 @@ from typing import Any
 from engine import __version__
 from engine.errors import LinkError
 from engine.evaluate.compiler import tested_fields
+from engine.evaluate.derive import resolve
 from engine.evaluate.facts import FactSet
 from engine.load.library import ExerciseLibrary
 from engine.models.assessment import Assessment
@@ -40,7 +41,7 @@ from engine.models.plan import (
     TextItem,
     TraceItem,
 )
-from engine.models.rule import Action, From, Rule
+from engine.models.rule import Action, Rule
 from engine.models.thresholds import Thresholds
 
 SIDES = ("left", "right")
@@ -85,14 +86,6 @@ def _show(v: Any) -> str:
     if isinstance(v, float) and v.is_integer():
         return f"{v:.1f}"
     return str(v)
-
-
-def resolve(value: Any, bindings: dict[str, dict[str, Any]]) -> Any:
-    """Return a literal, or the field a ``{from: alias.field}`` names (None if unbound)."""
-    if isinstance(value, From):
-        alias, attr = value.from_.split(".", 1)
-        return bindings.get(alias, {}).get(attr)
-    return value
 
 
 class Reasons:

@@ -1,4 +1,4 @@
-"""Progression at review: plan + feedback → next plan (pain-monitoring model, CLINICAL.md §5).
+"""Progression at review: plan + feedback → next plan (pain monitoring: green, amber, red).
 
 Progression rules (``stage: progression``) match one ``feedback`` fact per reviewed exercise and
 one ``review`` fact, and say ``progress: {change: up|hold|down|review, of: <alias>}``. When
@@ -6,8 +6,8 @@ several rules speak about one exercise the most conservative wins: review > down
 
 * up: next dose step of the exercise, else the next ladder level at its first dose; at the top
   of the ladder (or when the next level is excluded) the exercise holds;
-* down: one ladder level down at its first dose; at the bottom, 1/3 fewer sets (20–50 % less
-  volume, CLINICAL.md §5.2);
+* down: one ladder level down at its first dose; at the bottom, less volume (the share kept is
+  ``volume_cut`` in rules/review.yaml: 2 of 3, about a third less, within the 20-50 % advised);
 * review: as down, plus a referral back to the clinician (two red reviews in a row);
 * new red flags run the assessment rules' red-flag logic: an urgent referral removes all exercises.
 """
@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from engine import __version__
 from engine.errors import Diagnostic, InputError, LinkError
-from engine.evaluate.facts import FactSet, FieldSpec
+from engine.evaluate.facts import FactSet
+from engine.evaluate.review import red_flag_facts, review_facts
 from engine.load import yamlio
 from engine.load.content import Content, derive_fn
 from engine.load.validation import validate
@@ -30,55 +32,25 @@ from engine.load.yamlio import LocationIndex
 from engine.models.feedback import Feedback
 from engine.models.plan import (
     STOPS_EXERCISE,
+    URGENCY_ORDER,
     Because,
     Dose,
+    DoseAt,
     Excluded,
+    FeedbackReceived,
     GeneratedWith,
     Plan,
     PlanExercise,
     Previous,
     Referral,
+    Reviewed,
     TextItem,
     TraceItem,
 )
 from engine.models.rule import Rule
-from engine.plan.planner import Reasons, add_text
-
-CATALOGUE: dict[str, dict[str, FieldSpec]] = {
-    "feedback": {
-        "exercise": FieldSpec("str"),
-        "side": FieldSpec("str", ("left", "right", "both")),
-        "ladder": FieldSpec("str"),
-        "level": FieldSpec("num"),
-        "dose_step": FieldSpec("num"),
-        "at_top": FieldSpec("bool"),
-        "at_bottom": FieldSpec("bool"),
-        "last_dose": FieldSpec("bool"),
-        "completed": FieldSpec("bool"),
-        "pain_during": FieldSpec("num"),
-        "pain_next_morning": FieldSpec("num"),
-        "morning_change": FieldSpec("num"),
-        "control": FieldSpec("str", ("good", "fair", "poor")),
-        "previous_reds": FieldSpec("num"),
-        "gait_drill": FieldSpec("bool"),
-        "impact": FieldSpec("bool"),
-    },
-    "review": {
-        "has_new_red_flags": FieldSpec("bool"),
-        "ran": FieldSpec("bool"),
-        "running_pain_during": FieldSpec("num"),
-        "running_pain_next_morning": FieldSpec("num"),
-        "spreading_leg_symptoms": FieldSpec("bool"),
-        "bone_stress_injury": FieldSpec("bool"),
-        "radicular": FieldSpec("bool"),
-        "tendinopathy": FieldSpec("bool"),
-        "days_since_plan": FieldSpec("num"),
-    },
-}
-"""Facts the progression rules match."""
+from engine.plan.planner import Planner, Reasons, add_text
 
 RANK = {"up": 0, "hold": 1, "down": 2, "review": 3}
-TENDON = {"achilles_tendinopathy", "gluteal_tendinopathy", "hamstring_tendinopathy"}
 
 
 def plan_sha256(plan: Plan) -> str:
@@ -188,7 +160,8 @@ def match_feedback(plan: Plan, feedback: Feedback, index: LocationIndex | None =
             )
         else:
             paired[i] = item
-    if feedback.reported_on.isoformat() < plan.assessed_on:
+    applied = plan.previous.feedback_sha256 if plan.previous else None
+    if applied is not None and applied == feedback_sha256(feedback):
         pos = index.value(("reported_on",)) if index else yamlio.Position(0, 0)
         diags.append(
             Diagnostic(
@@ -196,70 +169,25 @@ def match_feedback(plan: Plan, feedback: Feedback, index: LocationIndex | None =
                 pos.line,
                 pos.column,
                 "reported_on",
-                f"is before the plan's date ({plan.assessed_on})",
+                f"this feedback was already applied: plan revision {plan.revision} was made from it",
+                code="feedback.applied",
+            )
+        )
+    elif feedback.reported_on.isoformat() < plan.assessed_on:
+        pos = index.value(("reported_on",)) if index else yamlio.Position(0, 0)
+        diags.append(
+            Diagnostic(
+                file,
+                pos.line,
+                pos.column,
+                "reported_on",
+                f"is before the plan's date ({plan.assessed_on}): feedback older than the plan cannot be applied",
                 code="feedback.date",
             )
         )
     if diags:
         raise InputError(diags)
     return paired
-
-
-def _facts(content: Content, plan: Plan, feedback: Feedback, paired: dict[int, PlanExercise]) -> FactSet:
-    out = FactSet()
-    lib = content.library
-    for i, item in paired.items():
-        fb = feedback.exercises[i]
-        ex = lib.exercises.get(item.id)
-        top = lib.top(item.ladder)
-        doses = len(ex.doses) if ex else item.dose_step
-        base = item.last_morning_pain or 0
-        out.add(
-            "feedback",
-            f"exercises[{i}]",
-            {
-                "exercise": item.id,
-                "side": item.side,
-                "ladder": item.ladder,
-                "level": item.level,
-                "dose_step": item.dose_step,
-                "at_top": item.level >= top and item.dose_step >= doses,
-                "at_bottom": item.level <= 1,
-                "last_dose": item.dose_step >= doses,
-                "completed": fb.completed,
-                "pain_during": fb.pain_during,
-                "pain_next_morning": fb.pain_next_morning,
-                "morning_change": fb.pain_next_morning - base,
-                "control": fb.control,
-                "previous_reds": item.red_count,
-                "gait_drill": "gait_drill" in item.tags,
-                "impact": "impact" in item.tags,
-            },
-            {
-                f"exercises[{i}].{k}": getattr(fb, k)
-                for k in ("pain_during", "pain_next_morning", "control", "completed")
-            },
-        )
-    run = feedback.running
-    conditions = set(plan.conditions)
-    days = (feedback.reported_on - dt.date.fromisoformat(plan.assessed_on)).days
-    out.add(
-        "review",
-        "review",
-        {
-            "has_new_red_flags": bool(feedback.new_red_flags),
-            "ran": run is not None,
-            "running_pain_during": run.pain_during if run else None,
-            "running_pain_next_morning": run.pain_next_morning if run else None,
-            "spreading_leg_symptoms": bool(feedback.spreading_leg_symptoms),
-            "bone_stress_injury": "bone_stress_injury" in conditions,
-            "radicular": "radicular" in conditions,
-            "tendinopathy": bool(conditions & TENDON),
-            "days_since_plan": days,
-        },
-        {"spreading_leg_symptoms": feedback.spreading_leg_symptoms} if feedback.spreading_leg_symptoms else {},
-    )
-    return out
 
 
 @dataclass
@@ -317,7 +245,7 @@ def _apply(plan: Plan, content: Content, item: PlanExercise, d: _Decision, morni
             if nxt is not None and not _excluded(plan, content, nxt.id):
                 new_ex, step, change = nxt, 1, "harder"
             else:
-                note = d.reason + " This is the top of this exercise for now: keep it going."
+                note = f"{d.reason} {content.review.sentences.top_of_ladder}"
         dose = Dose(**new_ex.doses[step - 1].model_dump())
     elif d.change in ("down", "review"):
         red = item.red_count + 1
@@ -326,8 +254,8 @@ def _apply(plan: Plan, content: Content, item: PlanExercise, d: _Decision, morni
         if lower is not None and not _excluded(plan, content, lower.id):
             new_ex, step = lower, 1
             dose = Dose(**lower.doses[0].model_dump())
-        else:  # bottom of the ladder: about a third less volume from the current dose (§5.2: 20-50 %)
-            dose = _cut_volume(item.dosage)
+        else:  # bottom of the ladder: less volume from the current dose (rules/review.yaml)
+            dose = _cut_volume(item.dosage, content.review.volume_cut.keep, content.review.volume_cut.of)
     side = item.side if new_ex.sided else "both"
     return PlanExercise(
         id=new_ex.id,
@@ -348,43 +276,55 @@ def _apply(plan: Plan, content: Content, item: PlanExercise, d: _Decision, morni
     )
 
 
-def _cut_volume(d: Dose) -> Dose:
-    """Take about a third off the volume: fewer sets, or shorter sets when only one is left."""
+def _cut_volume(d: Dose, keep: int, of: int) -> Dose:
+    """Keep ``keep/of`` of the volume: fewer sets, or shorter sets when only one is left."""
     if d.sets >= 2:
-        return d.model_copy(update={"sets": max(1, round(d.sets * 2 / 3))})
+        return d.model_copy(update={"sets": max(1, round(d.sets * keep / of))})
     for key in ("reps", "hold_s", "minutes"):
         value = getattr(d, key)
         if value is not None and value > 1:
-            return d.model_copy(update={key: max(1, round(value * 2 / 3))})
+            return d.model_copy(update={key: max(1, round(value * keep / of))})
     return d
 
 
 def _red_flag_referrals(
     content: Content, plan: Plan, feedback: Feedback
 ) -> tuple[list[Referral], list[TraceItem], int | None]:
+    """New red flags at review, run as red-flag facts through the assessment rules."""
     if not feedback.new_red_flags:
         return [], [], None
-    from engine.models.assessment import Assessment
-    from engine.plan.pipeline import evaluate
+    facts = red_flag_facts(list(feedback.new_red_flags))
+    firings: list[Any] = []
+    compiled = content.compiled.get("assessment")
+    if compiled is not None:
+        from engine.evaluate.runtime import runtime
 
-    a = Assessment.model_validate(
-        {
-            "version": 1,
-            "client": plan.client.model_dump(exclude_none=True),
-            "assessed_on": feedback.reported_on,
-            "red_flags": list(feedback.new_red_flags),
-        }
-    )
-    result = evaluate(content, a).plan
-    rules = content.rules()
-    days = [act.review_in_days for t in result.trace for act in rules[t.rule].then if act.review_in_days is not None]
-    return list(result.referrals), list(result.trace), min(days) if days else None
+        rt = runtime()
+        rt.register(compiled, derive_fn(content.rules()))
+        firings = rt.evaluate(compiled, facts.facts)
+    planner = Planner(content.library, content.rules(), content.thresholds, content.book.sha256)
+    found = planner.collect(firings, facts)
+    unhandled = [f for f in feedback.new_red_flags if f not in found.referred_flags]
+    if unhandled:  # a red flag must never pass unseen: the rule set is incomplete
+        raise LinkError.at(
+            "rules",
+            f"red flag {', '.join(unhandled)} is reported but no rule referred the client for it; "
+            "every red flag needs a referral rule (see rules/assessment/red-flags.yaml)",
+            code="link.red_flag_unhandled",
+        )
+    seen: set[tuple[str, str]] = set()
+    referrals = []
+    for r in sorted(found.referrals, key=lambda r: (URGENCY_ORDER.index(r.urgency), r.rule)):
+        if (r.urgency, r.reason) not in seen:
+            seen.add((r.urgency, r.reason))
+            referrals.append(r)
+    return referrals, list(found.trace), min(found.reviews, default=None)
 
 
 def progress(content: Content, plan: Plan, feedback: Feedback, index: LocationIndex | None = None) -> Plan:
     """Return the next plan (revision + 1); the given plan is not changed."""
     paired = match_feedback(plan, feedback, index)
-    facts = _facts(content, plan, feedback, paired)
+    facts = review_facts(content.library, plan, feedback, paired)
     firings: list[Any] = []
     compiled = content.compiled.get("progression")
     if compiled is not None:
@@ -396,15 +336,16 @@ def progress(content: Content, plan: Plan, feedback: Feedback, index: LocationIn
     decisions, trace, others = _decide(content, facts, firings)
     by_item = {id(item): i for i, item in paired.items()}
     exercises = []
+    reviewed: list[tuple[PlanExercise, int | None, PlanExercise]] = []
     for item in plan.exercises:
         i = by_item.get(id(item))
         if i is None:
-            exercises.append(
-                item.model_copy(update={"change": "same", "change_note": "No feedback recorded: keep going as before."})
-            )
-            continue
-        d = decisions.get(f"exercises[{i}]") or _Decision("hold", "Keep going as before.")
-        exercises.append(_apply(plan, content, item, d, feedback.exercises[i].pain_next_morning))
+            nxt = item.model_copy(update={"change": "same", "change_note": content.review.sentences.no_feedback})
+        else:
+            d = decisions.get(f"exercises[{i}]") or _Decision("hold", content.review.sentences.hold)
+            nxt = _apply(plan, content, item, d, feedback.exercises[i].pain_next_morning)
+        exercises.append(nxt)
+        reviewed.append((item, i, nxt))
     referrals, flag_trace, flag_review = _red_flag_referrals(content, plan, feedback)
     texts: dict[str, list[TextItem]] = {
         "precaution": list(plan.precautions),
@@ -420,7 +361,7 @@ def progress(content: Content, plan: Plan, feedback: Feedback, index: LocationIn
         if found is not None and found.change == "review":
             referrals.append(
                 Referral(
-                    reason=f"Pain flared at two reviews in a row with {item.name}: please see your clinician before going on.",
+                    reason=content.review.sentences.flare_twice.replace("{exercise}", item.name),
                     urgency="soon",
                     rule=found.because[-1].rule,
                 )
@@ -432,7 +373,7 @@ def progress(content: Content, plan: Plan, feedback: Feedback, index: LocationIn
             Excluded(
                 exercise=e.id,
                 rule=next(r.rule for r in referrals if r.urgency in STOPS_EXERCISE),
-                reason="urgent referral: no exercises until the client has been seen",
+                reason=content.review.sentences.urgent_drop,
             )
             for e in exercises
         ]
@@ -463,10 +404,48 @@ def progress(content: Content, plan: Plan, feedback: Feedback, index: LocationIn
             "trace": [*flag_trace, *trace],
             "revision": plan.revision + 1,
             "previous": Previous(
-                revision=plan.revision, sha256=plan_sha256(plan), reported_on=feedback.reported_on.isoformat()
+                revision=plan.revision,
+                sha256=plan_sha256(plan),
+                reported_on=feedback.reported_on.isoformat(),
+                feedback_sha256=feedback_sha256(feedback),
             ),
+            "reviewed": [
+                _reviewed(item, feedback, i, nxt, kept={id(e) for e in exercises}) for item, i, nxt in reviewed
+            ],
+            "warnings": [
+                f"no feedback for {item.id} ({item.side}): kept as it was" for item, i, _ in reviewed if i is None
+            ],
         }
     )
+
+
+def _at(e: PlanExercise) -> DoseAt:
+    return DoseAt(id=e.id, level=e.level, dose_step=e.dose_step, dosage=e.dosage)
+
+
+def _reviewed(item: PlanExercise, feedback: Feedback, i: int | None, nxt: PlanExercise, *, kept: set[int]) -> Reviewed:
+    fb = feedback.exercises[i] if i is not None else None
+    return Reviewed(
+        id=item.id,
+        side=item.side,
+        feedback=FeedbackReceived(
+            completed=fb.completed,
+            pain_during=fb.pain_during,
+            pain_next_morning=fb.pain_next_morning,
+            control=fb.control,
+        )
+        if fb is not None
+        else None,
+        was=_at(item),
+        now=_at(nxt) if id(nxt) in kept else None,
+        change=nxt.change or "same",
+    )
+
+
+def feedback_sha256(feedback: Feedback) -> str:
+    """Hash of the feedback's content (not its layout or comments)."""
+    text = json.dumps(feedback.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def default_feedback(plan: Plan, partial: dict[str, Any], day: dt.date) -> Feedback:

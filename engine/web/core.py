@@ -102,13 +102,44 @@ class Engine:
         return read_feedback(path)
 
     def progress(
-        self, plan: Plan, feedback: Feedback, *, index: Any = None, handout: bool = False, report: bool = False
+        self,
+        plan: Plan,
+        feedback: Feedback,
+        *,
+        index: Any = None,
+        plans_dir: Path | None = None,
+        overrides: Any = None,
+        handout: bool = False,
+        report: bool = False,
     ) -> Any:
-        """Review (``planning.progress``): a PlanResult with the next plan."""
+        """Review (``planning.progress``, as ``rehab progress [--overrides]``): a PlanResult with the next plan."""
         from engine.app.planning import progress
 
         self.content()
-        return progress(self.clinic, plan, feedback, index=index, handout=handout, report=report)
+        return progress(
+            self.clinic,
+            plan,
+            feedback,
+            index=index,
+            plans_dir=plans_dir,
+            overrides=overrides,
+            handout=handout,
+            report=report,
+        )
+
+    def validate_overrides(self, data: dict[str, Any], name: str = "<form>") -> Any:
+        """Validate clinician overrides (the model ``rehab progress --overrides`` reads)."""
+        from engine.load.validation import validate
+        from engine.load.yamlio import LocationIndex
+        from engine.models.overrides import Overrides
+
+        return validate(Overrides, data, LocationIndex(name))
+
+    def load_overrides(self, path: Path) -> Any:
+        """Read an overrides file (with positions), as ``rehab progress --overrides`` does."""
+        from engine.app.planning import read_overrides
+
+        return read_overrides(path)
 
     def history(self, folder: Path) -> list[dict[str, Any]]:
         """``rehab history FOLDER --json`` as data (empty when the folder has no plan yet)."""

@@ -277,15 +277,19 @@ class Desk:
         if not plan_path.is_file():
             raise NotFound(plan_path.name)
         stored = plan_path.read_text(encoding="utf-8")
-        wanted = {"handout": kind == "handout", "report": kind == "report"}
+        handout, report = kind == "handout", kind == "report"
         a_file, fb_file = c.file(n, "assessment"), c.file(n, "feedback")
         earlier = [m for m in c.plans() if m < n]
         if a_file.is_file():
-            result = self.engine.plan(self.engine.load_assessment(a_file), **wanted)
+            result = self.engine.plan(self.engine.load_assessment(a_file), handout=handout, report=report)
         elif fb_file.is_file() and earlier:
             previous = self.engine.load_plan(c.file(earlier[-1], "plan"))
             feedback, index = self.engine.load_feedback(fb_file)
-            result = self.engine.progress(previous, feedback, index=index, **wanted)
+            ov_file = c.file(n, "overrides")
+            overrides = self.engine.load_overrides(ov_file) if ov_file.is_file() else None
+            result = self.engine.progress(
+                previous, feedback, index=index, overrides=overrides, handout=handout, report=report
+            )
         else:
             raise NotFound(target.name)
         if result.json != stored:
@@ -310,6 +314,10 @@ class Desk:
             for e in plan.exercises
         ]
 
+    def library_ids(self) -> list[str]:
+        """Every exercise id (choices for swap and add)."""
+        return sorted(self.engine.content().library.exercises)
+
     def review_form(self, c: Client, n: int) -> FormState:
         """Fresh feedback form: today, every exercise of the plan."""
         return FormState({"reported_on": dt.date.today().isoformat()})
@@ -327,10 +335,18 @@ class Desk:
         except SchemaError as exc:
             for path, msg in forms.field_errors(exc).items():
                 state.errors.setdefault(path, msg)
+        ov_data, ov_errors = forms.decode_overrides(form)
+        state.errors.update(ov_errors)
+        overrides = None
+        if ov_data is not None and not ov_errors:
+            try:
+                overrides = self.engine.validate_overrides(ov_data)
+            except SchemaError as exc:
+                state.errors.update(forms.override_errors(exc))
         if state.errors or feedback is None:
             return Outcome(form=state)
         try:
-            nxt = self.engine.progress(plan, feedback)
+            nxt = self.engine.progress(plan, feedback, plans_dir=c.path, overrides=overrides)
         except EngineError as exc:
             state.problems += [d.message for d in exc.diagnostics]
             return Outcome(form=state)
@@ -341,6 +357,8 @@ class Desk:
                 return Outcome(form=state)
             m = c.next_number()
             c.write_new(c.file(m, "feedback"), text)
+            if ov_data is not None:
+                c.write_new(c.file(m, "overrides"), "# written by rehab serve\n" + self.engine.dump_yaml(ov_data))
             c.write_new(c.file(m, "plan"), nxt.json)
         return Outcome(number=m)
 

@@ -87,10 +87,12 @@ def field(model: type[BaseModel], path: str, label: str, *, kind: str = "", hint
 
 
 def _range_hint(model: type[BaseModel], path: str) -> str:
+    """'lo–hi' from the field's range marker (``Range(lo, hi)`` or ``ge``/``le``), else ''."""
     tp, _ = _annotation(model, path)
     for t in [tp, *typing.get_args(tp)]:
         for meta in getattr(t, "__metadata__", ()):
-            lo, hi = getattr(meta, "ge", None), getattr(meta, "le", None)
+            lo = getattr(meta, "lo", getattr(meta, "ge", None))
+            hi = getattr(meta, "hi", getattr(meta, "le", None))
             if lo is not None and hi is not None:
                 return f"{lo:g}–{hi:g}"
     return ""
@@ -170,12 +172,18 @@ PAIN_FIELDS: tuple[Field, ...] = tuple(
 NOTES = _f("notes", "Notes", kind="longtext")
 
 
+IMPORT_ONLY = frozenset({"source", "to_complete"})
+"""Written by ``rehab import`` (gait tools), not typed by a clinician: the form leaves them out."""
+
+
 def every_assessment_leaf() -> set[str]:
     """Every leaf field of the assessment model (a test checks that the form asks each one)."""
     out: set[str] = set()
 
     def walk(model: type[BaseModel], prefix: str) -> None:
         for name, info in model.model_fields.items():
+            if not prefix and name in IMPORT_ONLY:
+                continue
             models = [c for c in _unwrap(info.annotation) if isinstance(c, type) and issubclass(c, BaseModel)]
             lists = [c for c in _unwrap(info.annotation) if typing.get_origin(c) is list]
             if models:
@@ -414,6 +422,50 @@ def decode_feedback(form: FormData, rows: list[tuple[str, str]]) -> tuple[dict[s
     elif spreading:
         errors["spreading_leg_symptoms"] = "answer yes or no"
     return out, errors
+
+
+OVERRIDE_KINDS = ("swap", "dose", "remove", "add")
+OVERRIDE_ROWS = 2
+OVERRIDE_SIDES = ("both", "left", "right")
+
+
+def decode_overrides(form: FormData) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    """The overrides file (``rehab progress --overrides``) the rows give, or None when no row is used."""
+    items = []
+    errors: dict[str, str] = {}
+    for i in range(OVERRIDE_ROWS):
+        kind = form.get(f"ov[{i}].kind")
+        if not kind:
+            continue
+        if kind not in OVERRIDE_KINDS:
+            errors[f"ov[{i}].kind"] = f"'{kind}' is not allowed; use one of: {', '.join(OVERRIDE_KINDS)}"
+            continue
+        body: dict[str, Any] = {}
+        for key in ("exercise", "side", "with", "reason", "despite_exclusion"):
+            raw = form.get(f"ov[{i}].{key}")
+            if raw:
+                body[key] = raw
+        raw = form.get(f"ov[{i}].step")
+        if raw:
+            if INT_RE.match(raw):
+                body["step"] = int(raw)
+            else:
+                errors[f"ov[{i}].step"] = f"must be a whole number (got '{raw}')"
+        items.append({kind: body})
+    if not items:
+        return None, errors
+    return {"version": 1, "overrides": items}, errors
+
+
+def override_errors(exc: Any) -> dict[str, str]:
+    """Override diagnostics by form field (``overrides[0].swap.reason`` → ``ov[0].reason``)."""
+    out: dict[str, str] = {}
+    for d in exc.diagnostics:
+        m = re.match(r"^overrides\[(\d+)\](?:\.(?:swap|dose|remove|add))?(?:\.(\w+))?", d.path)
+        key = f"ov[{m.group(1)}].{m.group(2) or 'kind'}" if m else "ov"
+        msg = d.message + (f" ({d.hint})" if d.hint else "")
+        out[key] = f"{out[key]}; {msg}" if key in out else msg
+    return out
 
 
 def field_errors(exc: Any) -> dict[str, str]:

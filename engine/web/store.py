@@ -11,6 +11,7 @@ CLINIC/
     001-plan.json                  rehab plan 001-assessment.yaml --json 001-plan.json
     001-handout.pdf 001-report.pdf written on first download (the bytes rehab plan writes)
     002-feedback.yaml              review (Contract 3)
+    002-overrides.yaml             the clinician's overrides at that review, if any (rehab progress --overrides)
     002-plan.json                  rehab progress 001-plan.json 002-feedback.yaml --json 002-plan.json
     drafts/assessment.yaml         what was typed into a form that did not validate yet
 ```
@@ -33,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 FOLDER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-FILE_RE = re.compile(r"^(\d{3})-(assessment\.yaml|feedback\.yaml|plan\.json|handout\.pdf|report\.pdf)$")
+FILE_RE = re.compile(r"^(\d{3})-(assessment\.yaml|feedback\.yaml|overrides\.yaml|plan\.json|handout\.pdf|report\.pdf)$")
 RESERVED = {"rules", "exercises", "templates", "drafts"}
 LOCK_FILE = ".rehab.lock"
 
@@ -163,7 +164,7 @@ class Client:
 
     def entries(self) -> list[Entry]:
         """Numbered files in order (visit number, then assessment/feedback before plan)."""
-        order = {"assessment": 0, "feedback": 0, "plan": 1, "handout": 2, "report": 3}
+        order = {"assessment": 0, "feedback": 0, "overrides": 0, "plan": 1, "handout": 2, "report": 3}
         out = []
         for p in self.path.iterdir():
             m = FILE_RE.match(p.name)
@@ -173,7 +174,14 @@ class Client:
 
     def file(self, number: int, kind: str) -> Path:
         """Path of a numbered file (it may not exist yet)."""
-        ext = {"assessment": "yaml", "feedback": "yaml", "plan": "json", "handout": "pdf", "report": "pdf"}[kind]
+        ext = {
+            "assessment": "yaml",
+            "feedback": "yaml",
+            "overrides": "yaml",
+            "plan": "json",
+            "handout": "pdf",
+            "report": "pdf",
+        }[kind]
         name = f"{number:03d}-{kind}.{ext}"
         if not FILE_RE.match(name):
             raise NotFound(name)
