@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast golden lint bench schemas clean handout-png
+.PHONY: demo test test-fast golden lint bench schemas clean handout-png serve screenshots
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (durable-rules does not import on 3.13)"; exit 2; }
@@ -49,6 +49,13 @@ handout-png: $(STAMP)
 
 schemas: $(STAMP)
 	$(BIN)/rehab schema --all --out schemas --force
+
+serve: $(STAMP)
+	$(BIN)/python -m engine.web.demo examples examples/out/clinic
+	$(BIN)/rehab serve examples/out/clinic
+
+screenshots: $(STAMP)
+	REHAB_SCREENSHOTS=docs/screenshots REHAB_BROWSER_TESTS=require $(BIN)/python -m pytest -q tests/browser -k first_visit
 
 clean:
 	rm -rf $(VENV) build dist examples/out .pytest_cache .mypy_cache .ruff_cache

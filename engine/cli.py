@@ -651,6 +651,45 @@ def note_cmd(
 # ------------------------------------------------------------------------------------------------ end i16
 
 
+@app.command()
+@guarded
+def serve(
+    clinic: Annotated[Path, typer.Argument(help="Clinic folder: one folder per client (the store).")] = Path(),
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on (loopback only unless --allow-remote).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port (0 picks a free one).")] = 8765,
+    allow_remote: Annotated[
+        bool, typer.Option("--allow-remote", help="Allow a non-loopback --host (needs --token).")
+    ] = False,
+    token: Annotated[
+        str | None, typer.Option("--token", envvar="REHAB_SERVE_TOKEN", help="Access token for remote use.")
+    ] = None,
+    rules: RulesDir = None,
+    exercises: ExercisesDir = None,
+    templates: TemplatesDir = None,
+) -> None:
+    """Open the clinic desk in a browser: clients, assessment forms, plans with reasons, PDFs, reviews, rules.
+
+    Listens on 127.0.0.1 and prints the address. The clinic's own rules/, exercises/ and templates/
+    are used when present.
+
+    Example: `rehab serve clinic/`
+    """
+    from engine.web.serve import serve as run_serve
+
+    run_serve(
+        clinic,
+        host=host,
+        port=port,
+        allow_remote=allow_remote,
+        token=token,
+        rules=rules,
+        exercises=exercises,
+        templates=templates,
+    )
+
+
 def main() -> None:
     """Console entry point."""
     try:
