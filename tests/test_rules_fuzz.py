@@ -23,9 +23,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.errors import EngineError
-from engine.evaluate.compiler import compile_rules, limit_warnings
+from engine.evaluate.compiler import compile_rules
 from engine.evaluate.facts import FieldSpec
-from engine.evaluate.runtime import runtime
+from engine.evaluate.runtime import limit_warnings, runtime
 from engine.load import yamlio
 from engine.load.content import derive_fn
 from engine.load.library import load_library

@@ -16,8 +16,8 @@ import pytest
 from engine.app import output
 from engine.cli import app
 from engine.errors import EngineError, OutputError, RunawayError, YamlError
-from engine.evaluate.compiler import compile_rules, count_variants, limit_warnings
-from engine.evaluate.runtime import engine_json, runtime
+from engine.evaluate.compiler import compile_rules, count_variants
+from engine.evaluate.runtime import engine_json, limit_warnings, runtime
 from engine.load import yamlio
 from engine.load.content import derive_fn, load_content
 from engine.load.library import load_library

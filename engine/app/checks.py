@@ -117,7 +117,8 @@ class RulesCheck:
 
 def check_rules(clinic: Clinic) -> RulesCheck:
     """Load, link and compile every rule, exercise, threshold and reference file; collect diagnostics."""
-    from engine.evaluate.compiler import compile_rules, limit_warnings
+    from engine.evaluate.compiler import compile_rules
+    from engine.evaluate.runtime import limit_warnings
     from engine.load.content import load_review
     from engine.load.library import load_library
     from engine.load.resources import data_dir

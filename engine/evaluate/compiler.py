@@ -447,11 +447,3 @@ def tested_fields(when: When) -> dict[str, set[str]]:
         else:
             stack += w.all or w.any or []
     return out
-
-
-def limit_warnings(compiled: CompiledRuleset, where: str) -> list[Diagnostic]:
-    """Register the compiled rules with durable_rules in a scratch process and run probe
-    evaluations (DURABLE.md §10.6): whatever the engine refuses, or any hang, is an error here."""
-    from engine.evaluate.runtime import probe
-
-    return probe(compiled, where)

@@ -431,3 +431,9 @@ def probe(compiled: CompiledRuleset, where: str, timeout: float = PROBE_SECONDS)
             message=f"durable_rules refuses these rules: {message}; simplify the rules named above or split them",
         )
     ]
+
+
+def limit_warnings(compiled: CompiledRuleset, where: str) -> list[Diagnostic]:
+    """Register the compiled rules with durable_rules in a scratch process and run probe
+    evaluations: whatever the engine refuses, or any hang, is an error here (``rules check``)."""
+    return probe(compiled, where)

@@ -487,7 +487,7 @@ class Desk:
                 return problems
             from engine.app.output import write_atomic
 
-            write_atomic(target, text)
+            write_atomic(target, text, force=True)  # the checked edit replaces the file atomically
         self.engine.reload()
         return []
 
