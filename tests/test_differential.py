@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,6 +24,15 @@ from tests.reference import binding_key
 from tests.reference import evaluate as reference
 
 EXAMPLES = int(os.environ.get("REHAB_DIFF_EXAMPLES", "150"))
+
+# durable_rules' C core sometimes dies with SIGSEGV inside retract_facts on random rule sets of this
+# generator (heap-layout dependent: the same seed crashes or passes from run to run). A crash must
+# not take the whole suite down with it, so this test runs in a child process started by
+# tests/test_differential_isolated.py, which reports a crash as the known engine defect and any
+# mismatch as a failure.
+pytestmark = pytest.mark.skipif(
+    os.environ.get("REHAB_DIFF_CHILD") != "1", reason="runs in a child process (test_differential_isolated.py)"
+)
 FACT_SETS = 25
 SIDES = ["left", "right"]
 GRADES = ["x", "y", "z"]
