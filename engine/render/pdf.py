@@ -1312,7 +1312,7 @@ def _review_tables(ctx: _Ctx) -> list[TableSpec]:
             (
                 h.overrides,
                 [col.kind, col.exercise, col.side, col.reason, col.made_on, col.overrides_exclusion],
-                (16, 44, 11, 53, 22, 34),
+                (16, 44, 11, 50, 22, 37),
                 overrides,
             )
         )
@@ -1363,8 +1363,8 @@ def _override_rows(ctx: _Ctx) -> list[list[str]]:
         if not isinstance(o, Mapping):
             continue
         exercise = _named(ctx, o.get("exercise"))
-        if o.get("with"):
-            exercise += f" → {_named(ctx, o.get('with'))}"
+        if swapped := o.get("with") or o.get("with_"):  # by alias (plan JSON) or not (model_dump)
+            exercise += f" → {_named(ctx, swapped)}"
         if o.get("dose_step") is not None:
             exercise += f", step {_s(o.get('dose_step'))}"
         excluded = o.get("overrides_exclusion")
