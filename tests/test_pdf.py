@@ -140,3 +140,24 @@ def test_batch_in_parallel_gives_the_same_bytes(tmp_path: Path) -> None:
     names = sorted(p.name for p in one.iterdir())
     assert len(names) == 12 and names == sorted(p.name for p in two.iterdir())
     assert all((one / n).read_bytes() == (two / n).read_bytes() for n in names)
+
+
+def test_first_visit_reports_have_no_review_sections() -> None:
+    """Issue 13's review sections print only when the plan has some: a first-visit report (no
+    reviewed, overrides or warnings) is the same bytes whether the lists are absent or empty."""
+    from engine.render import pdf as render_pdf
+    from engine.render.handout import _inputs, load_template
+
+    content = load_content()
+    template, folder = load_template()
+    for path in EXAMPLES:
+        r = result(path)
+        assert not (r.plan.reviewed or r.plan.overrides or r.plan.warnings), path.name
+        data = pdf(path, report=True)
+        full = "".join("".join(text_of(data)).split())
+        for heading in ("Review: feedback received", "Clinician overrides", "Check these"):
+            assert "".join(heading.split()) not in full, (path.name, heading)
+        plan_d, assessment_d, exercises = _inputs(r.plan, r.assessment, content)
+        plan_d |= {"reviewed": [], "overrides": [], "warnings": []}
+        again = render_pdf.render_clinician_report(plan_d, assessment_d, exercises, template, folder)
+        assert again == data, path.name

@@ -208,3 +208,108 @@ def test_review_sentences_and_volume_cut_come_from_rules_review_yaml(tmp_path: P
     assert any(e.change_note == "Carry on as you are." for e in nxt.exercises) or all(
         e.change_note != "Keep going as before." for e in nxt.exercises
     )
+
+
+# ---------------------------------------------------------------- issue 13: the review in the clinician report
+def _report_text(path: Path) -> str:
+    """The report's text without any whitespace (table cells wrap; pypdf reads them cell by cell)."""
+    from pypdf import PdfReader
+
+    return "".join("".join(p.extract_text() or "" for p in PdfReader(path).pages).split())
+
+
+def _squash(s: str) -> str:
+    return "".join(s.split())
+
+
+def _dose_at(at: dict) -> str:  # type: ignore[type-arg]
+    from engine.render.handout import load_template
+    from engine.render.text import dosage_text
+
+    words = load_template()[0].wording.exercises.dose
+    return f"{at['id']} L{at['level']} step {at['dose_step']}: {dosage_text(at['dosage'], words)}"
+
+
+def _first_visit(tmp_path: Path, assessment: Path | None = None) -> Path:
+    if assessment is None:
+        assessment = tmp_path / "a.yaml"
+        assessment.write_text(ASSESSMENT, encoding="utf-8")
+    p1 = tmp_path / "plan-1.json"
+    r = cli("plan", str(assessment), "--json", str(p1), "--clinician-report", str(tmp_path / "r1.pdf"))
+    assert r.returncode == 0, r.stderr
+    first = _report_text(tmp_path / "r1.pdf")
+    assert not any(_squash(h) in first for h in ("Review: feedback received", "Clinician overrides", "Check these"))
+    return p1
+
+
+def test_review_report_shows_each_exercises_feedback_and_dose_was_now(tmp_path: Path) -> None:
+    p1 = _first_visit(tmp_path)
+    fb, p2, report = tmp_path / "fb.yaml", tmp_path / "plan-2.json", tmp_path / "r2.pdf"
+    # the feedback list in another order than the plan: matched by id, reported by id
+    fb.write_text(
+        """version: 1
+reported_on: 2026-10-15
+exercises:
+  - {id: band-crab-walk, side: both, completed: false, pain_during: 1, pain_next_morning: 2, control: fair}
+  - {id: wb-glute-med-hold, side: right, completed: true, pain_during: 7, pain_next_morning: 3, control: poor}
+""",
+        encoding="utf-8",
+    )
+    r = cli("progress", str(p1), str(fb), "--json", str(p2), "--clinician-report", str(report))
+    assert r.returncode == 0, r.stderr
+    nxt, full = json.loads(p2.read_text()), _report_text(report)
+    section = full[full.index(_squash("Review: feedback received")) :]
+    assert "Checkthese" not in full and "Clinicianoverrides" not in full
+    rows = {x["id"]: x for x in nxt["reviewed"]}
+    assert set(rows) == {"wb-glute-med-hold", "band-crab-walk"}
+    expected = {
+        "band-crab-walk": "Resistance band crab walk (band-crab-walk) both no 1 / 2 fair",
+        "wb-glute-med-hold": "Weight-bearing glute med hold (wb-glute-med-hold) right yes 7 / 3 poor",
+    }
+    for ex_id, x in rows.items():
+        assert _squash(expected[ex_id]) in section, ex_id
+        assert _squash(f"{_dose_at(x['was'])} → {_dose_at(x['now'])}") in section, ex_id
+    # ordered by exercise id, not by the plan's (or the feedback's) list position
+    assert section.index(_squash(expected["band-crab-walk"])) < section.index(_squash(expected["wb-glute-med-hold"]))
+    # red: down one ladder level, to another exercise
+    assert rows["wb-glute-med-hold"]["now"]["id"] == "iso-abduction-standing"
+    assert _squash("easier (L3 → L2)") in section
+
+
+def test_review_report_warns_of_an_exercise_without_feedback(tmp_path: Path) -> None:
+    p1 = _first_visit(tmp_path)
+    fb, report = tmp_path / "fb.yaml", tmp_path / "r2.pdf"
+    fb.write_text(FEEDBACK, encoding="utf-8")  # no entry for band-crab-walk
+    r = cli("progress", str(p1), str(fb), "--json", str(tmp_path / "plan-2.json"), "--clinician-report", str(report))
+    assert r.returncode == 0, r.stderr
+    warning = "no feedback for band-crab-walk (both): kept as it was"
+    assert warning in r.stderr
+    full = _report_text(report)
+    assert _squash(f"Check these Text {warning}") in full
+    assert _squash("Resistance band crab walk (band-crab-walk) both no feedback – –") in full
+
+
+OVERRIDES = """version: 1
+overrides:
+  - swap: {exercise: band-crab-walk, side: both, with: clam, reason: No band at home.}
+  - add: {exercise: step-down-low, side: right, reason: Wants one-leg work., despite_exclusion: Pain has settled.}
+"""
+
+
+def test_review_report_lists_the_overrides_with_their_reasons(tmp_path: Path) -> None:
+    from tests.conftest import ROOT
+
+    p1 = _first_visit(tmp_path, ROOT / "examples" / "gluteal-tendinopathy.yaml")
+    fb, ov, report = tmp_path / "fb.yaml", tmp_path / "o.yaml", tmp_path / "r2.pdf"
+    assert cli("new", "feedback", "--plan", str(p1), "-o", str(fb)).returncode == 0
+    ov.write_text(OVERRIDES, encoding="utf-8")
+    p2 = tmp_path / "plan-2.json"
+    r = cli("progress", str(p1), str(fb), "--json", str(p2), "--overrides", str(ov), "--clinician-report", str(report))
+    assert r.returncode == 0, r.stderr
+    on = json.loads(p2.read_text())["overrides"][0]["on"]
+    full = _report_text(report)
+    section = full[full.index(_squash("Clinician overrides")) :]
+    swap = f"swap Resistance band crab walk (band-crab-walk) → Clam (clam), step 1 both No band at home. {on} no"
+    assert _squash(swap) in section
+    add = f"add Slow step-down, low step (step-down-low), step 1 right Wants one-leg work. {on} yes: irritability-high-limit"
+    assert _squash(add) in section

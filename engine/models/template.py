@@ -592,6 +592,12 @@ class ReportHeadings(_Strict):
     """Exercises the rules chose that the plan's cap left out."""
     precautions_not_applied: Text = "Exercise precautions not applied (urgent referral: no exercises)"
     """Precautions of an urgent plan that concern exercise, listed apart."""
+    reviewed: Text = "Review: feedback received"
+    """At review: each exercise of the previous plan, its feedback and its dose was → now."""
+    overrides: Text = "Clinician overrides"
+    """The clinician's overrides with their reasons (made now or carried from earlier plans)."""
+    warnings: Text = "Check these"
+    """Things the clinician should check (e.g. an exercise without feedback)."""
 
 
 class ReportColumns(_Strict):
@@ -647,6 +653,20 @@ class ReportColumns(_Strict):
     """Order."""
     fired_on: Text
     """Facts a rule fired on."""
+    completed: Text = "Done"
+    """Review: the client did the exercise as prescribed."""
+    pain: Text = "Pain during / morning"
+    """Review: pain (0-10) during the exercise and the next morning."""
+    control: Text = "Control"
+    """Review: movement control reported."""
+    dose_was_now: Text = "Dose was → now"
+    """Review: the exercise's level, dose step and dose before and after the review."""
+    kind: Text = "Kind"
+    """Override kind (swap, dose, remove, add)."""
+    made_on: Text = "Made on"
+    """Date of the plan an override was made in."""
+    overrides_exclusion: Text = "Rule excluded it"
+    """An added exercise a rule had excluded (the rule id, flagged)."""
 
 
 class ReportWording(_Strict):
@@ -668,6 +688,12 @@ class ReportWording(_Strict):
     """Flagged: yes."""
     flag_no: Text
     """Flagged: no."""
+    no_feedback: Text = "no feedback"
+    """Review: an exercise with no feedback entry (kept as it was)."""
+    not_in_plan: Text = "not in the new plan"
+    """Review: an exercise the new plan no longer has."""
+    dose_at: Text = "{id} L{level} step {step}: {dose}"
+    """Review: one side of was → now; {id}, {level}, {step} and {dose}."""
 
 
 class Template(_Strict):

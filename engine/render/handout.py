@@ -44,6 +44,9 @@ def _inputs(
     plan: Plan, assessment: Assessment, content: Content
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     used = {e.id for e in plan.exercises}
+    # the report names the exercises a review or an override moved out of the plan too
+    used |= {d.id for r in plan.reviewed for d in (r.was, r.now) if d is not None}
+    used |= {i for o in plan.overrides for i in (o.exercise, o.with_) if i}
     exercises = {
         i: content.library.exercises[i].model_dump(mode="json", by_alias=True, exclude_none=True)
         for i in sorted(used)

@@ -1251,6 +1251,7 @@ def _report_tables(ctx: _Ctx) -> list[TableSpec]:
             if (not_applied := _report_precautions(plan, applied=False))
             else []
         ),
+        *_review_tables(ctx),
         (
             h.exercises,
             [col.order, col.id, col.name, col.ladder, col.side, col.dosage, col.change],
@@ -1287,6 +1288,89 @@ def _report_tables(ctx: _Ctx) -> list[TableSpec]:
             ],
         ),
     ]
+
+
+def _review_tables(ctx: _Ctx) -> list[TableSpec]:
+    """What a review changed (issue 13): things to check, the feedback received per exercise with
+    its dose was → now, and the clinician's overrides. Each only when the plan has some, so a
+    first-visit report is unchanged."""
+    h, col, plan = ctx.t.report.headings, ctx.t.report.columns, ctx.plan
+    tables: list[TableSpec] = []
+    if warnings := [[_s(w)] for w in plan.get("warnings") or []]:
+        tables.append((h.warnings, [col.text], (1,), warnings))
+    if reviewed := _reviewed_rows(ctx):
+        tables.append(
+            (
+                h.reviewed,
+                [col.exercise, col.side, col.completed, col.pain, col.control, col.dose_was_now, col.change],
+                (44, 11, 18, 18, 16, 55, 18),  # mm of A4's 180: one-word cells never wrap
+                reviewed,
+            )
+        )
+    if overrides := _override_rows(ctx):
+        tables.append(
+            (
+                h.overrides,
+                [col.kind, col.exercise, col.side, col.reason, col.made_on, col.overrides_exclusion],
+                (16, 44, 11, 50, 22, 37),
+                overrides,
+            )
+        )
+    return tables
+
+
+def _reviewed_rows(ctx: _Ctx) -> list[list[str]]:
+    """One row per exercise of the previous plan, by exercise id (then side), never list position."""
+    r = ctx.t.report
+    items = [x for x in ctx.plan.get("reviewed") or [] if isinstance(x, Mapping)]
+    rows = []
+    for x in sorted(items, key=lambda x: (str(x.get("id")), str(x.get("side")))):
+        fb = x.get("feedback")
+        if isinstance(fb, Mapping):
+            done = r.flag_yes if fb.get("completed") else r.flag_no
+            pain = f"{_s(fb.get('pain_during'))} / {_s(fb.get('pain_next_morning'))}"
+            control = _s(fb.get("control"))
+        else:
+            done, pain, control = r.no_feedback, "–", "–"
+        was, now = x.get("was"), x.get("now")
+        dose = f"{_dose_at(ctx, was)} → {_dose_at(ctx, now) if isinstance(now, Mapping) else r.not_in_plan}"
+        change = _s(x.get("change"))
+        if isinstance(was, Mapping) and isinstance(now, Mapping) and was.get("level") != now.get("level"):
+            change = f"{change} (L{_s(was.get('level'))} → L{_s(now.get('level'))})"
+        rows.append([_named(ctx, x.get("id")), _s(x.get("side")), done, pain, control, dose, change])
+    return rows
+
+
+def _named(ctx: _Ctx, ex_id: object) -> str:
+    """An exercise as "name (id)"; the id alone when the library does not know it."""
+    name = (ctx.exercises.get(str(ex_id)) or {}).get("name")
+    return f"{name} ({_s(ex_id)})" if name else _s(ex_id)
+
+
+def _dose_at(ctx: _Ctx, at: object) -> str:
+    if not isinstance(at, Mapping):
+        return "–"
+    dose = text.dosage_text(at.get("dosage"), ctx.t.wording.exercises.dose)
+    return ctx.t.report.dose_at.format(
+        id=_s(at.get("id")), level=_s(at.get("level")), step=_s(at.get("dose_step")), dose=_s(dose)
+    )
+
+
+def _override_rows(ctx: _Ctx) -> list[list[str]]:
+    r = ctx.t.report
+    rows = []
+    for o in ctx.plan.get("overrides") or []:
+        if not isinstance(o, Mapping):
+            continue
+        exercise = _named(ctx, o.get("exercise"))
+        if swapped := o.get("with") or o.get("with_"):  # by alias (plan JSON) or not (model_dump)
+            exercise += f" → {_named(ctx, swapped)}"
+        if o.get("dose_step") is not None:
+            exercise += f", step {_s(o.get('dose_step'))}"
+        excluded = o.get("overrides_exclusion")
+        flag = f"{r.flag_yes}: {_s(excluded)}" if excluded else r.flag_no
+        rows.append([_s(o.get("action")), exercise, _s(o.get("side")), _s(o.get("reason")), _s(o.get("on")), flag])
+    return rows
 
 
 def _report_precautions(plan: Plan, *, applied: bool) -> list[Mapping[str, Any]]:
