@@ -160,7 +160,11 @@ def test_upload_names_never_reach_the_file_system(tc: Any, tmp_path: Path) -> No
     r = upload(tc, folder, ("../../x.mot", mot[1]), ("..\\..\\..\\ev.yaml", events[1]))
     assert r.status_code == 303, ERROR_RE.findall(r.text)
     new = sorted(set(files_under(tmp_path)) - set(outside))
-    assert new == [f"clinic/{folder}/drafts", f"clinic/{folder}/drafts/assessment.yaml", f"clinic/{folder}/drafts/import.yaml"]
+    assert new == [
+        f"clinic/{folder}/drafts",
+        f"clinic/{folder}/drafts/assessment.yaml",
+        f"clinic/{folder}/drafts/import.yaml",
+    ]
     assert not list(tmp_path.rglob("x.mot")) and not list(tmp_path.rglob("ev.yaml"))
     text = (clinic / folder / "drafts" / "import.yaml").read_text()
     assert "file: x.mot" in text and "file: ev.yaml" in text and ".." not in text

@@ -169,9 +169,7 @@ class Desk:
         fresh = forms.renumber_pain(forms.FormData(items))
         return FormState(dict(fresh.items), pain_rows=len(forms.pain_rows(fresh)))
 
-    def check_assessment(
-        self, form: forms.FormData, imported: dict[str, Any] | None = None
-    ) -> tuple[Any, FormState]:
+    def check_assessment(self, form: forms.FormData, imported: dict[str, Any] | None = None) -> tuple[Any, FormState]:
         """Decode and validate: the Assessment (or None) and the form state with every error.
 
         With ``imported`` (a pending gait import) the imported ``source`` is kept and ``to_complete``
