@@ -188,3 +188,20 @@ def test_upload_over_the_size_limit_is_413(tc: Any) -> None:
     _, events = capture()
     r = upload(tc, folder, ("big.mot", b"x" * (2 * 1024 * 1024)), events)
     assert r.status_code == 413
+
+
+def test_adding_a_pain_row_keeps_the_banner_and_discard_forgets_the_import(tc: Any, tmp_path: Path) -> None:
+    clinic = _clinic(tmp_path)
+    folder = new_client(tc)
+    r = upload(tc, folder, *capture())
+    assert r.status_code == 303
+    values = prefilled(clinic, folder)
+    r = tc.post(f"/c/{folder}/assess", data={**values, "action": "add_pain", "csrf_token": token(tc)})
+    assert r.status_code == 200 and 'id="import-banner"' in r.text and 'name="pain[0].region"' in r.text
+    page = tc.get(f"/c/{folder}/assess").text
+    assert 'id="import-discard-form"' in page
+    r = tc.post(f"/c/{folder}/import/discard", data={"csrf_token": token(tc)}, follow_redirects=False)
+    assert r.status_code == 303
+    assert not (clinic / folder / "drafts" / "import.yaml").exists()
+    assert not (clinic / folder / "drafts" / "assessment.yaml").exists()
+    assert 'id="import-banner"' not in tc.get(f"/c/{folder}/assess").text

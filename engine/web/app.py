@@ -185,6 +185,12 @@ def build(
             return client_page(request, c, 422, values={"import.format": tool}, errors=errors)
         return RedirectResponse(f"/c/{c.folder}/assess", status_code=303)
 
+    @app.post("/c/{folder}/import/discard", response_class=HTMLResponse)
+    def gait_import_discard(request: Request, folder: str, form: Posted) -> Response:
+        c = client_or_404(folder)
+        desk.discard_import(c)
+        return RedirectResponse(f"/c/{c.folder}", status_code=303)
+
     # ---- assessment --------------------------------------------------------------------------------------
 
     def assess_page(request: Request, c: Any, state: FormState, status: int = 200, plan: Any = None) -> Response:
@@ -210,7 +216,9 @@ def build(
         action = form.get("action")
         form = forms.FormData([(k, v) for k, v in form.items if k != "action"])
         if action == "add_pain" or action.startswith("remove_pain:"):
-            return assess_page(request, c, desk.edit_form(form, action))
+            state = desk.edit_form(form, action)
+            state.imported = desk.pending_import(c)
+            return assess_page(request, c, state)
         outcome = desk.save_assessment(c, form)
         if outcome.form is not None:
             return assess_page(request, c, outcome.form, 422)

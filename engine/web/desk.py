@@ -257,6 +257,13 @@ class Desk:
             "warnings": list(data.get("_warnings") or []),
         }
 
+    def discard_import(self, c: Client) -> None:
+        """Forget a pending gait import and the form draft made from it."""
+        with c.lock():
+            if c.draft_path("import").is_file():
+                c.drop_draft("import")
+                c.drop_draft("assessment")
+
     def import_upload(self, c: Client, tool: str, uploads: dict[str, tuple[str, bytes]]) -> dict[str, str]:
         """Import uploaded gait files into the assessment draft; errors by upload field (empty when done).
 
