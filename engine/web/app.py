@@ -47,6 +47,29 @@ def _action(items: list[tuple[str, str]]) -> str:
 
 Posted = Annotated[forms.FormData, Depends(posted)]
 
+UPLOAD_FIELDS = ("import.kinematics", "import.events")
+
+
+async def uploaded(request: Request) -> tuple[dict[str, str], dict[str, tuple[str, bytes]]]:
+    """A multipart upload (text fields, and each file as (browser's name, bytes)), after the CSRF check."""
+    form = await request.form(max_files=len(UPLOAD_FIELDS), max_fields=20, max_part_size=RULES_LIMIT)
+    try:
+        fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+        if not csrf_ok(request.state, fields.get("csrf_token", "")):
+            raise HTTPException(403, "the form's security token is missing or stale: reload the page and try again")
+        files: dict[str, tuple[str, bytes]] = {}
+        for k, v in form.multi_items():
+            if not isinstance(v, str) and k in UPLOAD_FIELDS:
+                files[k] = (v.filename or "", await v.read())
+    finally:
+        await form.close()
+    for k in UPLOAD_FIELDS:
+        files.setdefault(k, ("", b""))
+    return fields, files
+
+
+Uploaded = Annotated[tuple[dict[str, str], dict[str, tuple[str, bytes]]], Depends(uploaded)]
+
 
 def build(
     clinic: Path,
@@ -134,17 +157,39 @@ def build(
             )
         return RedirectResponse(f"/c/{c.folder}/assess", status_code=303)
 
-    @app.get("/c/{folder}", response_class=HTMLResponse)
-    def client(request: Request, folder: str) -> Response:
-        c = client_or_404(folder)
+    def client_page(request: Request, c: Any, status: int = 200, **upload: Any) -> Response:
         return page(
             request,
             "client.html",
+            status,
             client=c,
             info=c.info(),
             visits=desk.timeline(c),
             draft=c.draft_path("assessment").is_file(),
+            formats=desk.engine.gait_formats(),
+            upload_values=upload.get("values", {}),
+            upload_errors=upload.get("errors", {}),
         )
+
+    @app.get("/c/{folder}", response_class=HTMLResponse)
+    def client(request: Request, folder: str) -> Response:
+        return client_page(request, client_or_404(folder))
+
+    @app.post("/c/{folder}/import", response_class=HTMLResponse)
+    def gait_import(request: Request, folder: str, upload: Uploaded) -> Response:
+        c = client_or_404(folder)
+        fields, files = upload
+        tool = fields.get("import.format", "")
+        errors = desk.import_upload(c, tool, files)
+        if errors:
+            return client_page(request, c, 422, values={"import.format": tool}, errors=errors)
+        return RedirectResponse(f"/c/{c.folder}/assess", status_code=303)
+
+    @app.post("/c/{folder}/import/discard", response_class=HTMLResponse)
+    def gait_import_discard(request: Request, folder: str, form: Posted) -> Response:
+        c = client_or_404(folder)
+        desk.discard_import(c)
+        return RedirectResponse(f"/c/{c.folder}", status_code=303)
 
     # ---- assessment --------------------------------------------------------------------------------------
 
@@ -171,7 +216,9 @@ def build(
         action = form.get("action")
         form = forms.FormData([(k, v) for k, v in form.items if k != "action"])
         if action == "add_pain" or action.startswith("remove_pain:"):
-            return assess_page(request, c, desk.edit_form(form, action))
+            state = desk.edit_form(form, action)
+            state.imported = desk.pending_import(c)
+            return assess_page(request, c, state)
         outcome = desk.save_assessment(c, form)
         if outcome.form is not None:
             return assess_page(request, c, outcome.form, 422)
@@ -267,7 +314,13 @@ def build(
     app.add_middleware(SecurityHeaders)
     app.add_middleware(CsrfCookie)
     app.add_middleware(CrossOrigin)
-    app.add_middleware(BodyLimit, default=FORM_LIMIT, large=RULES_LIMIT, large_prefixes=("/rules/", "/exercises/"))
+    app.add_middleware(
+        BodyLimit,
+        default=FORM_LIMIT,
+        large=RULES_LIMIT,
+        large_prefixes=("/rules/", "/exercises/"),
+        large_suffixes=("/import",),  # gait uploads: the rule files' limit
+    )
     if token:
         app.add_middleware(TokenAuth, token=token)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(hosts))

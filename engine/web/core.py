@@ -53,6 +53,27 @@ class Engine:
 
         return validate(Assessment, data, LocationIndex(name))
 
+    def import_gait(
+        self, tool: str, files: list[tuple[str, bytes]], options: dict[str, Any]
+    ) -> tuple[dict[str, Any], str, list[Diagnostic]]:
+        """``rehab import`` on uploads: the assessment data, the YAML the CLI writes (checked to read
+        back valid) and the importer's warnings. InputError/SchemaError with ``file:line``."""
+        from engine.interop.gait import import_gait, render_yaml
+        from engine.load import yamlio
+        from engine.load.validation import validate
+
+        data, notes = import_gait(tool, files, options)
+        text = render_yaml(data, f"rehab serve (upload, {tool})")
+        parsed, index = yamlio.parse(text, "imported.yaml")
+        validate(Assessment, parsed, index)
+        return parsed, text, notes
+
+    def gait_formats(self) -> tuple[str, ...]:
+        """The tools ``rehab import`` reads."""
+        from engine.interop.gait import FORMATS
+
+        return tuple(FORMATS)
+
     def load_assessment(self, path: Path) -> Assessment:
         """Read and validate an assessment file, as ``rehab plan`` does."""
         from engine.app.planning import read_assessment

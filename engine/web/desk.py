@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ class FormState:
     errors: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     pain_rows: int = 0
+    imported: dict[str, Any] | None = None
+    """Set while the form completes a gait import: tool, files, what is left to ask, warnings."""
 
 
 @dataclass
@@ -38,6 +41,13 @@ class Outcome:
 
     number: int | None = None
     form: FormState | None = None
+
+
+def upload_name(raw: str, fallback: str) -> str:
+    """A browser's file name as a plain base name (no folders, no leading dot); never used as a path."""
+    base = re.split(r"[\\/]", raw or "")[-1]
+    base = re.sub(r"[^A-Za-z0-9._-]", "_", base).lstrip(".")[:64]
+    return base or fallback
 
 
 class Desk:
@@ -118,6 +128,11 @@ class Desk:
 
     def assessment_form(self, c: Client) -> FormState:
         """The form to fill in: the draft if one was kept, else the last assessment, else the client."""
+        state = self._assessment_form(c)
+        state.imported = self.pending_import(c)
+        return state
+
+    def _assessment_form(self, c: Client) -> FormState:
         draft = c.draft_path("assessment")
         if draft.is_file():
             try:
@@ -154,18 +169,32 @@ class Desk:
         fresh = forms.renumber_pain(forms.FormData(items))
         return FormState(dict(fresh.items), pain_rows=len(forms.pain_rows(fresh)))
 
-    def check_assessment(self, form: forms.FormData) -> tuple[Any, FormState]:
-        """Decode and validate: the Assessment (or None) and the form state with every error."""
+    def check_assessment(self, form: forms.FormData, imported: dict[str, Any] | None = None) -> tuple[Any, FormState]:
+        """Decode and validate: the Assessment (or None) and the form state with every error.
+
+        With ``imported`` (a pending gait import) the imported ``source`` is kept and ``to_complete``
+        is cleared: red flags are asked one by one, and the pain history needs a row or 'no pain'.
+        """
         form = forms.renumber_pain(form)
         data, errors = forms.decode_assessment(form)
-        state = FormState(dict(form.items), dict(errors), pain_rows=len(forms.pain_rows(form)))
+        state = FormState(dict(form.items), dict(errors), pain_rows=len(forms.pain_rows(form)), imported=imported)
+        if imported is not None:
+            if not forms.pain_rows(form):
+                if form.get(forms.NO_PAIN) == "yes":
+                    data["pain"] = []
+                else:
+                    state.errors[forms.NO_PAIN] = (
+                        "the import does not know the pain history: add a pain entry, or tick 'no pain' once asked"
+                    )
+            if imported.get("source") is not None:
+                data["source"] = imported["source"]
         assessment = None
         try:
             assessment = self.engine.validate_assessment(data)
         except SchemaError as exc:
             for path, msg in forms.field_errors(exc).items():
                 state.errors.setdefault(path, msg)
-        known = {f.name for g in forms.ASSESSMENT_GROUPS for f in g.fields} | {"notes"}
+        known = {f.name for g in forms.ASSESSMENT_GROUPS for f in g.fields} | {"notes", forms.NO_PAIN}
         for path, msg in state.errors.items():
             if path not in known and not path.startswith(("pain[", "red_flags")):
                 state.problems.append(f"{path}: {msg}")
@@ -182,7 +211,7 @@ class Desk:
 
     def save_assessment(self, c: Client, form: forms.FormData) -> Outcome:
         """Write NNN-assessment.yaml and NNN-plan.json, or keep a draft and return the errors."""
-        (assessment, data), state = self.check_assessment(form)
+        (assessment, data), state = self.check_assessment(form, self.pending_import(c))
         if assessment is None:
             with c.lock():
                 c.write_draft("assessment", self.engine.dump_yaml(dict(form.items)))
@@ -202,7 +231,76 @@ class Desk:
             c.write_new(path, text)
             c.write_new(c.file(n, "plan"), result.json)
             c.drop_draft("assessment")
+            c.drop_draft("import")
         return Outcome(number=n)
+
+    # ---- gait import (rehab import, as an upload) ------------------------------------------------------
+
+    def pending_import(self, c: Client) -> dict[str, Any] | None:
+        """The gait import the assessment form is completing (drafts/import.yaml), if any."""
+        path = c.draft_path("import")
+        if not path.is_file():
+            return None
+        try:
+            data, _ = self.engine.read_yaml(path)
+        except EngineError:
+            return None
+        if not isinstance(data, dict) or not isinstance(data.get("source"), dict):
+            return None
+        src = data["source"]
+        return {
+            "source": src,
+            "tool": src.get("tool"),
+            "file": src.get("file"),
+            "events": (src.get("events") or {}).get("file"),
+            "to_complete": list(data.get("to_complete") or []),
+            "warnings": list(data.get("_warnings") or []),
+        }
+
+    def discard_import(self, c: Client) -> None:
+        """Forget a pending gait import and the form draft made from it."""
+        with c.lock():
+            if c.draft_path("import").is_file():
+                c.drop_draft("import")
+                c.drop_draft("assessment")
+
+    def import_upload(self, c: Client, tool: str, uploads: dict[str, tuple[str, bytes]]) -> dict[str, str]:
+        """Import uploaded gait files into the assessment draft; errors by upload field (empty when done).
+
+        Nothing is written unless the import succeeds and its YAML reads back as a valid assessment.
+        Upload names are reduced to a plain base name: they only label messages and ``source.file``.
+        """
+        if tool not in self.engine.gait_formats():
+            return {"import.format": "choose one of: " + ", ".join(self.engine.gait_formats())}
+        named: dict[str, tuple[str, bytes]] = {}
+        errors: dict[str, str] = {}
+        for key, (raw_name, blob) in uploads.items():
+            if not blob:
+                errors[key] = "choose a file"
+                continue
+            named[key] = (upload_name(raw_name, key), blob)
+        if errors:
+            return errors
+        info = c.info()
+        options: dict[str, Any] = {"name": str(info.get("name", "")) or None}
+        if info.get("id"):
+            options["client_id"] = str(info["id"])
+        try:
+            data, text, notes = self.engine.import_gait(tool, list(named.values()), options)
+        except EngineError as exc:
+            for d in exc.diagnostics:
+                key = next((k for k, (n, _) in named.items() if d.file == n), "import.format")
+                errors.setdefault(key, d.render())
+            return errors or {"import.format": "the import failed"}
+        warnings = [d.render() for d in notes]
+        values = forms.values_from_assessment({k: v for k, v in data.items() if k not in forms.IMPORT_ONLY})
+        values.setdefault("client.name", str(info.get("name", "")))
+        if warnings:
+            text += self.engine.dump_yaml({"_warnings": warnings})
+        with c.lock():
+            c.write_draft("import", text)
+            c.write_draft("assessment", self.engine.dump_yaml(values))
+        return {}
 
     # ---- plans -----------------------------------------------------------------------------------------
 

@@ -178,6 +178,8 @@ NOTES = _f("notes", "Notes", kind="longtext")
 
 
 IMPORT_ONLY = frozenset({"source", "to_complete"})
+NO_PAIN = "to_complete.no_pain"
+"""Completing a gait import: the checkbox that says the pain history was asked and there is none."""
 """Written by ``rehab import`` (gait tools), not typed by a clinician: the form leaves them out."""
 
 

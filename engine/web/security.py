@@ -83,14 +83,25 @@ class SecurityHeaders:
 class BodyLimit:
     """Answer 413 when a request body passes its limit (Content-Length or streamed bytes)."""
 
-    def __init__(self, app: ASGIApp, *, default: int, large: int, large_prefixes: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        default: int,
+        large: int,
+        large_prefixes: tuple[str, ...],
+        large_suffixes: tuple[str, ...] = (),
+    ) -> None:
         self.app, self.default, self.large, self.large_prefixes = app, default, large, large_prefixes
+        self.large_suffixes = large_suffixes
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.large if scope["path"].startswith(self.large_prefixes) else self.default
+        path = scope["path"]
+        large = path.startswith(self.large_prefixes) or (self.large_suffixes and path.endswith(self.large_suffixes))
+        limit = self.large if large else self.default
         length = _headers(scope).get("content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
             await _plain(send, 413, "request too large")

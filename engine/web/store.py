@@ -213,7 +213,7 @@ class Client:
         from engine.app.output import write_atomic
 
         self.draft_path(kind).parent.mkdir(exist_ok=True)
-        write_atomic(self.draft_path(kind), data)
+        write_atomic(self.draft_path(kind), data, force=True)  # a draft is replaced, atomically
 
     def drop_draft(self, kind: str) -> None:
         """Forget a draft once the form was saved."""
