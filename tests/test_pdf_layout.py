@@ -86,7 +86,9 @@ def _body(page: str) -> str:
 
 
 @pytest.mark.parametrize("paper", PAPERS)
-@pytest.mark.parametrize(("count", "most"), [(1, 4), (8, 8)])
+# Limits include the running plan and a daily log sized to the review (both added after the first
+# limits); packing short sections tighter is open work (issue 10 layout).
+@pytest.mark.parametrize(("count", "most"), [(1, 5), (8, 10)])
 def test_page_count(count: int, most: int, paper: str) -> None:
     pages = _pages(count, paper)
     assert 1 <= len(pages) <= most, f"{count} exercise(s) on {paper}: {len(pages)} pages"
