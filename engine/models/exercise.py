@@ -74,31 +74,10 @@ Point = Annotated[list[Coord], Field(min_length=2, max_length=2)]
 Step = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=300)]
 
 
-class Pose(StrictModel):
-    """A stick-figure pose: every joint as [x, y] in a 0–100 box, y downward."""
-
-    joints: dict[str, Point]
-    """All 16 joints: head, neck, shoulders, elbows, hands, hips, knees, ankles, toes (l_/r_)."""
-    label: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)] | None = None
-    """Optional short label under the pose ("Start", "End"); two poses are always numbered 1 and 2."""
-
-    @model_validator(mode="after")
-    def _all_joints(self) -> Pose:
-        missing = [j for j in JOINTS if j not in self.joints]
-        extra = [j for j in self.joints if j not in JOINTS]
-        if missing or extra:
-            raise PydanticCustomError(
-                "joints",
-                "joints missing: {missing}; unknown: {extra}",
-                {"missing": ", ".join(missing) or "none", "extra": ", ".join(extra) or "none"},
-            )
-        return self
-
-
 class Prop(StrictModel):
-    """Something drawn with the figure: floor, wall, band, step, line, arrow, mat, weight, chair, box."""
+    """Something drawn with the figure: floor, wall, band, step, line, arrow, mat, weight, chair, box, ball."""
 
-    type: Literal["floor", "wall", "band", "step", "line", "arrow", "mat", "weight", "chair", "box"]
+    type: Literal["floor", "wall", "band", "step", "line", "arrow", "mat", "weight", "chair", "box", "ball"]
     """What to draw."""
     x: Annotated[float, Range(-5, 105)] | None = None
     """x (wall, step)."""
@@ -113,9 +92,34 @@ class Prop(StrictModel):
     to: Point | None = None
     """End point (band, line, arrow)."""
     at: Point | None = None
-    """Position (weight)."""
+    """Position (weight, ball)."""
     dashed: bool | None = None
     """Dashed line."""
+
+
+class Pose(StrictModel):
+    """A stick-figure pose: every joint as [x, y] in a 0–100 box, y downward."""
+
+    joints: dict[str, Point]
+    """All 16 joints: head, neck, shoulders, elbows, hands, hips, knees, ankles, toes (l_/r_)."""
+    label: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)] | None = None
+    """Optional short word printed at the top of the pose ("Hold", "Lift"); two poses are always
+    numbered 1 and 2, a single pose never is."""
+    props: list[Prop] = Field(default_factory=list)
+    """Props that move with this pose (a band round the knees, a weight in the hands); drawn only
+    with it, after the picture's own props."""
+
+    @model_validator(mode="after")
+    def _all_joints(self) -> Pose:
+        missing = [j for j in JOINTS if j not in self.joints]
+        extra = [j for j in self.joints if j not in JOINTS]
+        if missing or extra:
+            raise PydanticCustomError(
+                "joints",
+                "joints missing: {missing}; unknown: {extra}",
+                {"missing": ", ".join(missing) or "none", "extra": ", ".join(extra) or "none"},
+            )
+        return self
 
 
 SAFE_FILE = re.compile(r"^(?!/)(?![A-Za-z]:)(?!.*(?:^|/)\.\.(?:/|$))[A-Za-z0-9_./-]+\.(?:svg|png|jpg|jpeg)$")

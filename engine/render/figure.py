@@ -1,9 +1,11 @@
 """Stick-figure exercise pictures, drawn as pure vectors with fpdf2.
 
 A picture (the ``picture`` mapping of an exercise record) is one or two poses of a 16-joint stick
-figure plus optional props (floor, mat, wall, step, band, line, arrow, weight), all in a 0-100 box
-whose y axis grows downward. ``draw_picture`` scales it uniformly into a box on the page; with two
-poses the box is split into a start and an end slot joined by a small arrow. The person's right
+figure plus optional props (floor, mat, wall, step, chair, box, band, line, arrow, weight, ball),
+all in a 0-100 box whose y axis grows downward. A pose may carry its own props (a band round the
+knees, a weight in the hands) that move with it. ``draw_picture`` scales it uniformly into a box on the page; with two
+poses the box is split into a start and an end slot joined by a small arrow, numbered 1 and 2; a
+single pose (a hold, a stretch, walking) is never numbered. The person's right
 side is drawn in the accent colour so the working side is easy to see. Output is deterministic:
 the same picture always gives the same drawing operations.
 """
@@ -44,11 +46,13 @@ PROP_TYPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "weight": (("at",), ()),
     "chair": (("x", "y", "w", "h"), ()),
     "box": (("x", "y", "w", "h"), ()),
+    "ball": (("at",), ()),
 }
 PICTURE_KEYS = ("view", "alt", "poses", "props", "working", "facing", "file", "licence", "author")
 MAX_PIXELS = 25_000_000  # a clinic picture or logo larger than this is refused (decompression bombs)
 
 HEAD_R = 5.0  # head radius in picture units
+BALL_R = 4.0  # a ball or folded pillow (picture units)
 _LIMBS_LEFT: tuple[tuple[str, str], ...] = (
     ("l_shoulder", "l_elbow"), ("l_elbow", "l_hand"),
     ("l_hip", "l_knee"), ("l_knee", "l_ankle"), ("l_ankle", "l_toe"),
@@ -81,46 +85,14 @@ def _check_coord(v: object, where: str, errors: list[str]) -> None:
         errors.append(f"{where}: {v} is outside 0-100")
 
 
-def validate_picture(picture: Mapping[str, Any]) -> list[str]:
-    """Return plain error strings for a picture mapping (empty list = valid)."""
+def _check_props(props: object, at: str) -> list[str]:
     errors: list[str] = []
-    if not isinstance(picture, Mapping):
-        return [f"picture: expected a mapping, got {type(picture).__name__}"]
-    for key in picture:
-        if key not in PICTURE_KEYS:
-            errors.append(f"picture: unknown key {key!r}")
-    if picture.get("view") not in VIEWS:
-        views = ", ".join(VIEWS)
-        errors.append(f"picture.view: must be one of {views}, got {picture.get('view')!r}")
-    alt = picture.get("alt")
-    if not isinstance(alt, str) or not alt.strip():
-        errors.append("picture.alt: a short non-empty text is required")
-    poses = picture.get("poses")
-    if not isinstance(poses, list) or not 1 <= len(poses) <= 2:
-        errors.append("picture.poses: expected a list of 1 or 2 poses")
-        poses = poses if isinstance(poses, list) else []
-    for i, pose in enumerate(poses):
-        where = f"picture.poses[{i}]"
-        joints = pose.get("joints") if isinstance(pose, Mapping) else None
-        if not isinstance(joints, Mapping):
-            errors.append(f"{where}.joints: expected a mapping of joint -> [x, y]")
-            continue
-        if isinstance(pose, Mapping):
-            errors.extend(f"{where}: unknown key {k!r}" for k in pose if k not in ("joints", "label"))
-        for name in JOINTS:
-            if name not in joints:
-                errors.append(f"{where}.joints: missing joint {name!r}")
-            else:
-                _check_point(joints[name], f"{where}.joints.{name}", errors)
-        errors.extend(f"{where}.joints: unknown joint {n!r}" for n in joints if n not in JOINTS)
-    props = picture.get("props", [])
     if props is None:
-        props = []
+        return errors
     if not isinstance(props, list):
-        errors.append("picture.props: expected a list")
-        props = []
+        return [f"{at}: expected a list"]
     for i, prop in enumerate(props):
-        where = f"picture.props[{i}]"
+        where = f"{at}[{i}]"
         if not isinstance(prop, Mapping):
             errors.append(f"{where}: expected a mapping")
             continue
@@ -149,7 +121,47 @@ def validate_picture(picture: Mapping[str, Any]) -> list[str]:
             and all(_is_num(prop.get(k)) for k in ("x", "y", "w", "h"))
             and (prop["x"] + prop["w"] > 100 or prop["y"] + prop["h"] > 100)
         ):
-            errors.append(f"{where}: step box reaches outside 0-100")
+            errors.append(f"{where}: {kind} box reaches outside 0-100")
+    return errors
+
+
+def validate_picture(picture: Mapping[str, Any]) -> list[str]:
+    """Return plain error strings for a picture mapping (empty list = valid)."""
+    errors: list[str] = []
+    if not isinstance(picture, Mapping):
+        return [f"picture: expected a mapping, got {type(picture).__name__}"]
+    for key in picture:
+        if key not in PICTURE_KEYS:
+            errors.append(f"picture: unknown key {key!r}")
+    if picture.get("view") not in VIEWS:
+        views = ", ".join(VIEWS)
+        errors.append(f"picture.view: must be one of {views}, got {picture.get('view')!r}")
+    alt = picture.get("alt")
+    if not isinstance(alt, str) or not alt.strip():
+        errors.append("picture.alt: a short non-empty text is required")
+    poses = picture.get("poses")
+    if not isinstance(poses, list) or not 1 <= len(poses) <= 2:
+        errors.append("picture.poses: expected a list of 1 or 2 poses")
+        poses = poses if isinstance(poses, list) else []
+    for i, pose in enumerate(poses):
+        where = f"picture.poses[{i}]"
+        joints = pose.get("joints") if isinstance(pose, Mapping) else None
+        if not isinstance(joints, Mapping):
+            errors.append(f"{where}.joints: expected a mapping of joint -> [x, y]")
+            continue
+        if isinstance(pose, Mapping):
+            errors.extend(f"{where}: unknown key {k!r}" for k in pose if k not in ("joints", "label", "props"))
+            errors.extend(_check_props(pose.get("props", []), f"{where}.props"))
+            label = pose.get("label")
+            if label is not None and not (isinstance(label, str) and 0 < len(label.strip()) <= 20):
+                errors.append(f"{where}.label: expected a short word (1-20 characters)")
+        for name in JOINTS:
+            if name not in joints:
+                errors.append(f"{where}.joints: missing joint {name!r}")
+            else:
+                _check_point(joints[name], f"{where}.joints.{name}", errors)
+        errors.extend(f"{where}.joints: unknown joint {n!r}" for n in joints if n not in JOINTS)
+    errors.extend(_check_props(picture.get("props", []), "picture.props"))
     return errors
 
 
@@ -183,7 +195,10 @@ def _content_bbox(
                 ys.append(prop[k][1])
         elif kind == "weight":
             xs += [prop["at"][0] - 4, prop["at"][0] + 4]
-            ys += [prop["at"][1] - 4, prop["at"][1] + 4]
+            ys += [prop["at"][1] - 4, prop["at"][1] + 7]
+        elif kind == "ball":
+            xs += [prop["at"][0] - BALL_R, prop["at"][0] + BALL_R]
+            ys += [prop["at"][1] - BALL_R, prop["at"][1] + BALL_R]
     if not xs or not ys:
         return (0.0, 0.0, 100.0, 100.0)
     x0, x1 = max(0.0, min(xs) - 3), min(100.0, max(xs) + 3)
@@ -267,6 +282,12 @@ def _draw_ground_props(pdf: fpdf.FPDF, props: Iterable[Mapping[str, Any]], m: _M
             pdf.set_draw_color(*_GREY)
             pdf.set_line_width(max(0.25, 0.5 * s))
             pdf.rect(p0[0], p0[1], prop["w"] * s, prop["h"] * s, style="DF")
+        elif kind == "ball":  # behind the legs: a ball squeezed between the knees
+            cx, cy = m(prop["at"])
+            pdf.set_fill_color(*_LIGHT)
+            pdf.set_draw_color(*_GREY)
+            pdf.set_line_width(max(0.3, 0.6 * s))
+            pdf.circle(cx, cy, BALL_R * s, style="DF")
         elif kind == "line":
             a, b = m(prop["from"]), m(prop["to"])
             pdf.set_draw_color(*color)
@@ -305,6 +326,7 @@ def _draw_top_props(pdf: fpdf.FPDF, props: Iterable[Mapping[str, Any]], m: _Map,
             pdf.set_line_width(max(0.3, 0.8 * s))
             pdf.line(cx, cy - 1.5 * s, cx, cy + 1.0 * s)
             pdf.circle(cx, cy + 3.0 * s, 2.8 * s, style="F")
+
 
 
 def _mid(a: Sequence[float], b: Sequence[float]) -> Point:
@@ -456,7 +478,7 @@ def draw_picture(
         poses: list[Mapping[str, Any]] = list(picture["poses"])
         props: list[Mapping[str, Any]] = list(picture.get("props") or [])
         working = str(picture.get("working", "right"))
-        bbox = _content_bbox(poses, props)
+        bbox = _content_bbox(poses, props + [q for pose in poses for q in pose.get("props") or []])
         pad = min(w, h) * 0.04
         n = len(poses)
         stacked = _stacked(bbox, w - 2 * pad, h - 2 * pad, n)
@@ -470,13 +492,22 @@ def draw_picture(
             sx = x + pad + (0 if stacked else i * (slot_w + gap))
             sy = y + pad + (i * (slot_h + gap) if stacked else 0)
             m = _Map(bbox, sx, sy, slot_w, slot_h)
-            _draw_ground_props(pdf, props, m, color)
+            own = props + list(pose.get("props") or [])
+            _draw_ground_props(pdf, own, m, color)
             _draw_pose(pdf, pose["joints"], m, color, accent, working, _facing(picture, pose["joints"]))
-            _draw_top_props(pdf, props, m, color, accent)
+            _draw_top_props(pdf, own, m, color, accent)
             if marks:
                 _foot_marks(pdf, pose["joints"], m, working, marks, color, accent, badge_r * 0.85)
+            bx = sx + badge_r + 0.3
             if n == 2:
-                _badge(pdf, sx + badge_r + 0.3, sy + badge_r + 0.3, badge_r, str(i + 1), _GREY)
+                _badge(pdf, bx, sy + badge_r + 0.3, badge_r, str(i + 1), _GREY)
+                bx += badge_r + 0.8
+            else:
+                bx -= badge_r
+            if pose.get("label"):
+                pdf.set_text_color(*_GREY)
+                pdf.set_font(style="B", size=max(5.0, badge_r * 2.0 * 72 / 25.4 * 0.55))
+                pdf.text(bx, sy + badge_r * 1.45 + 0.3, str(pose["label"]))
         if n == 2:
             # small "start -> end" arrow between the two slots
             if stacked:
@@ -529,24 +560,30 @@ def _mirror_point(p: Sequence[float]) -> list[float]:
     return [round(100.0 - float(p[0]), 6), float(p[1])]
 
 
-def mirror(picture: Mapping[str, Any]) -> dict[str, Any]:
-    """The picture as seen in a mirror: x → 100 − x, the person's left and right swapped, the
-    working side and the facing direction swapped. Props (including step boxes) are mirrored too."""
-    out: dict[str, Any] = dict(picture)
-    out["poses"] = [
-        {**pose, "joints": {_mirror_name(k): _mirror_point(v) for k, v in pose["joints"].items()}}
-        for pose in picture.get("poses") or []
-    ]
-    props = []
-    for prop in picture.get("props") or []:
+def _mirror_props(props: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for prop in props:
         q = dict(prop)
         for key in ("from", "to", "at"):
             if key in q:
                 q[key] = _mirror_point(q[key])
         if "x" in q:
             q["x"] = round(100.0 - float(q["x"]) - float(q.get("w") or 0), 6)
-        props.append(q)
-    out["props"] = props
+        out.append(q)
+    return out
+
+
+def mirror(picture: Mapping[str, Any]) -> dict[str, Any]:
+    """The picture as seen in a mirror: x → 100 − x, the person's left and right swapped, the
+    working side and the facing direction swapped. Props (including step boxes) are mirrored too."""
+    out: dict[str, Any] = dict(picture)
+    out["poses"] = []
+    for pose in picture.get("poses") or []:
+        q = {**pose, "joints": {_mirror_name(k): _mirror_point(v) for k, v in pose["joints"].items()}}
+        if pose.get("props"):
+            q["props"] = _mirror_props(pose["props"])
+        out["poses"].append(q)
+    out["props"] = _mirror_props(picture.get("props") or [])
     out["working"] = "left" if picture.get("working", "right") == "right" else "right"
     if isinstance(picture.get("alt"), str):
         from engine.render.text import swap_sides
