@@ -28,6 +28,7 @@ class _Recorder(FPDF):
         self.add_page()
         self.set_font("helvetica", size=8)
         self.ops: list[tuple[str, tuple[float, ...]]] = []
+        self.extents: list[tuple[float, float, float, float]] = []
 
     def line(self, x1: float, y1: float, x2: float, y2: float) -> None:  # type: ignore[override]
         self.ops.append(("line", (x1, y1, x2, y2)))
@@ -40,12 +41,45 @@ class _Recorder(FPDF):
         if self.ops and self.ops[-1][0] == "circle":
             self.ops.pop()
         self.ops.append((f"text:{text}", (x, y)))
+        self.extents.append((x, y - self.font_size * 0.75, x + self.get_string_width(text), y))
+
+    def rect(self, x: float, y: float, w: float, h: float, style: Any = None, **kw: Any) -> None:  # type: ignore[override]
+        self.ops.append(("rect", (x, y, w, h)))
+
+    def polyline(self, point_list: Any, fill: bool = False, polygon: bool = False, style: Any = None) -> None:  # type: ignore[override]
+        self.ops.append(("poly", tuple(c for p in point_list for c in p)))
+
+    def polygon(self, point_list: Any, fill: bool = False, style: Any = None) -> None:  # type: ignore[override]
+        self.ops.append(("poly", tuple(c for p in point_list for c in p)))
+
+    def box(self) -> tuple[float, float, float, float]:
+        """The smallest box holding every stroke, fill and letter (line width ignored)."""
+        xs: list[float] = []
+        ys: list[float] = []
+        for kind, v in self.ops:
+            if kind == "circle":
+                xs += [v[0] - v[2], v[0] + v[2]]
+                ys += [v[1] - v[2], v[1] + v[2]]
+            elif kind == "rect":
+                xs += [v[0], v[0] + v[2]]
+                ys += [v[1], v[1] + v[3]]
+            elif kind in ("line", "poly"):
+                xs += list(v[0::2])
+                ys += list(v[1::2])
+        for x0, y0, x1, y1 in self.extents:
+            xs += [x0, x1]
+            ys += [y0, y1]
+        return (min(xs), min(ys), max(xs), max(ys))
+
+
+def _recorded(picture: dict[str, Any], side: str) -> _Recorder:
+    doc = _Recorder()
+    figure.draw_picture(doc, figure.oriented(picture, side), *BOX, marks=("R", "L"), frame=False)
+    return doc
 
 
 def _draw(picture: dict[str, Any], side: str) -> list[tuple[str, tuple[float, ...]]]:
-    doc = _Recorder()
-    figure.draw_picture(doc, figure.oriented(picture, side), *BOX, marks=("R", "L"), frame=False)
-    return doc.ops
+    return _recorded(picture, side).ops
 
 
 def _mirror_x(x: float) -> float:
@@ -63,6 +97,12 @@ def _segments(ops: list[tuple[str, tuple[float, ...]]], mirror: bool) -> list[tu
             out.append((*min(a, b), *max(a, b)))
         elif kind == "circle":
             out.append((round(_mirror_x(v[0]) if mirror else v[0], 2), round(v[1], 2), round(v[2], 2)))
+        elif kind == "rect":  # steps, chairs, boxes: the left edge of the mirror image is x + w mirrored
+            x = _mirror_x(v[0] + v[2]) if mirror else v[0]
+            out.append((round(x, 1), round(v[1], 1), round(v[2], 1), round(v[3], 1), 0.0))
+        elif kind == "poly":  # bands, arrow heads, noses: compared as a set of corners
+            pts = [(_mirror_x(x) if mirror else x, y) for x, y in zip(v[0::2], v[1::2], strict=True)]
+            out.append(tuple(c for p in sorted((round(x, 1), round(y, 1)) for x, y in pts) for c in p))
     return sorted(out)
 
 
@@ -79,6 +119,7 @@ def test_every_picture_draws_at_both_sides_and_left_mirrors_right(ex_id: str) ->
         rs, ls = _segments(_draw(one, "right"), mirror=True), _segments(_draw(one, "left"), mirror=False)
         assert len(rs) == len(ls)
         for a, b in zip(rs, ls, strict=True):
+            assert len(a) == len(b), (a, b)
             assert all(math.isclose(p, q, abs_tol=0.15) for p, q in zip(a, b, strict=True)), (a, b)
     # marked: the working foot carries the side letter
     assert any(k == "text:R" for k, _ in right) and any(k == "text:L" for k, _ in left)
@@ -170,3 +211,90 @@ def test_clinic_svg_prints_with_credits_and_outside_path_is_refused(tmp_path: Pa
     records[first]["picture"]["file"] = "../pic.svg"
     with pytest.raises(ValueError, match="outside"):
         pdf.render_handout(plan, assessment, records, template, folder, exercises_dir=tmp_path)
+
+
+def _still(ex_id: str) -> bool:
+    """Every dose is a hold or a time (no reps): the body does not go between two positions."""
+    return all(d.reps is None and (d.hold_s is not None or d.minutes is not None) for d in LIB.exercises[ex_id].doses)
+
+
+@pytest.mark.parametrize("ex_id", IDS)
+def test_two_positions_are_two_numbered_poses_and_one_pose_is_never_numbered(ex_id: str) -> None:
+    """A movement done in repetitions shows where it starts (1) and ends (2); one pose is kept only
+    for a still hold or a continuous walk or run, and is then not numbered as a sequence."""
+    picture = LIB.exercises[ex_id].picture.model_dump(mode="json", by_alias=True, exclude_none=True)
+    n = len(picture["poses"])
+    if not _still(ex_id):
+        assert n == 2, f"{ex_id} is done in repetitions: draw its start and end pose"
+    for side in ("right", "left", "both"):
+        texts = [k for k, _ in _draw(picture, side)]
+        numbers = [t for t in texts if t in ("text:1", "text:2")]
+        assert numbers == (["text:1", "text:2"] if n == 2 else []), (side, texts)
+
+
+@pytest.mark.parametrize("ex_id", IDS)
+@pytest.mark.parametrize("box", [(10.0, 10.0, 64.0, 46.0), (20.0, 30.0, 40.0, 60.0), (5.0, 5.0, 90.0, 30.0)])
+def test_pictures_stay_within_their_box(ex_id: str, box: tuple[float, float, float, float]) -> None:
+    picture = LIB.exercises[ex_id].picture.model_dump(mode="json", by_alias=True, exclude_none=True)
+    x, y, w, h = box
+    for side in ("right", "left"):
+        doc = _Recorder()
+        figure.draw_picture(doc, figure.oriented(picture, side), x, y, w, h, marks=("R", "L"), frame=False)
+        x0, y0, x1, y1 = doc.box()
+        assert x0 >= x - 0.01 and y0 >= y - 0.01 and x1 <= x + w + 0.01 and y1 <= y + h + 0.01, (side, doc.box())
+
+
+def test_picture_at_print_size_is_wide_and_thick_enough() -> None:
+    """Printed at 100 % the picture is at least 60 mm wide and the limbs at least ~1 mm thick."""
+    from engine.render import pdf as pdfmod
+
+    assert pdfmod.PIC_W >= 60
+    picture = LIB.exercises["clam"].picture.model_dump(mode="json", by_alias=True, exclude_none=True)
+    widths: list[float] = []
+
+    class _Widths(_Recorder):
+        def set_line_width(self, width: float) -> None:  # type: ignore[override]
+            widths.append(width)
+            super().set_line_width(width)
+
+    doc = _Widths()
+    figure.draw_picture(doc, picture, 10, 10, pdfmod.PIC_W, pdfmod.PIC_W * pdfmod.PIC_RATIO, frame=False)
+    assert max(widths) >= 1.0
+
+
+SIDE_LYING = sorted(i for i in IDS if LIB.exercises[i].lies_on)
+
+
+@pytest.mark.parametrize("ex_id", SIDE_LYING)
+@pytest.mark.parametrize("side", ["left", "right"])
+@pytest.mark.parametrize("sore", [None, "left", "right"])
+def test_side_lying_label_picture_and_steps_agree(ex_id: str, side: str, sore: str | None) -> None:
+    """A one-side side-lying exercise is titled with where to lie ("Lie on your right side") or
+    which leg is on top ("Right leg on top"); the picture lies that way up, and the client is
+    never told, drawn or labelled to lie on a sore gluteal tendon."""
+    from engine.render import pdf as pdfmod
+    from engine.render import text as textmod
+    from tests.test_handout_truth import _ctx
+
+    ex = LIB.exercises[ex_id]
+    plan = {"status": "exercise", "findings": [], "exercises": [{"id": ex_id, "side": side, "sided": True}]}
+    pain = [{"region": "lateral_hip", "side": sore, "diagnosis": "gluteal_tendinopathy"}] if sore else []
+    ctx = _ctx(plan, {"pain": pain})
+    item = plan["exercises"][0]
+    how = pdfmod.shown(ctx, item)
+    label = pdfmod._side_label(ctx, item, how)
+    works = how.side
+    down = works if ex.lies_on == "working" else {"left": "right", "right": "left"}[works]
+    assert label == (f"Lie on your {works} side" if ex.lies_on == "working" else f"{works.title()} leg on top")
+    assert down != sore, "lies on the sore side"
+    steps = " ".join(textmod.exercise_text(s, how.values) for s in ex.steps)
+    if "Lie on your" in steps:
+        assert steps.split("Lie on your ")[1].startswith(f"{down} side"), steps
+    # the picture: the working side coloured is the shown side, and the hip on the floor is the
+    # one the client lies on (larger y = lower on the page)
+    picture = figure.oriented(ex.picture.model_dump(mode="json", by_alias=True, exclude_none=True), works)
+    assert picture["working"] == works
+    for pose in picture["poses"]:
+        j = pose["joints"]
+        w_hip, o_hip = j[f"{works[0]}_hip"][1], j[f"{'r' if works == 'left' else 'l'}_hip"][1]
+        assert (w_hip - o_hip > 0.5) if down == works else (o_hip - w_hip > 0.5), (pose["joints"], down)

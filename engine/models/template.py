@@ -232,6 +232,14 @@ class ExerciseSides(_Strict):
     """Right side only."""
     both: Text
     """Both sides."""
+    lie_left: Text = "Lie on your left side"
+    """Left side only, for an exercise lying on the working side (side plank): where to lie."""
+    lie_right: Text = "Lie on your right side"
+    """Right side only, lying on the working side."""
+    top_left: Text = "Left leg on top"
+    """Left side only, for an exercise lying on the other side (clam): the working leg is on top."""
+    top_right: Text = "Right leg on top"
+    """Right side only, lying on the other side."""
 
 
 class ChangeLabels(_Strict):

@@ -243,10 +243,15 @@ def _arrow_head(pdf: fpdf.FPDF, a: Point, b: Point, size: float, color: Color) -
     pdf.polygon(pts, style="F")
 
 
-def _zigzag(a: Point, b: Point, amp: float, n: int) -> list[Point]:
+def _zigzag(a: Point, b: Point, amp: float, n: int, centre: float) -> list[Point]:
     dx, dy = b[0] - a[0], b[1] - a[1]
     length = math.hypot(dx, dy) or 1.0
     nx, ny = -dy / length, dx / length
+    # zig up first (a vertical band: toward the middle of the page at x=centre), with an even
+    # count, so that the drawing of the mirrored band is the mirror image of the band
+    if ny > 1e-9 or (abs(ny) <= 1e-9 and nx * (centre - (a[0] + b[0]) / 2) < 0):
+        nx, ny = -nx, -ny
+    n += n % 2
     pts = [a]
     for i in range(1, n):
         t = i / n
@@ -309,7 +314,7 @@ def _draw_top_props(pdf: fpdf.FPDF, props: Iterable[Mapping[str, Any]], m: _Map,
             n = max(4, int(math.hypot(b[0] - a[0], b[1] - a[1]) / max(0.5, 2.2 * s)))
             pdf.set_draw_color(*accent)
             pdf.set_line_width(max(0.3, 0.9 * s))
-            pdf.polyline(_zigzag(a, b, 1.2 * s, n))
+            pdf.polyline(_zigzag(a, b, 1.2 * s, n, m((50, 0))[0]))
         elif kind == "arrow":
             a, b = m(prop["from"]), m(prop["to"])
             pdf.set_draw_color(*accent)
@@ -326,7 +331,6 @@ def _draw_top_props(pdf: fpdf.FPDF, props: Iterable[Mapping[str, Any]], m: _Map,
             pdf.set_line_width(max(0.3, 0.8 * s))
             pdf.line(cx, cy - 1.5 * s, cx, cy + 1.0 * s)
             pdf.circle(cx, cy + 3.0 * s, 2.8 * s, style="F")
-
 
 
 def _mid(a: Sequence[float], b: Sequence[float]) -> Point:

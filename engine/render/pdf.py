@@ -624,7 +624,12 @@ def _exercise_picture(
 def _side_label(ctx: _Ctx, item: Mapping[str, Any], how: _Shown) -> str | None:
     record = ctx.exercises[str(item["id"])]
     sided = bool(item.get("sided", record.get("sided", True)))
-    return text.side_label(how.side if sided else item.get("side"), sided, ctx.t.wording.exercises.sides)
+    words = ctx.t.wording.exercises.sides
+    lies_on = record.get("lies_on")
+    if sided and lies_on in ("working", "other") and how.side in ("left", "right"):
+        # side-lying: "Right leg" alone does not say which way up (pictures NOTES)
+        return str(getattr(words, f"{'lie' if lies_on == 'working' else 'top'}_{how.side}"))
+    return text.side_label(how.side if sided else item.get("side"), sided, words)
 
 
 def _two_lists(ctx: _Ctx, *lists: tuple[str, Sequence[str]]) -> None:
