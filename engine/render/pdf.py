@@ -477,7 +477,7 @@ def _exercise_name(ctx: _Ctx, item: Mapping[str, Any]) -> str:
 
 
 PIC_W = 64.0  # exercise picture width (mm): readable printed at 100 % on A4
-PIC_RATIO = 0.72  # picture height / width
+PIC_RATIO = 0.85  # picture height / width (figures are height-limited: taller = bigger people)
 COL_GAP = 5.0  # gap between side-by-side columns (mm)
 
 
