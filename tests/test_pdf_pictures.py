@@ -31,7 +31,9 @@ class _Recorder(FPDF):
         self.extents: list[tuple[float, float, float, float]] = []
 
     def line(self, x1: float, y1: float, x2: float, y2: float) -> None:  # type: ignore[override]
-        self.ops.append(("line", (x1, y1, x2, y2)))
+        # the stroke colour goes with the line: the working side is in the accent colour
+        rgb = [round(c * 255) for c in getattr(self.draw_color, "colors", (0, 0, 0))]
+        self.ops.append(("line", (x1, y1, x2, y2, float(sum(c * 256**i for i, c in enumerate(rgb))))))
 
     def circle(self, x: float, y: float, radius: float, style: Any = None) -> None:  # type: ignore[override]
         self.ops.append(("circle", (x, y, radius)))
@@ -64,8 +66,9 @@ class _Recorder(FPDF):
                 xs += [v[0], v[0] + v[2]]
                 ys += [v[1], v[1] + v[3]]
             elif kind in ("line", "poly"):
-                xs += list(v[0::2])
-                ys += list(v[1::2])
+                pts = v[:4] if kind == "line" else v
+                xs += list(pts[0::2])
+                ys += list(pts[1::2])
         for x0, y0, x1, y1 in self.extents:
             xs += [x0, x1]
             ys += [y0, y1]
@@ -94,7 +97,7 @@ def _segments(ops: list[tuple[str, tuple[float, ...]]], mirror: bool) -> list[tu
             if mirror:
                 a, b = (_mirror_x(a[0]), a[1]), (_mirror_x(b[0]), b[1])
             a, b = (round(a[0], 1), round(a[1], 1)), (round(b[0], 1), round(b[1], 1))
-            out.append((*min(a, b), *max(a, b)))
+            out.append((*min(a, b), *max(a, b), v[4]))
         elif kind == "circle":
             out.append((round(_mirror_x(v[0]) if mirror else v[0], 2), round(v[1], 2), round(v[2], 2)))
         elif kind == "rect":  # steps, chairs, boxes: the left edge of the mirror image is x + w mirrored
@@ -123,6 +126,9 @@ def test_every_picture_draws_at_both_sides_and_left_mirrors_right(ex_id: str) ->
             assert all(math.isclose(p, q, abs_tol=0.15) for p, q in zip(a, b, strict=True)), (a, b)
     # marked: the working foot carries the side letter
     assert any(k == "text:R" for k, _ in right) and any(k == "text:L" for k, _ in left)
+    # coloured: some strokes are in the accent colour (the working side), the same ones mirrored
+    accent = float(0 + 110 * 256 + 160 * 256**2)
+    assert any(k == "line" and v[4] == accent for k, v in right)
 
 
 def test_mirror_swaps_sides_and_words() -> None:
