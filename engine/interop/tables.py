@@ -287,12 +287,15 @@ def _trc_header(lines: list[str], file: str) -> tuple[str, float | None]:
 def read_trc(raw: bytes, file: str, wanted: list[str] | None = None) -> Markers:
     """Read a ``.trc`` marker file (tab-separated; OpenSim/OpenCap layout).
 
-    The layout followed (the OpenSim documentation's "Marker (.trc) Files" page, and OpenCap's own
-    ``utilsTRC.py`` writer in stanfordnmbl/opencap-processing): line 1 ``PathFileType 4 (X/Y/Z)
-    name``; line 2 the header field names ``DataRate CameraRate NumFrames NumMarkers Units
-    OrigDataRate OrigDataStartFrame OrigNumFrames``; line 3 their values (``Units`` is ``m`` or
-    ``mm``); line 4 ``Frame# Time`` then each marker name over its three columns; line 5 ``X1 Y1 Z1
-    X2 ...``; then one row per frame. A marker not seen in a frame is an empty cell or ``NaN``.
+    The layout, as OpenSim documents it ("Marker (.trc) Files",
+    https://opensimconfluence.atlassian.net/wiki/spaces/OpenSim/pages/53089972) and as a real
+    OpenCap export has it (stanfordnmbl/opencap-processing, ActivityAnalyses/Data/.../walk.trc,
+    trimmed in tests/data/opencap-walk): line 1 ``PathFileType 4 (X/Y/Z) name``; line 2 the header
+    field names ``DataRate CameraRate NumFrames NumMarkers Units OrigDataRate OrigDataStartFrame
+    OrigNumFrames``; line 3 their values (``Units`` ``m`` in OpenCap, ``mm`` from most labs);
+    line 4 ``Frame# Time`` then each marker's name over the first of its three columns; line 5
+    ``X1 Y1 Z1 X2 ...``; a blank line; then one row per frame. A marker not seen in a frame is an
+    empty cell or ``NaN``.
     """
     lines = decode(raw, file)
     if not lines[0].startswith("PathFileType"):
