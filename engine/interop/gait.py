@@ -10,7 +10,7 @@ Sign convention (OpenSim model axes: X forward, Y up, Z right; OpenCap uses the 
   alone). A CSV may give that lean directly as ``trunk_lean`` (positive = toward the right).
 * ``hip_adduction_r/_l``: positive = adduction (OpenSim's convention on both sides).
 
-Per stance window (CLINICAL §2.1, §2.3, side = the STANCE leg):
+Per stance window (the side is always the STANCE leg, as everywhere in the assessment):
 
 * left stance: contralateral pelvic drop = peak of ``+pelvis_list`` (the right side drops);
   trunk lean toward the stance side = peak of ``-(trunk)`` (leaning left);
