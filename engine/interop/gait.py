@@ -19,6 +19,10 @@ Per stance window (the side is always the STANCE leg, as everywhere in the asses
 Each peak is refined by a parabola through the top sample and its neighbours, the per-step peaks
 are kept in ``source.windows``, and the finding is their mean (Dingenen 2018: average ≥ 7 steps;
 fewer gives a warning). Cadence = steps per minute between the first and last foot contact.
+
+With a ``.trc`` heel-marker file the stance windows come from the heels (:func:`stance_from_heels`)
+and so does the step width at each contact (:func:`step_widths`: across the other foot's line of
+progression, negative for a crossover), kept per window and averaged into ``findings.step_width``.
 """
 
 from __future__ import annotations
@@ -825,7 +829,7 @@ def render_yaml(data: dict[str, Any], command: str) -> str:
         "# yaml-language-server: $schema=https://rehab-rules.invalid/schemas/assessment.schema.json",
         f"# Imported with `{command}` ({src['importer']}).",
         f"# Findings measured over {n_left} left and {n_right} right stance windows (the stance leg names the side);",
-        "# the raw per-step peaks are under `source.windows`.",
+        "# the raw per-step values (peaks, step width) are under `source.windows`.",
     ]
     top = {k: data[k] for k in ("version", "client", "assessed_on", "clinician") if k in data}
     body = [*head, yamlio.dump(top).rstrip("\n"), ""]

@@ -1,7 +1,7 @@
 """Where imported findings came from (issue 16): an optional, compatible Contract 1 extension.
 
 ``rehab import`` writes ``source`` (the gait file, its hash, the columns used, every stance window
-with its raw per-step peaks) and ``to_complete`` (what the import could not know and the clinician
+with its raw per-step values) and ``to_complete`` (what the import could not know and the clinician
 must still ask). Hand-entered assessments have neither.
 """
 
