@@ -60,6 +60,23 @@ def test_step_width_from_heel_markers_within_half_a_centimetre(
     assert _valid(data).findings.step_width is not None
 
 
+def test_step_width_survives_marker_noise(tmp_path: Path) -> None:
+    mot, heels = _files(tmp_path, RUN, step_width_cm=9.0, heading_deg=-12.0)
+    lines = heels.read_text().splitlines()
+    noisy = lines[:6]
+    for k, line in enumerate(lines[6:]):
+        cells = line.split("\t")
+        for col in (2, 4, 5, 7):  # X and Z of each heel: a ±6 mm wobble, and a one-frame 3 cm jump now and then
+            jump = 0.03 if k % 11 == 5 else 0.0
+            cells[col] = f"{float(cells[col]) + 0.006 * math.sin(k * 1.7 + col) + jump:.6f}"
+        noisy.append("\t".join(cells))
+    heels.write_text("\n".join(noisy) + "\n")
+    data, _ = import_gait("opencap", [mot, heels], {"name": "N"})
+    assert abs(data["findings"]["step_width"]["cm"] - 9.0) <= 0.5
+    per_step = [w["step_width_cm"] for w in data["source"]["windows"] if "step_width_cm" in w]
+    assert len(per_step) == 14 and all(abs(x - 9.0) <= 1.5 for x in per_step), per_step
+
+
 def test_crossover_steps_are_negative_and_recorded(tmp_path: Path) -> None:
     mot, heels = _files(tmp_path, RUN, step_width_cm=-4.0, heading_deg=10.0)
     data, _ = import_gait("opencap", [mot, heels], {"name": "X"})
