@@ -3,7 +3,10 @@
 Sign convention (OpenSim model axes: X forward, Y up, Z right; OpenCap uses the same models):
 
 * ``pelvis_list`` is the pelvis's rotation about the forward axis; **positive = the right side of
-  the pelvis is lower** (the pelvis lists to the right).
+  the pelvis is lower** (the pelvis lists to the right). Checked against the model OpenCap fits
+  (LaiArnoldModified2017: ``ground_pelvis`` turns by pelvis_tilt about Z, then pelvis_list about
+  the pelvis's X, then pelvis_rotation about Y; the right ASIS is at +Z, which a positive turn about
+  X lowers) and against a real OpenCap trial (tests/data/opencap-walk).
 * ``lumbar_bending`` is the trunk relative to the pelvis about the same axis; **positive = the
   trunk bends to the right**. The trunk's lean from vertical is ``pelvis_list + lumbar_bending``
   (exact when pelvic tilt and rotation are small; ``--trunk pelvis`` uses ``lumbar_bending``
