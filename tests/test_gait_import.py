@@ -191,6 +191,12 @@ BAD = [
         "run.trc:7:16: column 'LHeel': 'five' is not a number",
     ),
     (
+        "run.trc",
+        "PathFileType\t4\nUnits\nm\nFrame#\tTime\tRHeel\t\t\tLHeel\n\n"
+        + "".join(f"{k}\t{k / 100}\t0\t{0.1 * (k % 2)}\t0\t0\t0.03\t0\n" for k in range(1, 9)),
+        "run.trc:4:21: marker 'LHeel' never moves up or down",
+    ),
+    (
         "run.mot",
         "nRows=3\ninDegrees=yes\nendheader\ntime\tpelvis_list\tpelvis_list\n",
         "run.mot:4:18: column 'pelvis_list' appears twice",

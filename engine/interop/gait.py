@@ -284,9 +284,16 @@ def stance_from_heels(raw: bytes, name: str, opts: ImportOptions) -> tuple[list[
         heights = [p[1] if p is not None else None for p in markers.positions[marker]]
         known = [h for h in heights if h is not None]
         if len(known) < 3:
-            raise InputError.at(name, f"marker '{marker}' has almost no data", line=4)
+            raise InputError.at(
+                name, f"marker '{marker}' has almost no data", line=4, column=markers.name_at.get(marker, 0)
+            )
         if max(known) - min(known) <= 0:
-            raise InputError.at(name, f"marker '{marker}' never moves up or down: no steps to find", line=4)
+            raise InputError.at(
+                name,
+                f"marker '{marker}' never moves up or down: no steps to find",
+                line=4,
+                column=markers.name_at.get(marker, 0),
+            )
         on = _close_gaps(_heel_down(markers.time, heights, opts.contact_fraction), GAP_FRAMES)
         i, n = 0, len(on)
         while i < n:

@@ -262,6 +262,8 @@ class Markers:
     units: str = "m"
     """The file's ``Units`` as written (positions are already converted to metres)."""
     rate_hz: float | None = None
+    name_at: dict[str, int] = field(default_factory=dict)
+    """Column of each marker's name on line 4 (for errors about a marker)."""
 
 
 def _trc_header(lines: list[str], file: str) -> tuple[str, float | None]:
@@ -353,7 +355,7 @@ def read_trc(raw: bytes, file: str, wanted: list[str] | None = None) -> Markers:
             )
             positions[m].append(None if x is None or y is None or z is None else (x * scale, y * scale, z * scale))
     _check_time(file, time, where or [(6, 0)])
-    return Markers(file, time, positions, markers, 4, unit, rate)
+    return Markers(file, time, positions, markers, 4, unit, rate, {m: name_cols[slots[m]] for m in markers})
 
 
 # ----------------------------------------------------------------------------------- CSV
