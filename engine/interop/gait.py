@@ -342,7 +342,7 @@ def step_widths(markers: Markers, heels: Mapping[str, str], windows: Sequence[Wi
 
     Axes: a .trc from OpenSim or OpenCap is in the ground frame, Y up and the floor the X-Z plane
     (OpenSim's X forward, Z to the right when the walk runs along +X); lengths are converted from
-    the header's ``Units`` (m or mm). The mediolateral axis is not taken to be Z: it is the
+    the header's ``Units`` (m, mm or cm). The mediolateral axis is not taken to be Z: it is the
     horizontal perpendicular to the line of progression, so a walkway at any angle to the
     cameras' axes measures the same.
 
@@ -779,11 +779,13 @@ def import_gait(
         heels = {"right": extra_cols["heel_right"], "left": extra_cols["heel_left"]}
         widths = step_widths(markers, heels, windows)
         by_window = {(w.side, round(w.start, 4)): x for w, x in zip(windows, widths, strict=True)}
+        kept: list[float | None] = []  # only the windows the findings use, so every step is in source.windows
         for entry in raw_windows:
             width = by_window.get((entry["side"], entry["start_s"]))
             if width is not None:
                 entry["step_width_cm"] = round(width, 1) + 0
-        step, more = step_width_finding(widths, ev_name)
+                kept.append(width)
+        step, more = step_width_finding(kept, ev_name)
         notes += more
         if step is not None:
             findings["step_width"] = step
