@@ -1,6 +1,6 @@
 """Errors and diagnostics: every user-fixable problem becomes ``file:line:col: field: message``.
 
-Exit codes (DESIGN.md): 0 success, 2 bad input or bad rules, anything else is a bug.
+Exit codes: 0 success, 2 bad input or bad rules, anything else is a bug.
 """
 
 from __future__ import annotations

@@ -165,13 +165,17 @@ def test_cli_import_validate_and_plan_refuses_until_completed(tmp_path: Path) ->
 
 BAD_CASES = [
     ("walk.mot", "x\ty\n1\t2\n", "walk.mot:1:1: not an OpenSim .mot file (no endheader line)"),
-    ("walk.mot", "endheader\ntime\tpelvis_list\n0\t1\n0.1\t2\n0.2\t3\n", "walk.mot:1:1: no inDegrees=yes|no line"),
-    ("walk.mot", "inDegrees=maybe\nendheader\ntime\tpelvis_list\n", "walk.mot:1:1: inDegrees must be yes or no"),
-    ("walk.mot", "inDegrees=yes\nendheader\ntime\tpelvis_list\n0\t1\n0.1\n", "walk.mot:5:1: row has 1 values"),
+    (
+        "walk.mot",
+        "version=1\nnRows=3\nendheader\ntime\tpelvis_list\n0\t1\n0.1\t2\n0.2\t3\n",
+        "walk.mot:3:1: no inDegrees=yes|no line",
+    ),
+    ("walk.mot", "inDegrees=maybe\nendheader\ntime\tpelvis_list\n", "walk.mot:1:11: inDegrees must be yes or no"),
+    ("walk.mot", "inDegrees=yes\nendheader\ntime\tpelvis_list\n0\t1\n0.1\n", "walk.mot:5:4: row has 1 values"),
     (
         "walk.mot",
         "inDegrees=yes\nendheader\ntime\tpelvis_list\n0\t1\n0.1\tabc\n0.2\t1\n",
-        "walk.mot:5:1: column 'pelvis_list': 'abc' is not a number",
+        "walk.mot:5:5: column 'pelvis_list': 'abc' is not a number",
     ),
     (
         "walk.mot",
@@ -184,7 +188,7 @@ BAD_CASES = [
         "inDegrees=yes\nendheader\ntime\tknee\n0\t1\n0.1\t1\n0.2\t1\n",
         "walk.mot:3:1: no column for pelvis_list",
     ),
-    ("walk.mot", "inDegrees=yes\x00", "walk.mot:1:1: this is a binary file"),
+    ("walk.mot", "inDegrees=yes\x00", "walk.mot:1:14: this is a binary file"),
 ]
 
 

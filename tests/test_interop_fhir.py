@@ -213,7 +213,8 @@ def test_round_trip_synthetic_opencap_capture_to_plan_to_bundle(tmp_path: Path) 
     )
     mot, trc = tmp_path / "opencap.mot", tmp_path / "opencap.trc"
     mot.write_text(synthetic.mot_text(capture, degrees=False), encoding="utf-8")  # radians on purpose
-    trc.write_text(synthetic.trc_text(capture), encoding="utf-8")
+    seed_width = seed_data["findings"]["step_width"]
+    trc.write_text(synthetic.trc_text(capture, step_width_cm=seed_width["cm"]), encoding="utf-8")
     imported = tmp_path / "imported.yaml"
     opts = ImportOptions(
         name=seed_data["client"]["name"], client_id=seed_data["client"]["id"], assessed_on=seed_data["assessed_on"]
@@ -222,10 +223,13 @@ def test_round_trip_synthetic_opencap_capture_to_plan_to_bundle(tmp_path: Path) 
     data, _ = yamlio.read(imported)
     for key in ("pelvic_drop", "trunk_lean", "cadence_spm"):
         assert data["findings"][key] == seed_data["findings"][key], key  # recovered from the waveform
+    assert data["findings"]["step_width"] == {"cm": seed_width["cm"], "crossover": False}  # from the heels
     # the clinician answers what the import could not know, and clears the mark
     completed = {k: v for k, v in data.items() if k != "to_complete"}
     completed.update(pain=seed_data["pain"], red_flags=seed_data["red_flags"])
-    completed["findings"] = {**seed_data["findings"], **data["findings"]}  # step width, squat: seen in clinic
+    completed["findings"] = {**seed_data["findings"], **data["findings"]}  # squat: seen in clinic
+    # the steady 3 cm the heels show; the clinician also saw the feet cross at times (the seed's crossover)
+    completed["findings"]["step_width"] = {**data["findings"]["step_width"], "crossover": seed_width["crossover"]}
     done = tmp_path / "completed.yaml"
     done.write_text(yamlio.dump(completed), encoding="utf-8")
     content = load_content()

@@ -3,14 +3,17 @@
 Sign convention (OpenSim model axes: X forward, Y up, Z right; OpenCap uses the same models):
 
 * ``pelvis_list`` is the pelvis's rotation about the forward axis; **positive = the right side of
-  the pelvis is lower** (the pelvis lists to the right).
+  the pelvis is lower** (the pelvis lists to the right). Checked against the model OpenCap fits
+  (LaiArnoldModified2017: ``ground_pelvis`` turns by pelvis_tilt about Z, then pelvis_list about
+  the pelvis's X, then pelvis_rotation about Y; the right ASIS is at +Z, which a positive turn about
+  X lowers) and against a real OpenCap trial (tests/data/opencap-walk).
 * ``lumbar_bending`` is the trunk relative to the pelvis about the same axis; **positive = the
   trunk bends to the right**. The trunk's lean from vertical is ``pelvis_list + lumbar_bending``
   (exact when pelvic tilt and rotation are small; ``--trunk pelvis`` uses ``lumbar_bending``
   alone). A CSV may give that lean directly as ``trunk_lean`` (positive = toward the right).
 * ``hip_adduction_r/_l``: positive = adduction (OpenSim's convention on both sides).
 
-Per stance window (CLINICAL §2.1, §2.3, side = the STANCE leg):
+Per stance window (the side is always the STANCE leg, as everywhere in the assessment):
 
 * left stance: contralateral pelvic drop = peak of ``+pelvis_list`` (the right side drops);
   trunk lean toward the stance side = peak of ``-(trunk)`` (leaning left);
@@ -19,6 +22,10 @@ Per stance window (CLINICAL §2.1, §2.3, side = the STANCE leg):
 Each peak is refined by a parabola through the top sample and its neighbours, the per-step peaks
 are kept in ``source.windows``, and the finding is their mean (Dingenen 2018: average ≥ 7 steps;
 fewer gives a warning). Cadence = steps per minute between the first and last foot contact.
+
+With a ``.trc`` heel-marker file the stance windows come from the heels (:func:`stance_from_heels`)
+and so does the step width at each contact (:func:`step_widths`: across the other foot's line of
+progression, negative for a crossover), kept per window and averaged into ``findings.step_width``.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import datetime as dt
 import hashlib
 import itertools
 import math
+import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -233,29 +241,60 @@ def _close_gaps(on: list[bool], gap: int) -> list[bool]:
     return out
 
 
-def stance_from_heels(
-    raw: bytes, name: str, opts: ImportOptions
-) -> tuple[list[Window], list[Diagnostic], dict[str, str]]:
+FLOOR_WINDOW_S = 0.75
+"""Half-width of the sliding window that finds the floor under a heel (a walking stride is under 1.5 s)."""
+MIN_STANCE_S = 0.08
+"""A heel down for less than this (a brush in swing, a marker dropout) is not a stance; sprint stance is ~0.1 s."""
+MIN_LIFT_M = 0.02
+"""A heel whose height varies less than this around a frame is standing, not stepping."""
+
+
+def _heel_down(time: Sequence[float], heights: Sequence[float | None], fraction: float) -> list[bool]:
+    """Whether the heel is on the ground at each frame: within ``fraction`` of the local height
+    range above the local lowest point, both taken over ±``FLOOR_WINDOW_S``. A local floor, not
+    the recording's lowest point, because a reconstructed floor is rarely level: in OpenCap's
+    own walking example the planted heel sits 15 cm lower at the end of a 5 m walk than at its
+    start, which a single threshold would read as one long stance or none."""
+    n = len(heights)
+    rate = (n - 1) / (time[-1] - time[0]) if n > 1 and time[-1] > time[0] else 1.0
+    half = max(1, round(FLOOR_WINDOW_S * rate))
+    out: list[bool] = []
+    for i, h in enumerate(heights):
+        near = [x for x in heights[max(0, i - half) : i + half + 1] if x is not None]
+        if h is None or not near:
+            out.append(False)
+            continue
+        lo, hi = min(near), max(near)
+        out.append(hi - lo < MIN_LIFT_M or h <= lo + fraction * (hi - lo))
+    return out
+
+
+def stance_from_heels(raw: bytes, name: str, opts: ImportOptions) -> tuple[list[Window], Markers, dict[str, str]]:
     """Find stance windows from heel-marker height (Y up): the heel is on the ground while it is
-    within ``contact_fraction`` of its height range above its lowest point. The window runs from
+    within ``contact_fraction`` of its local height range above the local floor. The window runs from
     heel contact to heel rise, which covers loading response and midstance, where the peaks are.
-    Windows cut by the start or end of the recording are left out."""
+    Windows cut by the start or end of the recording are left out. Returns the windows, the two
+    heel trajectories (for the step width) and the marker names used."""
     every = read_trc(raw, name)
     right = _marker(every, opts.heel_markers[0] if opts.heel_markers else None, RIGHT_HEELS, "right")
     left = _marker(every, opts.heel_markers[1] if opts.heel_markers else None, LEFT_HEELS, "left")
     markers = read_trc(raw, name, [right, left])
     windows: list[Window] = []
-    notes: list[Diagnostic] = []
     for side, marker in (("right", right), ("left", left)):
         heights = [p[1] if p is not None else None for p in markers.positions[marker]]
         known = [h for h in heights if h is not None]
         if len(known) < 3:
-            raise InputError.at(name, f"marker '{marker}' has almost no data", line=4)
-        lo, hi = min(known), max(known)
-        if hi - lo <= 0:
-            raise InputError.at(name, f"marker '{marker}' never moves up or down: no steps to find", line=4)
-        limit = lo + opts.contact_fraction * (hi - lo)
-        on = _close_gaps([h is not None and h <= limit for h in heights], GAP_FRAMES)
+            raise InputError.at(
+                name, f"marker '{marker}' has almost no data", line=4, column=markers.name_at.get(marker, 0)
+            )
+        if max(known) - min(known) <= 0:
+            raise InputError.at(
+                name,
+                f"marker '{marker}' never moves up or down: no steps to find",
+                line=4,
+                column=markers.name_at.get(marker, 0),
+            )
+        on = _close_gaps(_heel_down(markers.time, heights, opts.contact_fraction), GAP_FRAMES)
         i, n = 0, len(on)
         while i < n:
             if not on[i]:
@@ -264,13 +303,131 @@ def stance_from_heels(
             j = i
             while j + 1 < n and on[j + 1]:
                 j += 1
-            if i > 0 and j < n - 1 and j - i >= 2:
+            if i > 0 and j < n - 1 and j - i >= 2 and markers.time[j] - markers.time[i] >= MIN_STANCE_S:
                 windows.append(Window(side, markers.time[i], markers.time[j]))  # type: ignore[arg-type]
             i = j + 1
     windows.sort(key=lambda w: (w.start, w.side))
     if not windows:
         raise InputError.at(name, "no complete stance window found from the heel markers", line=4)
-    return windows, notes, {"heel_right": right, "heel_left": left}
+    return windows, markers, {"heel_right": right, "heel_left": left}
+
+
+# ------------------------------------------------------------------------------ step width
+
+STEP_WIDTH_RANGE_CM = (-15.0, 40.0)
+"""What the assessment accepts for ``findings.step_width.cm``; outside it the markers are suspect."""
+
+
+def _planted(markers: Markers, marker: str, start: float, end: float) -> tuple[float, float] | None:
+    """Median horizontal position (X, Z) of a heel over a stance window (the foot is down)."""
+    xs = [
+        p
+        for t, p in zip(markers.time, markers.positions[marker], strict=True)
+        if start - 1e-9 <= t <= end + 1e-9 and p is not None
+    ]
+    if not xs:
+        return None
+    return statistics.median(p[0] for p in xs), statistics.median(p[2] for p in xs)
+
+
+def _at(markers: Markers, marker: str, when: float) -> tuple[float, float] | None:
+    """Horizontal position (X, Z) of a heel at the frame nearest ``when``."""
+    k = min(range(len(markers.time)), key=lambda i: abs(markers.time[i] - when))
+    p = markers.positions[marker][k]
+    return None if p is None else (p[0], p[2])
+
+
+def step_widths(markers: Markers, heels: Mapping[str, str], windows: Sequence[Window]) -> list[float | None]:
+    """Signed step width in cm at each stance window (None where it cannot be measured).
+
+    Axes: a .trc from OpenSim or OpenCap is in the ground frame, Y up and the floor the X-Z plane
+    (OpenSim's X forward, Z to the right when the walk runs along +X); lengths are converted from
+    the header's ``Units`` (m, mm or cm). The mediolateral axis is not taken to be Z: it is the
+    horizontal perpendicular to the line of progression, so a walkway at any angle to the
+    cameras' axes measures the same.
+
+    For a foot contact the planted heel is the median of that heel's position over its stance
+    window. The line of progression is the opposite foot's, as the GAITRite walkway defines base
+    of support: from the opposite heel's previous stance to its next contact (overground both are
+    planted heel positions; on a treadmill the direction from toe-off to the next contact is still
+    forward). The width is the planted heel's distance from that line, measured across it:
+    positive when the right heel lands to the right of the left foot's line (or the left heel to
+    the left of the right foot's line), negative when the foot lands across it (a crossover).
+    The first and last contacts, which lack an opposite stance on one side, are not measured.
+    """
+    order = sorted(range(len(windows)), key=lambda k: windows[k].start)
+    out: list[float | None] = [None] * len(windows)
+    for pos, k in enumerate(order):
+        w = windows[k]
+        other = "left" if w.side == "right" else "right"
+        before = next((windows[j] for j in reversed(order[:pos]) if windows[j].side == other), None)
+        after = next((windows[j] for j in order[pos + 1 :] if windows[j].side == other), None)
+        if before is None or after is None:
+            continue
+        heel = _planted(markers, heels[w.side], w.start, w.end)
+        p1 = _planted(markers, heels[other], before.start, before.end)
+        p2 = _planted(markers, heels[other], after.start, after.end)
+        off = _at(markers, heels[other], before.end)
+        on = _at(markers, heels[other], after.start)
+        if heel is None or p1 is None or p2 is None or off is None or on is None:
+            continue
+        dx, dz = on[0] - off[0], on[1] - off[1]
+        length = math.hypot(dx, dz)
+        if length < 1e-6:
+            continue
+        rx, rz = -dz / length, dx / length  # forward x up (Y) = the walker's right
+        mid = ((p1[0] + p2[0]) / 2, (p1[1] + p2[1]) / 2)
+        across = (heel[0] - mid[0]) * rx + (heel[1] - mid[1]) * rz
+        out[k] = 100.0 * (across if w.side == "right" else -across)
+    return out
+
+
+def step_width_finding(widths: Sequence[float | None], where: str) -> tuple[dict[str, Any] | None, list[Diagnostic]]:
+    """``findings.step_width`` from the per-step widths: the mean in cm, and ``crossover: true``
+    when at least half the steps land across the other foot's line."""
+    steps = [x for x in widths if x is not None]
+    notes: list[Diagnostic] = []
+    if not steps:
+        return None, notes
+    if len(steps) < MIN_STEPS:
+        notes.append(
+            Diagnostic(
+                where, 0, 0, "", f"step_width: only {len(steps)} step(s); average at least {MIN_STEPS} steps", "warning"
+            )
+        )
+    mean = round(_mean(steps), 1) + 0
+    lo, hi = STEP_WIDTH_RANGE_CM
+    if not lo <= mean <= hi:
+        notes.append(
+            Diagnostic(
+                where,
+                3,
+                0,
+                "",
+                f"step_width: mean {mean:g} cm is outside {lo:g}..{hi:g}; not recorded (check Units and the heel markers)",
+                "warning",
+            )
+        )
+        return None, notes
+    crossing = sum(x < 0 for x in steps)
+    out: dict[str, Any] = {"cm": mean}
+    if 2 * crossing >= len(steps):
+        out["crossover"] = True
+    elif crossing:
+        notes.append(
+            Diagnostic(
+                where,
+                0,
+                0,
+                "",
+                f"step_width: {crossing} of {len(steps)} steps land across the other foot's line "
+                "(under half: crossover not recorded)",
+                "warning",
+            )
+        )
+    else:
+        out["crossover"] = False
+    return out, notes
 
 
 # ------------------------------------------------------------------------------ columns
@@ -470,16 +627,19 @@ def analyse(
                         0,
                         0,
                         "",
-                        f"{finding}: only {len(steps)} {side} stance window(s); average at least {MIN_STEPS} steps (CLINICAL §0.3)",
+                        f"{finding}: only {len(steps)} {side} stance window(s); average at least {MIN_STEPS} steps",
                         "warning",
                     )
                 )
             value = round(_mean(steps), 1)
             if value > 30:
+                signal = "pelvis_list" if finding == "pelvic_drop" else "trunk_lean"
+                column = sig.columns.get(signal, "").lstrip("-").split(" + ")[0]
                 raise InputError.at(
                     table.file,
-                    f"{finding}: mean peak in {side} stance is {value:g}°, above 30°",
+                    f"{finding}: mean peak in {side} stance is {value:g}°, above 30° (column '{column}')",
                     line=table.header_line,
+                    column=table.column_at.get(column, 0),
                     hint="are the angles radians? (inDegrees / --units rad) or is a sign flipped? (--map COLUMN=-SIGNAL)",
                 )
             if value < 0:
@@ -595,7 +755,7 @@ def import_gait(
             raise InputError.at(
                 name,
                 "no inDegrees=yes|no line in the header: degrees or radians?",
-                line=1,
+                line=table.end_header_line or 1,
                 hint="or give --units deg|rad",
             )
         in_degrees = table.in_degrees
@@ -606,19 +766,36 @@ def import_gait(
     sig = _signals(table, chosen, scale, opts.trunk)
     ev_name, ev_raw = event_files[0]
     extra_cols: dict[str, str] = {}
+    markers: Markers | None = None
     if _kind(ev_name) == "trc":
-        windows, more, extra_cols = stance_from_heels(ev_raw, ev_name, opts)
-        notes += more
+        windows, markers, extra_cols = stance_from_heels(ev_raw, ev_name, opts)
         ev_kind = "trc"
     else:
         windows = read_events(ev_raw, ev_name)
         ev_kind = "events"
     findings, raw_windows, cadence, more = analyse(table, windows, sig, ev_name if ev_kind == "events" else None)
     notes += more
+    if markers is not None:
+        heels = {"right": extra_cols["heel_right"], "left": extra_cols["heel_left"]}
+        widths = step_widths(markers, heels, windows)
+        by_window = {(w.side, round(w.start, 4)): x for w, x in zip(windows, widths, strict=True)}
+        kept: list[float | None] = []  # only the windows the findings use, so every step is in source.windows
+        for entry in raw_windows:
+            width = by_window.get((entry["side"], entry["start_s"]))
+            if width is not None:
+                entry["step_width_cm"] = round(width, 1) + 0
+                kept.append(width)
+        step, more = step_width_finding(kept, ev_name)
+        notes += more
+        if step is not None:
+            findings["step_width"] = step
     every = [v for s in (sig.pelvis, sig.trunk) if s is not None for v in s if v is not None]
     if in_degrees and every and max(abs(v) for v in every) < 0.6:
+        line, col = next(
+            (at for key, at in table.meta_at.items() if key.lower() == "indegrees"), (table.header_line, 0)
+        )
         notes.append(
-            Diagnostic(name, 1, 0, "", "every angle is under 0.6°: are these radians? (--units rad)", "warning")
+            Diagnostic(name, line, col, "", "every angle is under 0.6°: are these radians? (--units rad)", "warning")
         )
     client: dict[str, Any] = {"name": opts.name.strip() if opts.name and opts.name.strip() else NAME_TO_COMPLETE}
     if opts.client_id:
@@ -641,6 +818,8 @@ def import_gait(
         "events": {"file": Path(ev_name).name, "sha256": hashlib.sha256(ev_raw).hexdigest(), "kind": ev_kind},
         "in_degrees": in_degrees,
     }
+    if markers is not None:
+        source["marker_units"] = markers.units
     if cadence is not None:
         source["cadence_spm"] = round(cadence, 1)
     source["importer"] = f"rehab-rules {__version__}"
@@ -662,7 +841,7 @@ def render_yaml(data: dict[str, Any], command: str) -> str:
         "# yaml-language-server: $schema=https://rehab-rules.invalid/schemas/assessment.schema.json",
         f"# Imported with `{command}` ({src['importer']}).",
         f"# Findings measured over {n_left} left and {n_right} right stance windows (the stance leg names the side);",
-        "# the raw per-step peaks are under `source.windows`.",
+        "# the raw per-step values (peaks, step width) are under `source.windows`.",
     ]
     top = {k: data[k] for k in ("version", "client", "assessed_on", "clinician") if k in data}
     body = [*head, yamlio.dump(top).rstrip("\n"), ""]
@@ -686,7 +865,7 @@ def render_yaml(data: dict[str, Any], command: str) -> str:
         "",
         "# Where the findings came from (keep it: it ties the numbers to the file)",
         yamlio.dump({"source": {k: v for k, v in src.items() if k != "windows"}}).rstrip("\n"),
-        "  windows:                         # one per stance window: raw peaks in degrees",
+        "  windows:                         # one per stance window: raw peaks (degrees), step width (cm)",
         *("  - {" + ", ".join(f"{k}: {v}" for k, v in w.items()) + "}" for w in src["windows"]),
     ]
     if "notes" in data:

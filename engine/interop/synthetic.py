@@ -114,32 +114,48 @@ def events_yaml(c: Capture) -> str:
     return "\n".join(lines) + "\n"
 
 
-def trc_text(c: Capture) -> str:
-    """A ``.trc`` with RHeel/LHeel markers (Y up, metres): flat on the ground in stance, lifted in swing."""
+def trc_text(
+    c: Capture, *, step_width_cm: float = 18.0, heading_deg: float = 0.0, units: str = "m", step_m: float = 1.0
+) -> str:
+    """A ``.trc`` with RHeel/LHeel markers (Y up): flat on the ground in stance, lifted in swing.
+
+    The feet land ``step_width_cm`` apart across the line of progression (negative: each foot
+    lands across the other's line, a crossover), ``step_m`` apart along it; the walk runs along +X
+    turned by ``heading_deg`` about the vertical (toward -Z for a positive angle), and lengths are
+    written in ``units`` (m or mm).
+    """
     times = c.times()
     step2 = 2 * c.step_s
+    scale = {"m": 1.0, "mm": 1000.0, "cm": 100.0}[units]
+    cos_h, sin_h = math.cos(math.radians(heading_deg)), math.sin(math.radians(heading_deg))
 
-    def height(t: float, side: str) -> float:
+    def where(t: float, side: str) -> tuple[float, float, float]:
         first = c.first_contact_s + (0 if side == "left" else c.step_s)
         k = math.floor((t - first) / step2)
         a = first + k * step2
         b = a + c.stance_s
+        forward0 = (k * 2 + (0 if side == "left" else 1)) * step_m  # where this foot landed
+        lateral = (step_width_cm / 200.0) * (1 if side == "right" else -1)
         if a <= t <= b:
-            return 0.03
-        return 0.03 + 0.12 * math.sin(math.pi * (t - b) / (step2 - c.stance_s))
+            height, forward = 0.03, forward0
+        else:  # swing to the next contact, two steps on
+            u = (t - b) / (step2 - c.stance_s)
+            height = 0.03 + 0.12 * math.sin(math.pi * u)
+            forward = forward0 + 2 * step_m * (1 - math.cos(math.pi * u)) / 2
+        x, z = forward * cos_h + lateral * sin_h, -forward * sin_h + lateral * cos_h
+        return x * scale, height * scale, z * scale
 
     names = ["RHeel", "LHeel"]
     head = [
         "PathFileType\t4\t(X/Y/Z)\tsynthetic.trc",
         "DataRate\tCameraRate\tNumFrames\tNumMarkers\tUnits\tOrigDataRate\tOrigDataStartFrame\tOrigNumFrames",
-        f"{c.rate_hz:g}\t{c.rate_hz:g}\t{len(times)}\t{len(names)}\tm\t{c.rate_hz:g}\t1\t{len(times)}",
+        f"{c.rate_hz:g}\t{c.rate_hz:g}\t{len(times)}\t{len(names)}\t{units}\t{c.rate_hz:g}\t1\t{len(times)}",
         "Frame#\tTime\t" + "\t\t\t".join(names) + "\t\t",
         "\t\t" + "\t".join(f"X{i}\tY{i}\tZ{i}" for i in range(1, len(names) + 1)),
     ]
     rows = []
     for i, t in enumerate(times, 1):
-        r = (3.2 * t, height(t, "right"), 0.09)
-        left = (3.2 * t, height(t, "left"), -0.09)
+        r, left = where(t, "right"), where(t, "left")
         rows.append("\t".join([str(i), f"{t:.5f}", *(f"{v:.6f}" for v in (*r, *left))]))
     return "\n".join([*head, "", *rows]) + "\n"
 

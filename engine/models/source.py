@@ -1,7 +1,7 @@
 """Where imported findings came from (issue 16): an optional, compatible Contract 1 extension.
 
 ``rehab import`` writes ``source`` (the gait file, its hash, the columns used, every stance window
-with its raw per-step peaks) and ``to_complete`` (what the import could not know and the clinician
+with its raw per-step values) and ``to_complete`` (what the import could not know and the clinician
 must still ask). Hand-entered assessments have neither.
 """
 
@@ -22,7 +22,7 @@ TO_COMPLETE: tuple[str, ...] = get_args(ToComplete)
 
 
 class SourceWindow(StrictModel):
-    """One stance window and the raw peaks measured in it (degrees, before averaging)."""
+    """One stance window and the raw values measured in it (before averaging)."""
 
     side: Literal["left", "right"]
     """Stance leg."""
@@ -36,6 +36,8 @@ class SourceWindow(StrictModel):
     """Peak trunk lean toward the stance side in this window (negative: leaned away)."""
     hip_adduction_deg: float | None = None
     """Peak stance-leg hip adduction in this window."""
+    step_width_cm: float | None = None
+    """Step width at this foot contact, cm, from the heel markers (negative: across the other foot's line)."""
 
 
 class SourceFile(StrictModel):
@@ -66,6 +68,8 @@ class Source(StrictModel):
     """Where the stance windows came from."""
     in_degrees: bool = True
     """False when the file's angles were radians (converted on import)."""
+    marker_units: Literal["m", "mm", "cm"] | None = None
+    """The heel-marker file's length unit (its header's ``Units``; converted to cm for step width)."""
     cadence_spm: float | None = None
     """Cadence from the foot contacts, even when outside the assessment's 120..230 range."""
     importer: Text | None = None

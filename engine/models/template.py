@@ -382,7 +382,7 @@ class Light(_Strict):
 
 
 class PainOverride(_Strict):
-    """A pain guide that replaces the traffic light for a condition (CLINICAL.md §5.2 overrides)."""
+    """A pain guide that replaces the traffic light for a condition whose pain rules differ (e.g. a bone stress injury)."""
 
     heading: Text
     """Heading."""
