@@ -173,6 +173,9 @@ def test_ctrl_c_leaves_no_file(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         env=env,
+        # A parent that ignores SIGINT (pytest-xdist workers, background shells) passes SIG_IGN on,
+        # and Python then never installs its Ctrl-C handler: give the child the terminal's default.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert proc.stdin is not None and proc.stderr is not None
     proc.stdin.write("\n".join([*CLIENT, *CLINICIAN]).encode() + b"\n")
