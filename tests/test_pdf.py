@@ -161,3 +161,45 @@ def test_first_visit_reports_have_no_review_sections() -> None:
         plan_d |= {"reviewed": [], "overrides": [], "warnings": []}
         again = render_pdf.render_clinician_report(plan_d, assessment_d, exercises, template, folder)
         assert again == data, path.name
+
+
+def _dies_on_second(job: tuple[Path, str]) -> object:
+    """Stands in for the batch worker: the second file kills its process (as a C crash would)."""
+    import os
+    import signal
+
+    if job[1] == EXAMPLES[1].stem:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return _REAL_PLAN_INTO(job)
+
+
+_REAL_PLAN_INTO: object = None
+
+
+def test_batch_worker_killed_is_an_error_not_a_hang(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker that dies on a signal stops the batch with a clear error (exit 2 at the CLI), never a
+    wait for a task that will never come back."""
+    import threading
+
+    from engine.app import planning
+    from engine.app.clinic import Clinic
+    from engine.errors import EvaluationError
+
+    global _REAL_PLAN_INTO
+    _REAL_PLAN_INTO = planning._plan_into
+    monkeypatch.setattr(planning, "_plan_into", _dies_on_second)
+    outcome: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            planning.plan_batch(Clinic(), list(EXAMPLES[:3]), tmp_path, jobs=2)
+            outcome.append(None)
+        except BaseException as exc:  # recorded for the assertion below
+            outcome.append(exc)
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    t.join(120)
+    assert outcome, "plan_batch hung after a worker was killed"
+    assert isinstance(outcome[0], EvaluationError), outcome
+    assert "--jobs 1" in str(outcome[0])

@@ -11,7 +11,7 @@ from typing import Any
 
 from engine.app.clinic import Clinic
 from engine.app.output import check_target, same_file_twice, write_all
-from engine.errors import Diagnostic, EngineError, InputError, OutputError
+from engine.errors import Diagnostic, EngineError, EvaluationError, InputError, OutputError
 from engine.interop.complete import refuse_incomplete
 from engine.load.yamlio import LocationIndex
 from engine.models.assessment import Assessment
@@ -355,6 +355,12 @@ def _plan_into(job: tuple[Path, str]) -> BatchItem:
     return BatchItem(str(path), result.plan.status)
 
 
+def _take(result: BatchResult, item: BatchItem, on_item: Callable[[BatchItem], None] | None) -> None:
+    result.items.append(item)
+    if on_item is not None:
+        on_item(item)
+
+
 def _jobs(requested: int | None, count: int) -> int:
     import multiprocessing
     import os
@@ -382,8 +388,6 @@ def plan_batch(
     Raises:
         InputError / OutputError: before any work, for a missing folder, stdin or clashing names.
     """
-    import multiprocessing
-
     global _BATCH  # handed to the forked workers
     clinic.paper_size()
     if not out_dir.is_dir():
@@ -401,16 +405,33 @@ def plan_batch(
     work = list(zip(paths, stems, strict=True))
     n = _jobs(jobs, len(work))
     gc.freeze()  # i15: the loaded content is never garbage; not scanned, not copied-on-write by workers
-    result = BatchResult(out_dir)
-    pool = multiprocessing.get_context("fork").Pool(n) if n > 1 else None
     try:
-        items = pool.imap(_plan_into, work) if pool is not None else map(_plan_into, work)
-        for item in items:
-            result.items.append(item)
-            if on_item is not None:
-                on_item(item)
+        return _run_batch(work, n, on_item, BatchResult(out_dir))
     finally:
-        if pool is not None:
-            pool.close()
-            pool.join()
+        gc.unfreeze()  # for callers that go on in this process (the web desk, tests)
+
+
+def _run_batch(
+    work: list[tuple[Path, str]], n: int, on_item: Callable[[BatchItem], None] | None, result: BatchResult
+) -> BatchResult:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    if n == 1:
+        for item in map(_plan_into, work):
+            _take(result, item, on_item)
+        return result
+    # An executor, not multiprocessing.Pool: a worker killed by a signal breaks the pool with an
+    # error instead of losing its task and waiting for it forever.
+    with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork")) as pool:
+        try:
+            for item in pool.map(_plan_into, work):
+                _take(result, item, on_item)
+        except BrokenProcessPool:
+            raise EvaluationError(
+                f"a worker process stopped unexpectedly (rules engine failure) after {len(result.items)} of "
+                f"{len(work)} assessments; the rest were not planned and nothing of theirs was written. "
+                "Run the batch again with --jobs 1 to find the file that stops it"
+            ) from None
     return result
