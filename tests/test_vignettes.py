@@ -220,3 +220,17 @@ def test_review_updates_the_running_plan() -> None:
     _, _, text, _ = _case("v01-review-pain-up")
     # the cadence drill went back to +5 %, so the cue must not say 1 step in every 10
     assert "Add about 1 step in every 10" not in text
+
+
+def test_emergency_and_urgent_sheets_hold_one_time_frame_and_no_exercise() -> None:
+    """Emergency (both-leg nerve symptoms) and urgent (fever) runners with gait faults: one page,
+    one time frame, nothing about exercise or running beyond 'do not'."""
+    for stem, heading in (
+        ("v19-emergency-bilateral-legs", "Go to the emergency department now"),
+        ("v20-urgent-fever-hip", "Please get medical help today"),
+        ("v13-urgent-progressive-deficit", "Please get medical help today"),
+    ):
+        plan, _, text, _ = _case(stem)
+        assert plan["status"] == "refer_urgent" and heading in text
+        assert "Your exercises" not in text and "When you run" not in text and "What we found" not in text
+        assert "Page 1 of 1" in text
