@@ -113,6 +113,11 @@ def test_vignette_handout_is_true(stem: str) -> None:
         assert "1 rep = 1 step sideways" in text, "the crab walk says what a rep is"
     # one-side planks never tell the client to start on the other side
     assert "start on the side that does not hurt" not in text
+    assert "Mild ache" not in text, "a pain limit in numbers, as in the pain guide"
+    # one start condition for running, one name for the emergency department
+    if "Start the walk-run plan when" in text:
+        assert "you can start easy walk-runs" not in text
+    assert "A&E" not in text
     # safety net: cauda equina signs are an emergency, on every handout that prints the box
     helpbox = _section(text, "When to get help")
     if helpbox:
