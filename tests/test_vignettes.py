@@ -118,6 +118,8 @@ def test_vignette_handout_is_true(stem: str) -> None:
     if "Start the walk-run plan when" in text:
         assert "you can start easy walk-runs" not in text
     assert "A&E" not in text
+    # the check-up promise holds for a client told not to run
+    assert "going and watch you run again" not in text
     # safety net: cauda equina signs are an emergency, on every handout that prints the box
     helpbox = _section(text, "When to get help")
     if helpbox:
