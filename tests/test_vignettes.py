@@ -118,6 +118,12 @@ def test_vignette_handout_is_true(stem: str) -> None:
     if "Start the walk-run plan when" in text:
         assert "you can start easy walk-runs" not in text
     assert "A&E" not in text
+    # education names only the running plan this client has
+    running = plan.get("running") or {}
+    if not running.get("walk_run"):
+        assert "walk-run plan" not in text, "education points at a walk-run plan the client does not have"
+    if running.get("status") == "continue":
+        assert "Run less for now" not in text
     # the check-up promise holds for a client told not to run
     assert "going and watch you run again" not in text
     # safety net: cauda equina signs are an emergency, on every handout that prints the box
