@@ -127,6 +127,7 @@ def test_vignette_handout_is_true(stem: str) -> None:
     # cauda equina signs mean the emergency department, in every sentence that names them
     if "how you pee or poo" in text:
         assert "Go to the emergency department now if you get numb skin" in text
+        assert "Do the same if you get new numb skin" not in text
     # the check-up promise holds for a client told not to run
     assert "going and watch you run again" not in text
     # safety net: cauda equina signs are an emergency, on every handout that prints the box
