@@ -116,6 +116,7 @@ def test_vignette_handout_is_true(stem: str) -> None:
     # one-side planks never tell the client to start on the other side
     assert "start on the side that does not hurt" not in text
     assert "Mild ache" not in text, "a pain limit in numbers, as in the pain guide"
+    assert "or is worse the next morning" not in text, "the guide keeps 1-2 points higher next morning amber"
     # one start condition for running, one name for the emergency department
     if "Start the walk-run plan when" in text:
         assert "you can start easy walk-runs" not in text
