@@ -136,7 +136,10 @@ def test_vignette_handout_is_true(stem: str) -> None:
     # safety net: cauda equina signs are an emergency, on every handout that prints the box
     helpbox = _section(text, "When to get help")
     if helpbox:
-        assert "around your bottom: go to the emergency department now" in helpbox
+        assert (
+            "around your bottom, or new trouble with your bladder or bowels: go to the emergency department now"
+            in helpbox
+        )
         assert "in both legs: go to the emergency department now" in helpbox
         assert "get urgent medical help today (call your doctor, or go to the emergency department)" not in helpbox
 
