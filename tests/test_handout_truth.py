@@ -117,8 +117,13 @@ def check_handout(plan: Mapping[str, Any], assessment: Mapping[str, Any], handou
         block = _block(full, n, item["name"], exercises)
         sided = bool(item.get("sided", True))
         if sided and how.side in ("left", "right"):
+            other = "left" if how.side == "right" else "right"
             label = w.sides.right if how.side == "right" else w.sides.left
             wrong = w.sides.left if how.side == "right" else w.sides.right
+            lies_on = record.get("lies_on")
+            if lies_on in ("working", "other"):  # side-lying: titled by where to lie / which leg is on top
+                kind = "lie" if lies_on == "working" else "top"
+                label, wrong = getattr(w.sides, f"{kind}_{how.side}"), getattr(w.sides, f"{kind}_{other}")
             assert block.startswith(f"{n}. {item['name']} {label}") or label in block[:120], (item["id"], label)
             assert wrong not in block[:120]
             assert w.both_sides_step not in block
