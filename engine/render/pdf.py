@@ -6,8 +6,10 @@ assessment and the exercise records. The same inputs give byte-identical PDFs: t
 date is the assessment date (never the wall clock) and fpdf2's file id is a hash of the content.
 
 Blocks that must stay whole (an exercise, the pain guide, the tracking log, boxes) are first
-measured first on a scratch page that shares the fonts; if they would run off the
-page, the real drawing starts on a new page.
+measured on a scratch page that shares the fonts; if they would run off the page, the real
+drawing starts on a new page. The space below a block is not part of that check, and a bullet
+section runs on item by item (its heading stays with the first item, its last item with the one
+before), so a page is left part-empty only before a block that must stay whole.
 """
 
 from __future__ import annotations
@@ -142,7 +144,7 @@ class _Ctx:
     exercises: Mapping[str, Mapping[str, Any]]
     t: Template
     template_dir: Path
-    queue: list[Draw] | None = None
+    queue: list[_Block] | None = None
     """When set, keep-together blocks are collected here and laid out by ``_flow``."""
     exercises_dir: Path | None = None
     """The exercises folder (clinic picture files are relative to it)."""
@@ -213,15 +215,23 @@ def _para(
 
 def _list(ctx: _Ctx, items: Sequence[str], x: float, w: float, numbered: bool = False, start: int = 1) -> None:
     """Draw a bullet or numbered list with a hanging indent, in the column x..x+w."""
+    for i, item in enumerate(items, start=start):
+        _item(ctx, item, x, w, f"{i}." if numbered else "")
+        ctx.pdf.ln(ITEM_GAP)
+
+
+ITEM_GAP = 0.8  # space below a list item (mm)
+
+
+def _item(ctx: _Ctx, item: str, x: float, w: float, number: str = "") -> None:
+    """One list item: its number (bold) or a bullet, then the text with a hanging indent."""
     pdf = ctx.pdf
     indent = 7.0
-    for i, item in enumerate(items, start=start):
-        _font(ctx, "B" if numbered else "")
-        pdf.set_x(x)
-        pdf.cell(indent, ctx.lh, f"{i}." if numbered else "•")
-        _font(ctx)
-        pdf.multi_cell(w - indent, ctx.lh, item, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        pdf.ln(0.8)
+    _font(ctx, "B" if number else "")
+    pdf.set_x(x)
+    pdf.cell(indent, ctx.lh, number or "•")
+    _font(ctx)
+    pdf.multi_cell(w - indent, ctx.lh, item, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
 def _texts(items: object) -> list[str]:
@@ -261,40 +271,54 @@ def _measure(ctx: _Ctx, draw: Draw) -> float:
     return s.get_y() - start
 
 
-def _keep_together(ctx: _Ctx, draw: Draw) -> None:
+@dataclass(frozen=True)
+class _Block:
+    """A keep-together block and the space left after it. The space is not part of the fit: a
+    block that fits but for its trailing gap stays on the page (the gap falls at its foot)."""
+
+    draw: Draw
+    gap: float = 0.0
+
+
+def _keep_together(ctx: _Ctx, draw: Draw, gap: float = 0.0) -> None:
     """Draw a block, starting a new page first if it would not fit on this one (or, while
-    ``ctx.queue`` is set, queue it for ``_flow``)."""
+    ``ctx.queue`` is set, queue it for ``_flow``); then leave ``gap`` mm below it."""
+    block = _Block(draw, gap)
     if ctx.queue is not None:
-        ctx.queue.append(draw)
+        ctx.queue.append(block)
         return
-    _place(ctx, draw)
+    _place(ctx, block)
 
 
-def _place(ctx: _Ctx, draw: Draw) -> None:
+def _place(ctx: _Ctx, block: _Block) -> None:
     pdf = ctx.pdf
-    height = _measure(ctx, draw)
+    height = _measure(ctx, block.draw)
     if pdf.get_y() + height > pdf.page_break_trigger and pdf.get_y() > pdf.t_margin + 1:
         pdf.add_page()
-    draw()
+    block.draw()
+    if block.gap:
+        pdf.ln(block.gap)
 
 
-def _flow(ctx: _Ctx, blocks: Sequence[Draw]) -> None:
+def _flow(ctx: _Ctx, blocks: Sequence[_Block]) -> None:
     """Lay out keep-together blocks in order. A short last block (the review note, say) is
     kept with the block before it, so it never sits alone on a near-empty last page."""
     pdf = ctx.pdf
     room = pdf.page_break_trigger - pdf.t_margin
     if len(blocks) >= 2:
         prev, last = blocks[-2], blocks[-1]
-        short = _measure(ctx, last) < room * SHORT_LAST
+        short = _measure(ctx, last.draw) < room * SHORT_LAST
 
         def both() -> None:
-            prev()
-            last()
+            prev.draw()
+            if prev.gap:
+                ctx.pdf.ln(prev.gap)
+            last.draw()
 
         if short and _measure(ctx, both) <= room:
-            blocks = [*blocks[:-2], both]
-    for draw in blocks:
-        _place(ctx, draw)
+            blocks = [*blocks[:-2], _Block(both, last.gap)]
+    for block in blocks:
+        _place(ctx, block)
 
 
 def _heading_intro(ctx: _Ctx, heading: str, intro: str, **para: Any) -> None:
@@ -319,6 +343,9 @@ def _heading(ctx: _Ctx, title: str, boxed: bool = False) -> None:
     pdf.ln(2.5)
 
 
+BOX_GAP = 5.0  # space below a box (mm)
+
+
 def _box(ctx: _Ctx, inner: Draw, border: str, fill: str, pad: float = 4.0) -> None:
     """Draw ``inner`` inside a filled, bordered box as wide as the text area."""
     pdf = ctx.pdf
@@ -341,24 +368,37 @@ def _box(ctx: _Ctx, inner: Draw, border: str, fill: str, pad: float = 4.0) -> No
     pdf.set_line_width(0.8)
     pdf.rect(x0, y0, w, height, style="DF", round_corners=True, corner_radius=2)
     padded()
-    pdf.set_xy(x0, y0 + height + 5)
+    pdf.set_xy(x0, y0 + height)
 
 
 def _simple_section(ctx: _Ctx, heading: str, intro: str, items: Sequence[str]) -> None:
+    """A heading, its intro and a bullet list that may run on to the next page: the heading stays
+    with the first item and the last item with the one before it (no lone line at the top or foot
+    of a page); every other item is a block of its own."""
     if not items:
         return
+    parts = [list(items)] if len(items) <= 2 else [[items[0]], *([i] for i in items[1:-2]), list(items[-2:])]
+    for n, part in enumerate(parts):
+        draw = partial(_bullets, ctx, part, heading, intro) if n == 0 else partial(_bullets, ctx, part)
+        _keep_together(ctx, draw, ITEM_GAP + (SECTION_GAP if n == len(parts) - 1 else 0))
 
-    def draw() -> None:
+
+def _bullets(ctx: _Ctx, items: Sequence[str], heading: str = "", intro: str = "") -> None:
+    """Bullet items (after the section heading and intro, when given); no space below the last."""
+    if heading:
         _heading_intro(ctx, heading, intro)
-        _list(ctx, items, ctx.pdf.l_margin, ctx.pdf.epw)
-        ctx.pdf.ln(4)
+    for n, words in enumerate(items):
+        if n:
+            ctx.pdf.ln(ITEM_GAP)
+        _item(ctx, words, ctx.pdf.l_margin, ctx.pdf.epw)
 
-    _keep_together(ctx, draw)
+
+SECTION_GAP = 4.0  # space below a section (mm)
 
 
 # ---------------------------------------------------------------------------- handout sections
 def _header(ctx: _Ctx) -> None:
-    _keep_together(ctx, partial(_header_block, ctx))
+    _keep_together(ctx, partial(_header_block, ctx), 5.0)
 
 
 def _header_block(ctx: _Ctx) -> None:
@@ -380,7 +420,6 @@ def _header_block(ctx: _Ctx) -> None:
     for label, value in rows:
         if value:
             _label_row(ctx, label, value, 44)
-    pdf.ln(5)
 
 
 def _review_words(ctx: _Ctx) -> str:
@@ -427,7 +466,7 @@ def _referral(ctx: _Ctx) -> None:
         _para(ctx, w.intro)
         _list(ctx, lines, ctx.pdf.l_margin, ctx.pdf.epw)
 
-    _keep_together(ctx, lambda: _box(ctx, inner, ctx.t.colours.amber, ctx.t.colours.alert_fill))
+    _keep_together(ctx, lambda: _box(ctx, inner, ctx.t.colours.amber, ctx.t.colours.alert_fill), BOX_GAP)
 
 
 def _found(ctx: _Ctx) -> None:
@@ -446,7 +485,7 @@ def _no_findings(ctx: _Ctx) -> None:
         _heading(ctx, w.heading, boxed=True)
         _para(ctx, w.text)
 
-    _keep_together(ctx, lambda: _box(ctx, inner, ctx.t.colours.green, ctx.t.colours.box_fill))
+    _keep_together(ctx, lambda: _box(ctx, inner, ctx.t.colours.green, ctx.t.colours.box_fill), BOX_GAP)
 
 
 def _exercises(ctx: _Ctx) -> None:
@@ -459,9 +498,9 @@ def _exercises(ctx: _Ctx) -> None:
         _heading_intro(ctx, w.heading, w.intro, gap=3)
         _exercise_block(ctx, 1, items[0])
 
-    _keep_together(ctx, first)
+    _keep_together(ctx, first, SECTION_GAP)
     for number, item in enumerate(items[1:], start=2):
-        _keep_together(ctx, partial(_exercise_block, ctx, number, item))
+        _keep_together(ctx, partial(_exercise_block, ctx, number, item), SECTION_GAP)
 
 
 def _plan_exercises(ctx: _Ctx) -> list[Mapping[str, Any]]:
@@ -575,7 +614,6 @@ def _exercise_block(ctx: _Ctx, number: int, item: Mapping[str, Any]) -> None:
     tips = [text.exercise_text(str(s), how.values) for s in record.get("cues") or []]
     precautions = [text.exercise_text(str(p), how.values) for p in record.get("precautions") or []]
     _two_lists(ctx, (w.cues_label, tips), (w.precautions_label, precautions))
-    pdf.ln(4)
 
 
 def exercise_dose(ctx: _Ctx, item: Mapping[str, Any], how: _Shown) -> str:
@@ -794,9 +832,8 @@ def _pain_guide(ctx: _Ctx) -> None:
             _heading_intro(ctx, w.heading, w.intro, gap=3)
             for light, colour in ((w.green, c.green), (w.amber, c.amber), (w.red, c.red)):
                 _light_row(ctx, light, colour)
-        ctx.pdf.ln(5)
 
-    _keep_together(ctx, draw)
+    _keep_together(ctx, draw, 5.0)
 
 
 def _light_row(ctx: _Ctx, light: Light, colour: str) -> None:
@@ -880,9 +917,8 @@ def _tracking_log(ctx: _Ctx) -> None:
         _font(ctx, size=ctx.t.page.body_pt - 1)
         keys = [_log_key(ctx, item) for item in items]
         _key_columns(ctx, keys)
-        ctx.pdf.ln(4)
 
-    _keep_together(ctx, draw)
+    _keep_together(ctx, draw, SECTION_GAP)
 
 
 def _key_columns(ctx: _Ctx, keys: Sequence[str]) -> None:
@@ -947,7 +983,7 @@ def _get_help(ctx: _Ctx) -> None:
         _para(ctx, w.intro, style="B")
         _list(ctx, w.items, ctx.pdf.l_margin, ctx.pdf.epw)
 
-    _keep_together(ctx, lambda: _box(ctx, inner, c.red, c.alert_fill))
+    _keep_together(ctx, lambda: _box(ctx, inner, c.red, c.alert_fill), BOX_GAP)
 
 
 def _review(ctx: _Ctx) -> None:
@@ -1044,7 +1080,7 @@ def _urgent_page(ctx: _Ctx) -> None:
         )
         if v
     ]
-    _keep_together(ctx, lambda: _box(ctx, lambda: _urgent_contact(ctx, contact), c.accent, c.box_fill))
+    _keep_together(ctx, lambda: _box(ctx, lambda: _urgent_contact(ctx, contact), c.accent, c.box_fill), BOX_GAP)
 
 
 def _header_rows(ctx: _Ctx) -> None:
