@@ -90,6 +90,8 @@ def check_handout(plan: Mapping[str, Any], assessment: Mapping[str, Any], handou
         assert other is None, f"{frame} sheet names another time frame: {other.group(0) if other else ''!r}"
         for item in plan.get("precautions") or []:
             assert _flat(item["text"]) not in full or "exercise" not in item["text"].lower() or "Do not" in item["text"]
+        for flag in assessment.get("red_flags") or []:
+            assert flag not in full, f"the red flag {flag!r} is printed as a code, not in plain words"
         return
     exercises = plan.get("exercises") or []
     guide = template.wording.pain_guide
@@ -298,3 +300,14 @@ def test_never_told_to_lie_on_a_sore_gluteal_tendon(ex_id: str, side: str, shown
     assert f"your {sore} side" not in steps.split("Lie on")[1][:20] if "Lie on" in steps else True
     if shown_side != side:
         assert any(f"not on your sore {sore} hip" in s for s in how.extra_steps)
+
+
+def test_every_red_flag_has_plain_words() -> None:
+    """The referral sheet's "what to tell them" has words for every red flag an assessment can carry."""
+    from typing import get_args
+
+    from engine.models.assessment import RedFlag
+
+    words = load_template()[0].red_flag_words
+    missing = [f for f in get_args(RedFlag) if not getattr(words, f, None)]
+    assert not missing
