@@ -152,21 +152,23 @@ def test_clinic_svg_prints_with_credits_and_outside_path_is_refused(tmp_path: Pa
     from engine.plan.pipeline import evaluate, load_assessment
     from engine.render import pdf
     from engine.render.handout import load_template
+    from engine.render.view import build
 
     (tmp_path / "pic.svg").write_text(
         '<svg xmlns="http://www.w3.org/2000/svg" width="100" height="70" viewBox="0 0 100 70"><rect width="30" height="60"/></svg>'
     )
     content = load_content()
     r = evaluate(content, load_assessment(ROOT / "examples" / "itbs-unilateral-right-drop.yaml"))
-    plan, assessment = r.plan.model_dump(mode="json"), r.assessment.model_dump(mode="json")
-    ids = {e["id"] for e in plan["exercises"]}
-    records = {i: content.library.exercises[i].model_dump(mode="json", by_alias=True, exclude_none=True) for i in ids}
-    first = plan["exercises"][0]["id"]
-    records[first]["picture"] |= {"file": "pic.svg", "licence": "CC-BY-4.0", "author": "Test Clinic"}
+    first = content.library.exercises[r.plan.exercises[0].id]
+
+    def with_file(name: str) -> bytes:
+        picture = first.picture.model_copy(update={"file": name, "licence": "CC-BY-4.0", "author": "Test Clinic"})
+        library = {**content.library.exercises, first.id: first.model_copy(update={"picture": picture})}
+        view = build(r.plan, library, r.assessment, exercises_dir=tmp_path)
+        return pdf.render_handout(view, template, folder)
+
     template, folder = load_template()
-    data = pdf.render_handout(plan, assessment, records, template, folder, exercises_dir=tmp_path)
-    words = "".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(data)).pages)
+    words = "".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(with_file("pic.svg"))).pages)
     assert "Test Clinic, CC-BY-4.0" in words
-    records[first]["picture"]["file"] = "../pic.svg"
     with pytest.raises(ValueError, match="outside"):
-        pdf.render_handout(plan, assessment, records, template, folder, exercises_dir=tmp_path)
+        with_file("../pic.svg")

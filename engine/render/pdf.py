@@ -1,8 +1,8 @@
 """Render a plan as a client handout PDF and as a clinician report PDF (fpdf2).
 
 Plain data in, bytes out. Layout, colours, section order and every fixed sentence come from the
-template (``templates/handout.yaml``); the words about the client come from the plan, the
-assessment and the exercise records. The same inputs give byte-identical PDFs: the creation
+template (``templates/handout.yaml``); the words about the client come from one typed view
+(``engine.render.view``: the plan, its exercise records and what only the assessment knows). The same inputs give byte-identical PDFs: the creation
 date is the assessment date (never the wall clock) and fpdf2's file id is a hash of the content.
 
 Blocks that must stay whole (an exercise, the pain guide, the tracking log, boxes) are first
@@ -15,7 +15,7 @@ before), so a page is left part-empty only before a block that must stay whole.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -26,9 +26,12 @@ from fpdf import FPDF
 from fpdf.enums import Align, MethodReturnValue, ResourceAccessPolicy, TableCellFillMode, XPos, YPos
 from fpdf.fonts import FontFace
 
+from engine.models.exercise import Exercise
+from engine.models.plan import DoseAt, Plan, PlanExercise, Referral, TextItem
 from engine.models.template import Light, Template
 from engine.plan import targets
 from engine.render import figure, fonts, linebreak, running, text
+from engine.render.view import View
 
 __all__ = ["load_template_dict", "render_clinician_report", "render_handout"]
 
@@ -38,7 +41,6 @@ PT_TO_MM = 25.4 / 72
 LEADING = 1.22  # line height / font size for handout text
 SHORT_LAST = 0.2  # a last block shorter than this share of the page stays with the one before
 RGB = tuple[int, int, int]
-Plan = Mapping[str, Any]
 Draw = Callable[[], None]
 
 
@@ -125,9 +127,9 @@ def _add_fonts(pdf: FPDF, template: Template, template_dir: Path) -> None:
             raise ValueError(f"template fonts.{key}: {path.name} is not a usable font file ({exc})") from None
 
 
-def _set_metadata(pdf: FPDF, title: str, subject: str, author: str, plan: Plan) -> None:
+def _set_metadata(pdf: FPDF, title: str, subject: str, author: str, view: View) -> None:
     """Title, subject and author carry no identifying data (issue 11): the page text is enough."""
-    day = text.parse_date(plan["assessed_on"])
+    day = text.parse_date(view.plan.assessed_on)
     pdf.set_title(title)
     pdf.set_subject(subject)
     pdf.set_author(author)
@@ -139,15 +141,15 @@ class _Ctx:
     """Everything a section renderer needs."""
 
     pdf: _Doc
-    plan: Plan
-    assessment: Mapping[str, Any]
-    exercises: Mapping[str, Mapping[str, Any]]
+    view: View
     t: Template
     template_dir: Path
     queue: list[_Block] | None = None
     """When set, keep-together blocks are collected here and laid out by ``_flow``."""
-    exercises_dir: Path | None = None
-    """The exercises folder (clinic picture files are relative to it)."""
+
+    @property
+    def plan(self) -> Plan:
+        return self.view.plan
 
     @property
     def lh(self) -> float:
@@ -155,24 +157,19 @@ class _Ctx:
         return self.t.page.body_pt * PT_TO_MM * LEADING
 
 
-def _person(plan: Plan, assessment: Mapping[str, Any]) -> Mapping[str, Any]:
-    clinician = plan.get("clinician") or assessment.get("clinician") or {}
-    return clinician if isinstance(clinician, Mapping) else {}
-
-
-def _clinic_name(ctx_plan: Plan, assessment: Mapping[str, Any], template: Template) -> str:
-    return str(_person(ctx_plan, assessment).get("clinic") or template.clinic.name)
+def _clinic_name(view: View, template: Template) -> str:
+    return str(view.clinic or template.clinic.name)
 
 
 def _clinic_contact(ctx: _Ctx) -> str:
     """The contact of the clinic named on the plan (the template's own, or from ``clinic.contacts``),
     or the template's loud blank to fill in by hand: a handout never lacks a contact line."""
-    return clinic_contact(ctx.plan, ctx.assessment, ctx.t) or ctx.t.clinic.contact_blank
+    return clinic_contact(ctx.view, ctx.t) or ctx.t.clinic.contact_blank
 
 
-def clinic_contact(plan: Plan, assessment: Mapping[str, Any], template: Template) -> str:
+def clinic_contact(view: View, template: Template) -> str:
     """The contact line known for the plan's clinic ("" when none is known)."""
-    named = _person(plan, assessment).get("clinic")
+    named = view.clinic
     if named and template_clinic_differs(str(named), template.clinic.name):
         wanted = str(named).casefold().strip()
         for name, contact in template.clinic.contacts.items():
@@ -185,11 +182,6 @@ def clinic_contact(plan: Plan, assessment: Mapping[str, Any], template: Template
 def template_clinic_differs(named: str, template_name: str | None) -> bool:
     """Whether the plan's clinic is another clinic than the one the template describes."""
     return bool(template_name) and named.casefold().strip() != str(template_name).casefold().strip()
-
-
-def _client_name(plan: Plan, assessment: Mapping[str, Any]) -> str:
-    client = plan.get("client") or assessment.get("client") or {}
-    return str(client.get("name", ""))
 
 
 # -------------------------------------------------------------------------- drawing primitives
@@ -234,11 +226,9 @@ def _item(ctx: _Ctx, item: str, x: float, w: float, number: str = "") -> None:
     pdf.multi_cell(w - indent, ctx.lh, item, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
-def _texts(items: object) -> list[str]:
-    """The ``text`` of each plan item ({"text": …, "rule": …}), or plain strings."""
-    if not isinstance(items, list):
-        return []
-    return [str(i["text"]) if isinstance(i, Mapping) else str(i) for i in items]
+def _texts(items: Sequence[TextItem]) -> list[str]:
+    """The ``text`` of each plan item."""
+    return [i.text for i in items]
 
 
 def _scratch(pdf: _Doc) -> _Doc:
@@ -408,12 +398,11 @@ def _header_block(ctx: _Ctx) -> None:
     _font(ctx, "B", ctx.t.page.body_pt + 10, ctx.t.colours.accent)
     pdf.multi_cell(pdf.epw - 45, 12, w.title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(2)
-    person = _person(ctx.plan, ctx.assessment)
     rows = [
-        (w.name_label, _client_name(ctx.plan, ctx.assessment)),
-        (w.date_label, text.format_date(text.parse_date(ctx.plan["assessed_on"]), ctx.t)),
-        (w.clinician_label, str(person.get("name") or "")),
-        (w.clinic_label, _clinic_name(ctx.plan, ctx.assessment, ctx.t)),
+        (w.name_label, ctx.view.client_name),
+        (w.date_label, text.format_date(text.parse_date(ctx.plan.assessed_on), ctx.t)),
+        (w.clinician_label, ctx.view.clinician_name),
+        (w.clinic_label, _clinic_name(ctx.view, ctx.t)),
         (w.contact_label, _clinic_contact(ctx)),
         (w.review_label, _review_words(ctx)),
     ]
@@ -423,7 +412,7 @@ def _header_block(ctx: _Ctx) -> None:
 
 
 def _review_words(ctx: _Ctx) -> str:
-    when = text.review_date(ctx.plan)
+    when = text.review_date(ctx.plan.assessed_on, ctx.plan.review_in_days)
     return text.format_date(when, ctx.t) if when else ""
 
 
@@ -446,7 +435,7 @@ def _logo(ctx: _Ctx) -> None:
 
 
 def _referral(ctx: _Ctx) -> None:
-    referrals = [r for r in ctx.plan.get("referrals") or [] if isinstance(r, Mapping)]
+    referrals = ctx.plan.referrals
     if not referrals:
         return
     w = ctx.t.wording.referral
@@ -456,10 +445,7 @@ def _referral(ctx: _Ctx) -> None:
         "soon": w.urgency.soon,
         "routine": w.urgency.routine,
     }
-    lines = [
-        f"{r['reason']} ({urgency[str(r['urgency'])]})" if r.get("urgency") in urgency else str(r["reason"])
-        for r in referrals
-    ]
+    lines = [f"{r.reason} ({urgency[r.urgency]})" if r.urgency in urgency else r.reason for r in referrals]
 
     def inner() -> None:
         _heading(ctx, w.heading, boxed=True)
@@ -470,10 +456,10 @@ def _referral(ctx: _Ctx) -> None:
 
 
 def _found(ctx: _Ctx) -> None:
-    if ctx.plan.get("status") == "no_findings":
+    if ctx.plan.status == "no_findings":
         _no_findings(ctx)
         return
-    sentences = text.found_sentences(ctx.plan.get("findings") or [], ctx.t)
+    sentences = text.found_sentences(ctx.plan.findings, ctx.t)
     w = ctx.t.wording.found
     _simple_section(ctx, w.heading, w.intro, sentences)
 
@@ -503,16 +489,14 @@ def _exercises(ctx: _Ctx) -> None:
         _keep_together(ctx, partial(_exercise_block, ctx, number, item), SECTION_GAP)
 
 
-def _plan_exercises(ctx: _Ctx) -> list[Mapping[str, Any]]:
-    items = [i for i in ctx.plan.get("exercises") or [] if isinstance(i, Mapping)]
-    for item in items:
-        if item.get("id") not in ctx.exercises:
-            raise ValueError(f"exercise {item.get('id')!r} in the plan is not in the library")
-    return items
+def _plan_exercises(ctx: _Ctx) -> list[PlanExercise]:
+    for item in ctx.plan.exercises:
+        ctx.view.record(item)  # every exercise printed has its record
+    return list(ctx.plan.exercises)
 
 
-def _exercise_name(ctx: _Ctx, item: Mapping[str, Any]) -> str:
-    return str(item.get("name") or ctx.exercises[str(item["id"])]["name"])
+def _exercise_name(ctx: _Ctx, item: PlanExercise) -> str:
+    return item.name or ctx.view.record(item).name
 
 
 PIC_W = 64.0  # exercise picture width (mm): readable printed at 100 % on A4
@@ -534,13 +518,12 @@ class _Shown:
     """The dose is for each side."""
 
 
-def _sore_hips(assessment: Mapping[str, Any]) -> set[str]:
+def _sore_hips(view: View) -> set[str]:
     """Sides with gluteal tendinopathy (or lateral hip pain): never lie on them (plan advice)."""
     sore: set[str] = set()
-    for pain in assessment.get("pain") or []:
-        if pain.get("diagnosis") == "gluteal_tendinopathy" or pain.get("region") == "lateral_hip":
-            side = pain.get("side")
-            sore |= {"left", "right"} if side == "both" else {str(side)}
+    for pain in view.pains:
+        if pain.diagnosis == "gluteal_tendinopathy" or pain.region == "lateral_hip":
+            sore |= {"left", "right"} if pain.side == "both" else {str(pain.side)}
     return sore
 
 
@@ -548,15 +531,15 @@ def _other(side: str) -> str:
     return {"left": "right", "right": "left"}.get(side, side)
 
 
-def shown(ctx: _Ctx, item: Mapping[str, Any]) -> _Shown:
+def shown(view: View, template: Template, item: PlanExercise) -> _Shown:
     """Decide the side and words an exercise is printed with (public for the consistency tests)."""
-    w = ctx.t.wording.exercises
-    record = ctx.exercises[str(item["id"])]
-    sided = bool(item.get("sided", record.get("sided", True)))
-    side = str(item.get("side") or "both") if sided else "both"
+    w = template.wording.exercises
+    record = view.record(item)
+    sided = item.sided
+    side: str = item.side if sided else "both"
     extra: list[str] = []
-    lies_on = record.get("lies_on")
-    sore = _sore_hips(ctx.assessment)
+    lies_on = record.lies_on
+    sore = _sore_hips(view)
     if sided and lies_on and sore:
         sides = ("left", "right") if side == "both" else (side,)
         safe = [s for s in sides if (s if lies_on == "working" else _other(s)) not in sore]
@@ -566,7 +549,7 @@ def shown(ctx: _Ctx, item: Mapping[str, Any]) -> _Shown:
         if safe and safe != list(sides):
             side = safe[0]
             down = side if lies_on == "working" else _other(side)
-            words = ctx.t.sides
+            words = template.sides
             extra.append(
                 text.fill(
                     w.lie_on_other,
@@ -576,30 +559,29 @@ def shown(ctx: _Ctx, item: Mapping[str, Any]) -> _Shown:
             )
     both = sided and side == "both"
     values = text.side_values("right" if both else side, w)
-    pct = record.get("cadence_increase_pct")
-    target = item.get("cadence_target")
+    pct = record.cadence_increase_pct
+    target = item.cadence_target.model_dump(mode="json") if item.cadence_target else None
     if pct and not target:
-        now = targets.measured_cadence(ctx.plan.get("findings") or [])
-        target = targets.cadence_target(now, int(pct))
+        target = targets.cadence_target(view.measured_cadence, int(pct))
     values["cadence_target"] = text.cadence_words(target, pct, w)
     if both:
         extra.append(w.both_sides_step)
     return _Shown(side, values, tuple(extra), both)
 
 
-def _exercise_block(ctx: _Ctx, number: int, item: Mapping[str, Any]) -> None:
+def _exercise_block(ctx: _Ctx, number: int, item: PlanExercise) -> None:
     """One exercise: title bar (with the side), picture beside "Why" and the steps, the dose
     on one line, then tips and "take care" side by side."""
     pdf, w = ctx.pdf, ctx.t.wording.exercises
-    record = ctx.exercises[str(item["id"])]
+    record = ctx.view.record(item)
     name = _exercise_name(ctx, item)
-    how = shown(ctx, item)
+    how = shown(ctx.view, ctx.t, item)
     pdf.start_section(name, level=1)
-    _title_bar(ctx, f"{number}. {name}", _side_label(ctx, item, how))
-    if item.get("change"):
-        _change_line(ctx, str(item["change"]), str(item.get("change_note") or ""))
+    _title_bar(ctx, f"{number}. {name}", _side_label(item, how, ctx.t))
+    if item.change:
+        _change_line(ctx, item.change, item.change_note or "")
     top = pdf.get_y() + 0.5
-    picture = record.get("picture")
+    picture = ctx.view.pictures.get(record.id)
     pic_w = min(PIC_W, pdf.epw * 0.36) if picture else 0.0
     pic_h = pic_w * PIC_RATIO
     if picture:
@@ -608,18 +590,18 @@ def _exercise_block(ctx: _Ctx, number: int, item: Mapping[str, Any]) -> None:
     pdf.set_xy(x, top)
     _exercise_text(ctx, record, how, x, pdf.l_margin + pdf.epw - x)
     pdf.set_y(max(pdf.get_y(), top + pic_h + 1) + 1.5)
-    dose = exercise_dose(ctx, item, how)
+    dose = exercise_dose(ctx.t, item, how)
     if dose:
         _dose_box(ctx, w.dose_label, dose)
-    tips = [text.exercise_text(str(s), how.values) for s in record.get("cues") or []]
-    precautions = [text.exercise_text(str(p), how.values) for p in record.get("precautions") or []]
+    tips = [text.exercise_text(s, how.values) for s in record.cues]
+    precautions = [text.exercise_text(p, how.values) for p in record.precautions]
     _two_lists(ctx, (w.cues_label, tips), (w.precautions_label, precautions))
 
 
-def exercise_dose(ctx: _Ctx, item: Mapping[str, Any], how: _Shown) -> str:
+def exercise_dose(template: Template, item: PlanExercise, how: _Shown) -> str:
     """The dose line, with "each side" for a one-side-at-a-time exercise done on both sides."""
-    w = ctx.t.wording.exercises
-    dosage = dict(item.get("dosage") or {})
+    w = template.wording.exercises
+    dosage = item.dosage.model_dump(mode="json")
     if dosage.get("note"):
         dosage["note"] = text.exercise_text(str(dosage["note"]), how.values)
     dose = text.dosage_text(dosage, w.dose)
@@ -628,18 +610,16 @@ def exercise_dose(ctx: _Ctx, item: Mapping[str, Any], how: _Shown) -> str:
     return dose
 
 
-def _exercise_picture(
-    ctx: _Ctx, record: Mapping[str, Any], how: _Shown, x: float, y: float, w: float, h: float
-) -> None:
+def _exercise_picture(ctx: _Ctx, record: Exercise, how: _Shown, x: float, y: float, w: float, h: float) -> None:
     pdf = ctx.pdf
-    picture = figure.oriented(record["picture"], how.side)
+    picture = figure.oriented(ctx.view.pictures[record.id], how.side)
     words = ctx.t.wording.exercises.sides
     right, left = words.right[:1].upper(), words.left[:1].upper()
     marks = (right, left) if picture.get("working") == "right" else (left, right)
     if picture.get("file"):
-        folder = Path(str(ctx.exercises_dir))
-        path = figure.checked_image(folder, str(picture["file"]), f"exercise {record['id']} picture.file")
-        if picture.get("working") != record["picture"].get("working", "right"):
+        folder = Path(str(ctx.view.exercises_dir))
+        path = figure.checked_image(folder, str(picture["file"]), f"exercise {record.id} picture.file")
+        if picture.get("working") != record.picture.working:
             with pdf.mirror((x + w / 2, y), "NORTH"):
                 pdf.image(str(path), x=x, y=y, w=w, h=h, keep_aspect_ratio=True, alt_text=str(picture["alt"]))
         else:
@@ -655,14 +635,13 @@ def _exercise_picture(
             h,
             color=_rgb(ctx.t.colours.text),
             accent=_rgb(ctx.t.colours.accent),
-            marks=marks if record.get("sided") else None,
+            marks=marks if record.sided else None,
         )
 
 
-def _side_label(ctx: _Ctx, item: Mapping[str, Any], how: _Shown) -> str | None:
-    record = ctx.exercises[str(item["id"])]
-    sided = bool(item.get("sided", record.get("sided", True)))
-    return text.side_label(how.side if sided else item.get("side"), sided, ctx.t.wording.exercises.sides)
+def _side_label(item: PlanExercise, how: _Shown, template: Template) -> str | None:
+    sided = item.sided
+    return text.side_label(how.side if sided else item.side, sided, template.wording.exercises.sides)
 
 
 def _two_lists(ctx: _Ctx, *lists: tuple[str, Sequence[str]]) -> None:
@@ -767,12 +746,12 @@ def _run_in(ctx: _Ctx, label: str, words: str, x: float, width: float) -> None:
         pdf.set_right_margin(right)
 
 
-def _exercise_text(ctx: _Ctx, record: Mapping[str, Any], how: _Shown, x: float, width: float) -> None:
+def _exercise_text(ctx: _Ctx, record: Exercise, how: _Shown, x: float, width: float) -> None:
     w, pdf = ctx.t.wording.exercises, ctx.pdf
-    if record.get("purpose"):
-        _run_in(ctx, w.purpose_label, text.exercise_text(str(record["purpose"]), how.values), x, width)
+    if record.purpose:
+        _run_in(ctx, w.purpose_label, text.exercise_text(record.purpose, how.values), x, width)
         pdf.ln(1)
-    steps = [text.exercise_text(str(s), how.values) for s in record.get("steps") or []]
+    steps = [text.exercise_text(s, how.values) for s in record.steps]
     steps += list(how.extra_steps)
     if steps:
         _label(ctx, w.steps_label, x, width)
@@ -812,7 +791,7 @@ def _dose_box(ctx: _Ctx, label: str, words: str) -> None:
 
 def pain_override(plan: Plan, template: Template) -> str | None:
     """The condition whose pain guide replaces the traffic light on this plan, if any."""
-    conditions = set(plan.get("conditions") or [])
+    conditions = set(plan.conditions)
     return next((c for c in template.wording.pain_guide.overrides if c in conditions), None)
 
 
@@ -869,8 +848,8 @@ def _light_row(ctx: _Ctx, light: Light, colour: str) -> None:
 
 def _running_cues(ctx: _Ctx) -> None:
     w = ctx.t.wording.running_cues
-    _simple_section(ctx, w.heading, w.intro, _texts(ctx.plan.get("cues")))
-    _simple_section(ctx, running.HEADING, *(running.running_lines(ctx.plan) or ("", [])))  # i12: plan.running
+    _simple_section(ctx, w.heading, w.intro, _texts(ctx.plan.cues))
+    _simple_section(ctx, running.HEADING, *(running.running_lines(ctx.plan.running) or ("", [])))  # i12
 
 
 def _education(ctx: _Ctx) -> None:
@@ -880,10 +859,10 @@ def _education(ctx: _Ctx) -> None:
 
 def education_texts(plan: Plan, template: Template) -> list[str]:
     """The plan's education points, less those that repeat the printed pain guide."""
-    shown_guide = "pain_guide" in template.sections and plan.get("exercises")
+    shown_guide = "pain_guide" in template.sections and plan.exercises
     skip = set(template.wording.pain_guide.same_as_rules) if shown_guide else set()
-    items = [i for i in plan.get("education") or [] if isinstance(i, Mapping) and i.get("rule") not in skip]
-    one_side = any(e.get("sided", True) and e.get("side") in ("left", "right") for e in plan.get("exercises") or [])
+    items = [i for i in plan.education if i.rule not in skip]
+    one_side = any(e.sided and e.side in ("left", "right") for e in plan.exercises)
     drop = {t.strip() for t in template.wording.education.both_sides_only} if one_side else set()
     out = []
     for words in _texts(items):
@@ -895,7 +874,7 @@ def education_texts(plan: Plan, template: Template) -> list[str]:
 
 def _precautions(ctx: _Ctx) -> None:
     w = ctx.t.wording.precautions
-    _simple_section(ctx, w.heading, w.intro, _texts(ctx.plan.get("precautions")))
+    _simple_section(ctx, w.heading, w.intro, _texts(ctx.plan.precautions))
 
 
 def _tracking_log(ctx: _Ctx) -> None:
@@ -905,9 +884,7 @@ def _tracking_log(ctx: _Ctx) -> None:
     w = ctx.t.wording.tracking_log
 
     days = log_days(ctx.plan, ctx.t)
-    heading = text.fill(
-        w.heading if days >= int(ctx.plan.get("review_in_days") or days) else w.heading_first, days=days
-    )
+    heading = text.fill(w.heading if days >= ctx.plan.review_in_days else w.heading_first, days=days)
 
     def draw() -> None:
         _heading_intro(ctx, heading, w.intro, gap=3)
@@ -937,15 +914,15 @@ def _key_columns(ctx: _Ctx, keys: Sequence[str]) -> None:
     pdf.set_xy(pdf.l_margin, bottom)
 
 
-def _log_key(ctx: _Ctx, item: Mapping[str, Any]) -> str:
-    side = _side_label(ctx, item, shown(ctx, item))
+def _log_key(ctx: _Ctx, item: PlanExercise) -> str:
+    side = _side_label(item, shown(ctx.view, ctx.t, item), ctx.t)
     name = _exercise_name(ctx, item)
     return f"{name} ({side})" if side else name
 
 
 def log_days(plan: Plan, template: Template) -> int:
     """Rows of the tracking log: one a day until the review, at most ``max_days``."""
-    days = int(plan.get("review_in_days") or 14)
+    days = plan.review_in_days
     return max(1, min(days, template.wording.tracking_log.max_days))
 
 
@@ -987,7 +964,7 @@ def _get_help(ctx: _Ctx) -> None:
 
 
 def _review(ctx: _Ctx) -> None:
-    when = text.review_date(ctx.plan)
+    when = text.review_date(ctx.plan.assessed_on, ctx.plan.review_in_days)
     if when is None:
         return
     w = ctx.t.wording.review
@@ -1024,17 +1001,17 @@ _FRAMES = {
 }
 
 
-def sheet_reasons(referrals: Sequence[Mapping[str, Any]], frame: str) -> list[str]:
+def sheet_reasons(referrals: Sequence[Referral], frame: str) -> list[str]:
     """The referral reasons for an emergency/urgent sheet, keeping only sentences that agree with
     the sheet's one time frame: a sentence naming another frame ("this week" on a "today" sheet,
     "today" on a "now" sheet) is left out, since the sheet says where to go and how fast once.
     Sentences starting with "If" (what to do if things get worse) stay."""
     out: list[str] = []
     for r in referrals:
-        if r.get("urgency") not in STOP:
+        if r.urgency not in STOP:
             continue
         kept = []
-        for sentence in _SENTENCE.split(str(r.get("reason") or "").strip()):
+        for sentence in _SENTENCE.split(r.reason.strip()):
             other = [f for f, rx in _FRAMES.items() if f != frame and rx.search(sentence)]
             if other and not sentence.lower().startswith("if "):
                 continue
@@ -1052,8 +1029,8 @@ def _urgent_page(ctx: _Ctx) -> None:
     them, what to avoid until seen, the clinic's contact. Nothing else from the plan is printed
     (its education, cues and precautions are about exercise and running)."""
     pdf, c = ctx.pdf, ctx.t.colours
-    referrals = [r for r in ctx.plan.get("referrals") or [] if isinstance(r, Mapping)]
-    emergency = any(r.get("urgency") == "emergency" for r in referrals)
+    referrals = ctx.plan.referrals
+    emergency = any(r.urgency == "emergency" for r in referrals)
     w = ctx.t.wording.emergency if emergency and ctx.t.wording.emergency else ctx.t.wording.urgent
     frame = "emergency" if emergency else "urgent"
     pdf.start_section(w.heading)
@@ -1066,27 +1043,18 @@ def _urgent_page(ctx: _Ctx) -> None:
     _urgent_list(ctx, w.why_heading, sheet_reasons(referrals, frame), numbered=False)
     _urgent_list(ctx, w.what_heading, w.what_to_do, numbered=True)
     flag_words = ctx.t.red_flag_words
-    told = [str(getattr(flag_words, f, f)) for f in ctx.assessment.get("red_flags") or []]
+    told = [str(getattr(flag_words, f, f)) for f in ctx.view.red_flags]
     if told:
         _urgent_list(ctx, w.tell_heading, told, numbered=False, intro=w.tell_intro)
     _urgent_list(ctx, w.meanwhile_heading, w.avoid, numbered=False)
-    person = _person(ctx.plan, ctx.assessment)
-    contact = [
-        str(v)
-        for v in (
-            person.get("name"),
-            _clinic_name(ctx.plan, ctx.assessment, ctx.t),
-            _clinic_contact(ctx),
-        )
-        if v
-    ]
+    contact = [v for v in (ctx.view.clinician_name, _clinic_name(ctx.view, ctx.t), _clinic_contact(ctx)) if v]
     _keep_together(ctx, lambda: _box(ctx, lambda: _urgent_contact(ctx, contact), c.accent, c.box_fill), BOX_GAP)
 
 
 def _header_rows(ctx: _Ctx) -> None:
     w = ctx.t.wording.header
-    _label_row(ctx, w.name_label, _client_name(ctx.plan, ctx.assessment), 38)
-    day = text.format_date(text.parse_date(ctx.plan["assessed_on"]), ctx.t)
+    _label_row(ctx, w.name_label, ctx.view.client_name, 38)
+    day = text.format_date(text.parse_date(ctx.plan.assessed_on), ctx.t)
     _label_row(ctx, w.date_label, day, 38)
     ctx.pdf.ln(4)
 
@@ -1110,22 +1078,11 @@ def _urgent_contact(ctx: _Ctx, lines: Sequence[str]) -> None:
 
 
 # ------------------------------------------------------------------------------ public: handout
-def render_handout(
-    plan: dict[str, Any],
-    assessment: dict[str, Any],
-    exercises: dict[str, dict[str, Any]],
-    template: Template,
-    template_dir: Path,
-    *,
-    paper: str | None = "a4",
-    exercises_dir: Path | None = None,
-) -> bytes:
+def render_handout(view: View, template: Template, template_dir: Path, *, paper: str | None = "a4") -> bytes:
     """Render the client handout.
 
     Args:
-        plan: the plan (Contract 2) as plain JSON data.
-        assessment: the assessment (Contract 1) as plain data.
-        exercises: exercise id → exercise record, for every exercise in the plan.
+        view: the plan, its exercise records and what the assessment adds (``engine.render.view``).
         template: the validated handout template.
         template_dir: folder the template's font and logo paths are relative to.
         paper: "a4" or "letter"; None uses the template's page size.
@@ -1135,25 +1092,17 @@ def render_handout(
 
     Raises:
         ValueError: a font or logo file is missing, the paper size is unknown, the wording
-            uses an unknown placeholder, or the plan names an exercise missing from
-            ``exercises``.
+            uses an unknown placeholder, or the plan names an exercise the view has no record of.
     """
-    client = _client_name(plan, assessment)
-    pdf = _new_doc(template, template_dir, paper, template.wording.footer, client)
+    pdf = _new_doc(template, template_dir, paper, template.wording.footer, view.client_name)
     title = template.wording.header.title
-    day = text.format_date(text.parse_date(plan["assessed_on"]), template)
-    _set_metadata(
-        pdf,
-        title,
-        f"{title}, {day}",
-        _clinic_name(plan, assessment, template),
-        plan,
-    )
+    day = text.format_date(text.parse_date(view.plan.assessed_on), template)
+    _set_metadata(pdf, title, f"{title}, {day}", _clinic_name(view, template), view)
     pdf.add_page()
-    if plan.get("status") == "refer_urgent":
-        _urgent_page(_Ctx(pdf, plan, assessment, exercises, template, template_dir, exercises_dir=exercises_dir))
+    if view.plan.status == "refer_urgent":
+        _urgent_page(_Ctx(pdf, view, template, template_dir))
     else:
-        ctx = _Ctx(pdf, plan, assessment, exercises, template, template_dir, queue=[], exercises_dir=exercises_dir)
+        ctx = _Ctx(pdf, view, template, template_dir, queue=[])
         for name in template.sections:
             SECTIONS[name](ctx)
         _credits(ctx)
@@ -1167,9 +1116,9 @@ def _credits(ctx: _Ctx) -> None:
     """One line naming the author and licence of every clinic picture printed."""
     parts = []
     for item in _plan_exercises(ctx):
-        pic = ctx.exercises[str(item["id"])].get("picture") or {}
-        if pic.get("file"):
-            parts.append(f"{_exercise_name(ctx, item)}: {pic.get('author')}, {pic.get('licence')}")
+        pic = ctx.view.record(item).picture
+        if pic.file:
+            parts.append(f"{_exercise_name(ctx, item)}: {pic.author}, {pic.licence}")
     if not parts:
         return
     line = text.fill(ctx.t.wording.exercises.picture_credit, credits="; ".join(dict.fromkeys(parts)))
@@ -1177,40 +1126,23 @@ def _credits(ctx: _Ctx) -> None:
 
 
 # ---------------------------------------------------------------------- public: clinician report
-def render_clinician_report(
-    plan: dict[str, Any],
-    assessment: dict[str, Any],
-    exercises: dict[str, dict[str, Any]],
-    template: Template,
-    template_dir: Path,
-    *,
-    paper: str | None = "a4",
-    exercises_dir: Path | None = None,
-) -> bytes:
+def render_clinician_report(view: View, template: Template, template_dir: Path, *, paper: str | None = "a4") -> bytes:
     """Render the clinician report: findings, reasons, exclusions and the full rule trace.
 
     Args and Raises are as for ``render_handout``.
     """
     r = template.report
-    client = _client_name(plan, assessment)
-    pdf = _new_doc(template, template_dir, paper, r.footer, client)
-    day = text.format_date(text.parse_date(plan["assessed_on"]), template)
-    _set_metadata(
-        pdf,
-        r.title,
-        f"{r.title}, {day}",
-        _clinic_name(plan, assessment, template),
-        plan,
-    )
-    ctx = _Ctx(pdf, plan, assessment, exercises, template, template_dir)
+    pdf = _new_doc(template, template_dir, paper, r.footer, view.client_name)
+    day = text.format_date(text.parse_date(view.plan.assessed_on), template)
+    _set_metadata(pdf, r.title, f"{r.title}, {day}", _clinic_name(view, template), view)
+    ctx = _Ctx(pdf, view, template, template_dir)
     pdf.add_page()
     _report_title(ctx)
     for heading, columns, widths, rows in _report_tables(ctx):
         _report_section(ctx, heading, columns, widths, rows)
-    notes = assessment.get("notes")
-    if notes:
+    if view.notes:
         _report_heading(ctx, r.headings.notes)
-        _para(ctx, str(notes), size=template.page.report_pt)
+        _para(ctx, view.notes, size=template.page.report_pt)
     return bytes(pdf.output())
 
 
@@ -1233,25 +1165,23 @@ def _report_title(ctx: _Ctx) -> None:
 
 
 def _title_fields(ctx: _Ctx) -> list[tuple[str, str]]:
-    lab, plan = ctx.t.report.labels, ctx.plan
-    client = plan.get("client") or ctx.assessment.get("client") or {}
-    person = _person(plan, ctx.assessment)
-    made = plan.get("generated_with") or {}
-    previous = plan.get("previous") or {}
-    prev = f"{_s(previous.get('revision'))} ({_s(previous.get('sha256'))})" if previous else ""
+    lab, plan, view = ctx.t.report.labels, ctx.plan, ctx.view
+    made = plan.generated_with
+    previous = plan.previous
+    prev = f"{_s(previous.revision)} ({_s(previous.sha256)})" if previous else ""
     return [
-        (lab.client, _client_name(plan, ctx.assessment)),
-        (lab.client_id, str(client.get("id") or "")),
-        (lab.assessed_on, str(plan["assessed_on"])),
-        (lab.clinician, str(person.get("name") or "")),
-        (lab.clinic, _clinic_name(plan, ctx.assessment, ctx.t)),
-        (lab.status, str(plan.get("status", ""))),
-        (lab.revision, _s(plan.get("revision")) if plan.get("revision") is not None else ""),
+        (lab.client, view.client_name),
+        (lab.client_id, view.client_id),
+        (lab.assessed_on, plan.assessed_on),
+        (lab.clinician, view.clinician_name),
+        (lab.clinic, _clinic_name(view, ctx.t)),
+        (lab.status, plan.status),
+        (lab.revision, _s(plan.revision)),
         (lab.previous, prev),
-        (lab.review, _s(plan.get("review_in_days")) if "review_in_days" in plan else ""),
-        (lab.engine, str(made.get("engine") or "")),
-        (lab.rules_sha256, str(made.get("rules_sha256") or "")),
-        (lab.exercises_sha256, str(made.get("exercises_sha256") or "")),
+        (lab.review, _s(plan.review_in_days)),
+        (lab.engine, made.engine),
+        (lab.rules_sha256, made.rules_sha256 or ""),
+        (lab.exercises_sha256, made.exercises_sha256 or ""),
     ]
 
 
@@ -1260,7 +1190,7 @@ TableSpec = tuple[str, list[str], tuple[float, ...], list[list[str]]]
 
 def _report_tables(ctx: _Ctx) -> list[TableSpec]:
     h, col, plan = ctx.t.report.headings, ctx.t.report.columns, ctx.plan
-    items = [i for i in plan.get("exercises") or [] if isinstance(i, Mapping)]
+    items = plan.exercises
     return [
         (
             h.findings,
@@ -1272,14 +1202,14 @@ def _report_tables(ctx: _Ctx) -> list[TableSpec]:
             h.pain,
             [col.region, col.side, col.rest, col.activity, col.weeks, col.diagnosis],
             (2.5, 1.3, 1, 1, 1, 2.5),
-            _pain_rows(ctx.assessment),
+            _pain_rows(ctx.view),
         ),
-        (h.red_flags, [col.text], (1,), [[_s(f)] for f in ctx.assessment.get("red_flags") or []]),
+        (h.red_flags, [col.text], (1,), [[_s(f)] for f in ctx.view.red_flags]),
         (
             h.referrals,
             [col.reason, col.urgency, col.rule],
             (5, 1.3, 2),
-            [[_s(r.get("reason")), _s(r.get("urgency")), _s(r.get("rule"))] for r in plan.get("referrals") or []],
+            [[_s(r.reason), _s(r.urgency), _s(r.rule)] for r in plan.referrals],
         ),
         (h.precautions, [col.text, col.rule], (5, 2), _text_rows(_report_precautions(plan, applied=True))),
         *(
@@ -1304,24 +1234,21 @@ def _report_tables(ctx: _Ctx) -> list[TableSpec]:
             h.excluded,
             [col.exercise, col.rule, col.reason],
             (2.3, 2.3, 4.4),
-            [[_s(e.get("exercise")), _s(e.get("rule")), _s(e.get("reason"))] for e in plan.get("excluded") or []],
+            [[_s(e.exercise), _s(e.rule), _s(e.reason)] for e in plan.excluded],
         ),
         (
             h.not_included,
             [col.exercise, col.rule, col.reason],
             (2.3, 2.3, 4.4),
-            [[_s(e.get("exercise")), _s(e.get("rule")), _s(e.get("reason"))] for e in plan.get("not_included") or []],
+            [[_s(e.exercise), _s(e.rule), _s(e.reason)] for e in plan.not_included],
         ),
-        (h.cues, [col.text, col.rule], (5, 2), _text_rows(plan.get("cues"))),
-        (h.education, [col.text, col.rule], (5, 2), _text_rows(plan.get("education"))),
+        (h.cues, [col.text, col.rule], (5, 2), _text_rows(plan.cues)),
+        (h.education, [col.text, col.rule], (5, 2), _text_rows(plan.education)),
         (
             h.trace,
             [col.order, col.rule, col.fired_on],
             (0.5, 2.5, 5),
-            [
-                [str(n), _s(t.get("rule")), _s(t.get("fired_on"))]
-                for n, t in enumerate(plan.get("trace") or [], start=1)
-            ],
+            [[str(n), _s(t.rule), _s(t.fired_on)] for n, t in enumerate(plan.trace, start=1)],
         ),
     ]
 
@@ -1332,7 +1259,7 @@ def _review_tables(ctx: _Ctx) -> list[TableSpec]:
     first-visit report is unchanged."""
     h, col, plan = ctx.t.report.headings, ctx.t.report.columns, ctx.plan
     tables: list[TableSpec] = []
-    if warnings := [[_s(w)] for w in plan.get("warnings") or []]:
+    if warnings := [[_s(w)] for w in plan.warnings]:
         tables.append((h.warnings, [col.text], (1,), warnings))
     if reviewed := _reviewed_rows(ctx):
         tables.append(
@@ -1358,127 +1285,96 @@ def _review_tables(ctx: _Ctx) -> list[TableSpec]:
 def _reviewed_rows(ctx: _Ctx) -> list[list[str]]:
     """One row per exercise of the previous plan, by exercise id (then side), never list position."""
     r = ctx.t.report
-    items = [x for x in ctx.plan.get("reviewed") or [] if isinstance(x, Mapping)]
     rows = []
-    for x in sorted(items, key=lambda x: (str(x.get("id")), str(x.get("side")))):
-        fb = x.get("feedback")
-        if isinstance(fb, Mapping):
-            done = r.flag_yes if fb.get("completed") else r.flag_no
-            pain = f"{_s(fb.get('pain_during'))} / {_s(fb.get('pain_next_morning'))}"
-            control = _s(fb.get("control"))
+    for x in sorted(ctx.plan.reviewed, key=lambda x: (x.id, x.side)):
+        fb = x.feedback
+        if fb is not None:
+            done = r.flag_yes if fb.completed else r.flag_no
+            pain = f"{_s(fb.pain_during)} / {_s(fb.pain_next_morning)}"
+            control = _s(fb.control)
         else:
             done, pain, control = r.no_feedback, "–", "–"
-        was, now = x.get("was"), x.get("now")
-        dose = f"{_dose_at(ctx, was)} → {_dose_at(ctx, now) if isinstance(now, Mapping) else r.not_in_plan}"
-        change = _s(x.get("change"))
-        if isinstance(was, Mapping) and isinstance(now, Mapping) and was.get("level") != now.get("level"):
-            change = f"{change} (L{_s(was.get('level'))} → L{_s(now.get('level'))})"
-        rows.append([_named(ctx, x.get("id")), _s(x.get("side")), done, pain, control, dose, change])
+        was, now = x.was, x.now
+        dose = f"{_dose_at(ctx, was)} → {_dose_at(ctx, now) if now is not None else r.not_in_plan}"
+        change = _s(x.change)
+        if now is not None and was.level != now.level:
+            change = f"{change} (L{_s(was.level)} → L{_s(now.level)})"
+        rows.append([_named(ctx, x.id), _s(x.side), done, pain, control, dose, change])
     return rows
 
 
-def _named(ctx: _Ctx, ex_id: object) -> str:
+def _named(ctx: _Ctx, ex_id: str) -> str:
     """An exercise as "name (id)"; the id alone when the library does not know it."""
-    name = (ctx.exercises.get(str(ex_id)) or {}).get("name")
-    return f"{name} ({_s(ex_id)})" if name else _s(ex_id)
+    record = ctx.view.exercises.get(ex_id)
+    return f"{record.name} ({_s(ex_id)})" if record else _s(ex_id)
 
 
-def _dose_at(ctx: _Ctx, at: object) -> str:
-    if not isinstance(at, Mapping):
-        return "–"
-    dose = text.dosage_text(at.get("dosage"), ctx.t.wording.exercises.dose)
-    return ctx.t.report.dose_at.format(
-        id=_s(at.get("id")), level=_s(at.get("level")), step=_s(at.get("dose_step")), dose=_s(dose)
-    )
+def _dose_at(ctx: _Ctx, at: DoseAt) -> str:
+    dose = text.dosage_text(at.dosage.model_dump(mode="json"), ctx.t.wording.exercises.dose)
+    return ctx.t.report.dose_at.format(id=_s(at.id), level=_s(at.level), step=_s(at.dose_step), dose=_s(dose))
 
 
 def _override_rows(ctx: _Ctx) -> list[list[str]]:
     r = ctx.t.report
     rows = []
-    for o in ctx.plan.get("overrides") or []:
-        if not isinstance(o, Mapping):
-            continue
-        exercise = _named(ctx, o.get("exercise"))
-        if swapped := o.get("with") or o.get("with_"):  # by alias (plan JSON) or not (model_dump)
-            exercise += f" → {_named(ctx, swapped)}"
-        if o.get("dose_step") is not None:
-            exercise += f", step {_s(o.get('dose_step'))}"
-        excluded = o.get("overrides_exclusion")
+    for o in ctx.plan.overrides:
+        exercise = _named(ctx, o.exercise)
+        if o.with_:
+            exercise += f" → {_named(ctx, o.with_)}"
+        if o.dose_step is not None:
+            exercise += f", step {_s(o.dose_step)}"
+        excluded = o.overrides_exclusion
         flag = f"{r.flag_yes}: {_s(excluded)}" if excluded else r.flag_no
-        rows.append([_s(o.get("action")), exercise, _s(o.get("side")), _s(o.get("reason")), _s(o.get("on")), flag])
+        rows.append([_s(o.action), exercise, _s(o.side), _s(o.reason), _s(o.on), flag])
     return rows
 
 
-def _report_precautions(plan: Plan, *, applied: bool) -> list[Mapping[str, Any]]:
+def _report_precautions(plan: Plan, *, applied: bool) -> list[TextItem]:
     """An urgent plan's precautions: those of its referral rules apply; the others concern exercise
     the client will not do, so the report lists them apart. Other plans: all apply."""
-    items = [p for p in plan.get("precautions") or [] if isinstance(p, Mapping)]
-    if plan.get("status") != "refer_urgent":
+    items = list(plan.precautions)
+    if plan.status != "refer_urgent":
         return items if applied else []
-    referring = {r.get("rule") for r in plan.get("referrals") or [] if r.get("urgency") in STOP}
-    return [p for p in items if (p.get("rule") in referring) == applied]
+    referring = {r.rule for r in plan.referrals if r.urgency in STOP}
+    return [p for p in items if (p.rule in referring) == applied]
 
 
 def _finding_rows(ctx: _Ctx) -> list[list[str]]:
     r = ctx.t.report
     rows = []
-    for f in ctx.plan.get("findings") or []:
-        unit = {"deg": "°"}.get(str(f.get("unit")), f" {f.get('unit') or ''}")
-        value = f"{_s(f.get('value'))}{unit}".strip() if f.get("value") is not None else "–"
-        flagged = r.flag_yes if f.get("flagged") else r.flag_no
-        rows.append(
-            [
-                _s(f.get("finding")),
-                _s(f.get("side")),
-                value,
-                _s(f.get("grade")),
-                flagged,
-                _s(f.get("threshold")),
-            ]
-        )
+    for f in ctx.plan.findings:
+        unit = {"deg": "°"}.get(str(f.unit), f" {f.unit or ''}")
+        value = f"{_s(f.value)}{unit}".strip() if f.value is not None else "–"
+        flagged = r.flag_yes if f.flagged else r.flag_no
+        rows.append([_s(f.finding), _s(f.side), value, _s(f.grade), flagged, _s(f.threshold)])
     return rows
 
 
-def _pain_rows(assessment: Mapping[str, Any]) -> list[list[str]]:
+def _pain_rows(view: View) -> list[list[str]]:
     return [
-        [
-            _s(p.get("region")),
-            _s(p.get("side")),
-            _s(p.get("nrs_rest")),
-            _s(p.get("nrs_activity")),
-            _s(p.get("weeks")),
-            _s(p.get("diagnosis")),
-        ]
-        for p in assessment.get("pain") or []
+        [_s(p.region), _s(p.side), _s(p.nrs_rest), _s(p.nrs_activity), _s(p.weeks), _s(p.diagnosis)] for p in view.pains
     ]
 
 
-def _text_rows(items: object) -> list[list[str]]:
-    if not isinstance(items, list):
-        return []
-    return [[_s(i.get("text")), _s(i.get("rule"))] for i in items if isinstance(i, Mapping)]
+def _text_rows(items: Sequence[TextItem]) -> list[list[str]]:
+    return [[_s(i.text), _s(i.rule)] for i in items]
 
 
-def _exercise_row(ctx: _Ctx, number: int, item: Mapping[str, Any]) -> list[str]:
+def _exercise_row(ctx: _Ctx, number: int, item: PlanExercise) -> list[str]:
     words = ctx.t.wording.exercises.dose
-    ladder = f"{_s(item.get('ladder'))} L{_s(item.get('level'))}"
     return [
         str(number),
-        _s(item.get("id")),
+        _s(item.id),
         _exercise_name(ctx, item),
-        ladder,
-        _s(item.get("side")),
-        _s(text.dosage_text(item.get("dosage"), words)),
-        _s(item.get("change")),
+        f"{_s(item.ladder)} L{_s(item.level)}",
+        _s(item.side),
+        _s(text.dosage_text(item.dosage.model_dump(mode="json"), words)),
+        _s(item.change),
     ]
 
 
-def _because_rows(items: Sequence[Mapping[str, Any]]) -> list[list[str]]:
-    return [
-        [_s(item.get("id")), _s(b.get("rule")), _s(b.get("findings")), _s(b.get("evidence"))]
-        for item in items
-        for b in item.get("because") or []
-    ]
+def _because_rows(items: Sequence[PlanExercise]) -> list[list[str]]:
+    return [[_s(item.id), _s(b.rule), _s(b.findings), _s(b.evidence)] for item in items for b in item.because]
 
 
 def _report_heading(ctx: _Ctx, heading: str) -> None:
