@@ -30,8 +30,9 @@ from engine.load.content import Content, load_content
 from engine.models.assessment import Assessment, Pain, RedFlag
 from engine.models.plan import Plan
 from engine.plan.pipeline import evaluate, load_assessment, parse_assessment
-from engine.render import pdf as pdfmod
+from engine.render import exercise_page, sections
 from engine.render import text as textmod
+from engine.render.frame import clinic_contact
 from engine.render.handout import load_template, render
 from engine.render.view import View, build
 from tests.conftest import EXAMPLES
@@ -73,7 +74,7 @@ def check_handout(view: View, handout: bytes, report: bytes) -> None:
     assert "the leg named in your plan" not in full
     assert "on the days shown" not in full
     # contact: the clinic's line or the loud blank
-    contact = pdfmod.clinic_contact(view, template) or template.clinic.contact_blank
+    contact = clinic_contact(view, template) or template.clinic.contact_blank
     assert _flat(contact) in full, "the contact line is missing"
     status = plan["status"]
     if status == "refer_urgent":
@@ -89,7 +90,7 @@ def check_handout(view: View, handout: bytes, report: bytes) -> None:
         return
     exercises = plan.get("exercises") or []
     guide = template.wording.pain_guide
-    override = pdfmod.pain_override(view.plan, template)
+    override = sections.pain_override(view.plan, template)
     if exercises:
         if override:
             assert guide.heading not in full and _flat(guide.amber.range) not in full, "traffic light beside override"
@@ -97,7 +98,7 @@ def check_handout(view: View, handout: bytes, report: bytes) -> None:
         else:
             assert full.count(guide.heading) == 1, "the pain guide is printed once"
         assert "Pain guide:" not in full, "the plan's pain-guide education repeats the printed guide"
-        days = pdfmod.log_days(view.plan, template)
+        days = sections.log_days(view.plan, template)
         heading = template.wording.tracking_log.heading
         wanted = heading if days >= plan["review_in_days"] else template.wording.tracking_log.heading_first
         assert _flat(textmod.fill(wanted, days=days)) in full, "the log is sized to the review"
@@ -108,7 +109,7 @@ def check_handout(view: View, handout: bytes, report: bytes) -> None:
     w = template.wording.exercises
     for n, (item, typed) in enumerate(zip(exercises, view.plan.exercises, strict=True), start=1):
         record = view.exercises[item["id"]].model_dump(mode="json", by_alias=True, exclude_none=True)
-        how = pdfmod.shown(view, template, typed)
+        how = exercise_page.shown(view, template, typed)
         block = _block(full, n, item["name"], exercises)
         sided = bool(item.get("sided", True))
         if sided and how.side in ("left", "right"):
@@ -128,8 +129,8 @@ def check_handout(view: View, handout: bytes, report: bytes) -> None:
             assert re.search(r"\d{3} beats a minute|count your steps", block), "the drill says how fast"
         lies_on = record.get("lies_on")
         if lies_on and sided:
-            sore = pdfmod._sore_hips(view)
-            down = how.side if lies_on == "working" else pdfmod._other(how.side)
+            sore = exercise_page._sore_hips(view)
+            down = how.side if lies_on == "working" else exercise_page._other(how.side)
             if how.side in ("left", "right") and len(sore) < 2:
                 assert down not in sore, f"{item['id']}: tells the client to lie on a sore hip"
     # clinician report: ids never break mid-word, cut exercises are shown
@@ -281,7 +282,7 @@ def test_never_told_to_lie_on_a_sore_gluteal_tendon(ex_id: str, side: str, shown
     plan = r.plan.model_copy(update={"status": "exercise", "findings": [], "exercises": [item]})
     pain = Pain(region="lateral_hip", side=sore, nrs_rest=2, nrs_activity=5, weeks=8, diagnosis="gluteal_tendinopathy")
     view = build(plan, _content().library.exercises, r.assessment.model_copy(update={"pain": [pain]}))
-    how = pdfmod.shown(view, load_template()[0], item)
+    how = exercise_page.shown(view, load_template()[0], item)
     assert how.side == shown_side
     steps = " ".join(textmod.exercise_text(s, how.values) for s in _content().library.exercises[ex_id].steps)
     assert f"your {sore} side" not in steps.split("Lie on")[1][:20] if "Lie on" in steps else True
