@@ -1,18 +1,20 @@
 """The PDF frame every page is drawn in: the document (fonts, margins, footer), the render
 context, drawing primitives, and keep-together layout.
 
-Blocks that must stay whole (an exercise, the pain guide, the tracking log, boxes) are first
-measured on a scratch page that shares the fonts; if they would run off the page, the real
-drawing starts on a new page. The space below a block is not part of that check, and a bullet
-section runs on item by item (its heading stays with the first item, its last item with the one
-before), so a page is left part-empty only before a block that must stay whole.
+Blocks that must stay whole (an exercise, the pain guide, the tracking log, boxes) are drawn
+once where they fall; one that runs off the page is taken back (``_Mark``) and drawn again on a
+new page, which gives the same bytes as measuring every block on a scratch page first (the
+``LAYOUT_ONCE = False`` path, kept for the tests). A box's contents are measured once per render.
+The space below a block is not part of the fit, and a bullet section runs on item by item (its
+heading stays with the first item, its last item with the one before), so a page is left
+part-empty only before a block that must stay whole.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -45,6 +47,8 @@ class _Doc(FPDF):
         self.rr_client = client
         self.rr_paper = paper
         self.rr_scratch: _Doc | None = None
+        self.rr_measuring = False
+        """A scratch document: what is drawn on it only measures."""
 
     def multi_cell(self, *args: Any, **kwargs: Any) -> Any:
         """Left-align text by default: ragged right is easier to read than justified."""
@@ -127,6 +131,8 @@ class Ctx:
     template_dir: Path
     queue: list[_Block] | None = None
     """When set, keep-together blocks are collected here and laid out by ``flow``."""
+    heights: dict[tuple[Draw, float, float, float, float], float] = field(default_factory=dict)
+    """Measured heights of box contents, by what decides them (the drawing and its column)."""
 
     @property
     def plan(self) -> Plan:
@@ -219,6 +225,7 @@ def _scratch(pdf: _Doc) -> _Doc:
         s._resource_catalog.font_registry = pdf.fonts
         s.set_margins(pdf.l_margin, pdf.t_margin, pdf.r_margin)
         s.set_auto_page_break(False)
+        s.rr_measuring = True
         s.add_page()
         pdf.rr_scratch = s
     return pdf.rr_scratch
@@ -260,14 +267,90 @@ def keep_together(ctx: Ctx, draw: Draw, gap: float = 0.0) -> None:
     _place(ctx, block)
 
 
+LAYOUT_ONCE = True
+"""Draw each block once, where it falls, and take it back only if it runs off the page (issue
+15); ``False`` measures every block on a scratch page first. Both give the same bytes."""
+
+
 def _place(ctx: Ctx, block: _Block) -> None:
     pdf = ctx.pdf
-    height = _measure(ctx, block.draw)
-    if pdf.get_y() + height > pdf.page_break_trigger and pdf.get_y() > pdf.t_margin + 1:
-        pdf.add_page()
-    block.draw()
+    if pdf.get_y() <= pdf.t_margin + 1:  # at the top of a page: a block taller than a page may break
+        block.draw()
+    elif LAYOUT_ONCE:
+        mark = _Mark(pdf)
+        pdf.auto_page_break = False
+        try:
+            block.draw()
+        finally:
+            pdf.auto_page_break = mark.auto
+        if pdf.get_y() > pdf.page_break_trigger:
+            mark.rewind(pdf)
+            pdf.add_page()
+            block.draw()
+    else:
+        height = _measure(ctx, block.draw)
+        if pdf.get_y() + height > pdf.page_break_trigger:
+            pdf.add_page()
+        block.draw()
     if block.gap:
         pdf.ln(block.gap)
+
+
+class _Mark:
+    """What drawing a block changes in the document (page content, position, graphics state,
+    outline, the page's resources and structure tree), taken before so it can be put back.
+    Fonts, images and graphics styles a rewound block registered stay registered: the same block
+    is drawn again at once, so they are registered in the same order as by drawing it once."""
+
+    def __init__(self, pdf: FPDF) -> None:
+        self.auto = pdf.auto_page_break
+        self.page = pdf.page
+        self.length = len(_contents(pdf))
+        self.xy = (pdf.x, pdf.y)
+        self.lasth = pdf._lasth
+        self.stack = [state.copy() for state in _stack(pdf)]
+        self.outline = len(pdf._outline)
+        catalog = pdf._resource_catalog.resources_per_page
+        self.resources = {key: set(used) for key, used in catalog.items() if key[0] == pdf.page}
+        tree = pdf.struct_builder
+        self.elems = len(tree.doc_struct_elem.k)
+        self.spids = dict(tree.spid_per_page_number)
+        self.nums = {key: len(elems) for key, elems in tree.struct_tree_root.parent_tree.nums.items()}
+
+    def rewind(self, pdf: FPDF) -> None:
+        if pdf.page != self.page:
+            raise RuntimeError("a block drawn without page breaks changed the page")
+        del _contents(pdf)[self.length :]
+        pdf.x, pdf.y = self.xy
+        pdf._lasth = self.lasth
+        _stack(pdf)[:] = self.stack
+        del pdf._outline[self.outline :]
+        catalog = pdf._resource_catalog.resources_per_page
+        for key in [k for k in catalog if k[0] == pdf.page and k not in self.resources]:
+            del catalog[key]
+        for key, used in self.resources.items():
+            catalog[key] = used
+        tree = pdf.struct_builder
+        del tree.doc_struct_elem.k[self.elems :]
+        tree.spid_per_page_number.clear()
+        tree.spid_per_page_number.update(self.spids)
+        nums = tree.struct_tree_root.parent_tree.nums
+        for n in [k for k in nums if k not in self.nums]:
+            del nums[n]
+        for n, count in self.nums.items():
+            del nums[n][count:]
+
+
+def _contents(pdf: FPDF) -> bytearray:
+    contents = pdf.pages[pdf.page].contents
+    if not isinstance(contents, bytearray):
+        raise TypeError("the page content is not an open bytearray")
+    return contents
+
+
+def _stack(pdf: FPDF) -> list[Any]:
+    stack: list[Any] = pdf._GraphicsStateMixin__statestack  # type: ignore[attr-defined]
+    return stack
 
 
 def flow(ctx: Ctx, blocks: Sequence[_Block]) -> None:
@@ -331,7 +414,13 @@ def draw_box(ctx: Ctx, inner: Draw, border: str, fill: str, pad: float = 4.0) ->
         p.set_left_margin(x0)
         p.set_right_margin(p.w - x0 - w)
 
-    height = _measure(ctx, padded) + pad
+    key = (inner, x0, w, pad, pdf.w)  # a box's contents set their own fonts: nothing else counts
+    if key not in ctx.heights:
+        ctx.heights[key] = _measure(ctx, padded)
+    height = ctx.heights[key] + pad
+    if pdf.rr_measuring:  # only the height matters here; the contents are drawn for real later
+        pdf.set_xy(x0, y0 + height)
+        return
     pdf.set_y(y0)
     pdf.set_draw_color(*rgb(border))
     pdf.set_fill_color(*rgb(fill))
