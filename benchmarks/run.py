@@ -160,11 +160,11 @@ def bench_process(quick: bool) -> list[tuple[str, str]]:
         content = load_content()
         a = load_assessment(seed)
         r = evaluate(content, a)
-        render(r.plan, r.assessment, content)
+        render(r.plan, content, r.assessment)
         rows.append(
             (
                 "plan + handout PDF, in process",
-                f"{median_ms(lambda: render(evaluate(content, a).plan, a, content), n):.0f} ms",
+                f"{median_ms(lambda: render(evaluate(content, a).plan, content, a), n):.0f} ms",
             )
         )
         batch = out / "batch"

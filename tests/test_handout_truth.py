@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 import yaml
@@ -27,10 +27,14 @@ from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from engine.load.content import Content, load_content
+from engine.models.assessment import Assessment, Pain, RedFlag
+from engine.models.plan import Plan
 from engine.plan.pipeline import evaluate, load_assessment, parse_assessment
-from engine.render import pdf as pdfmod
+from engine.render import exercise_page, sections
 from engine.render import text as textmod
+from engine.render.frame import clinic_contact
 from engine.render.handout import load_template, render
+from engine.render.view import View, build
 from tests.conftest import EXAMPLES
 
 FORBIDDEN_ON_REFERRAL = re.compile(
@@ -59,19 +63,10 @@ def _content() -> Content:
     return load_content()
 
 
-def _ctx(plan: Mapping[str, Any], assessment: Mapping[str, Any]) -> Any:
-    template, folder = load_template()
-    content = _content()
-    exercises = {
-        i: content.library.exercises[i].model_dump(mode="json", by_alias=True, exclude_none=True)
-        for i in {e["id"] for e in plan.get("exercises") or []}
-    }
-    return pdfmod._Ctx(None, plan, assessment, exercises, template, folder)  # type: ignore[arg-type]
-
-
-def check_handout(plan: Mapping[str, Any], assessment: Mapping[str, Any], handout: bytes, report: bytes) -> None:
+def check_handout(view: View, handout: bytes, report: bytes) -> None:
     """Every rule of issue 10 that can be read off the printed text."""
     template, _ = load_template()
+    plan: Mapping[str, Any] = view.plan.model_dump(mode="json")
     raw = _pdf_text(handout)
     full = _flat(raw)
     assert "{" not in full and "}" not in full, "an unfilled placeholder is printed"
@@ -79,7 +74,7 @@ def check_handout(plan: Mapping[str, Any], assessment: Mapping[str, Any], handou
     assert "the leg named in your plan" not in full
     assert "on the days shown" not in full
     # contact: the clinic's line or the loud blank
-    contact = pdfmod.clinic_contact(plan, assessment, template) or template.clinic.contact_blank
+    contact = clinic_contact(view, template) or template.clinic.contact_blank
     assert _flat(contact) in full, "the contact line is missing"
     status = plan["status"]
     if status == "refer_urgent":
@@ -90,10 +85,12 @@ def check_handout(plan: Mapping[str, Any], assessment: Mapping[str, Any], handou
         assert other is None, f"{frame} sheet names another time frame: {other.group(0) if other else ''!r}"
         for item in plan.get("precautions") or []:
             assert _flat(item["text"]) not in full or "exercise" not in item["text"].lower() or "Do not" in item["text"]
+        for flag in view.red_flags:
+            assert flag not in full, f"the red flag {flag!r} is printed as a code, not in plain words"
         return
     exercises = plan.get("exercises") or []
     guide = template.wording.pain_guide
-    override = pdfmod.pain_override(plan, template)
+    override = sections.pain_override(view.plan, template)
     if exercises:
         if override:
             assert guide.heading not in full and _flat(guide.amber.range) not in full, "traffic light beside override"
@@ -101,7 +98,7 @@ def check_handout(plan: Mapping[str, Any], assessment: Mapping[str, Any], handou
         else:
             assert full.count(guide.heading) == 1, "the pain guide is printed once"
         assert "Pain guide:" not in full, "the plan's pain-guide education repeats the printed guide"
-        days = pdfmod.log_days(plan, template)
+        days = sections.log_days(view.plan, template)
         heading = template.wording.tracking_log.heading
         wanted = heading if days >= plan["review_in_days"] else template.wording.tracking_log.heading_first
         assert _flat(textmod.fill(wanted, days=days)) in full, "the log is sized to the review"
@@ -109,11 +106,10 @@ def check_handout(plan: Mapping[str, Any], assessment: Mapping[str, Any], handou
     one_side = any(e.get("sided", True) and e["side"] in ("left", "right") for e in exercises)
     if one_side:
         assert "both legs the same amount" not in full
-    ctx = _ctx(plan, assessment)
     w = template.wording.exercises
-    for n, item in enumerate(exercises, start=1):
-        record = ctx.exercises[item["id"]]
-        how = pdfmod.shown(ctx, item)
+    for n, (item, typed) in enumerate(zip(exercises, view.plan.exercises, strict=True), start=1):
+        record = view.exercises[item["id"]].model_dump(mode="json", by_alias=True, exclude_none=True)
+        how = exercise_page.shown(view, template, typed)
         block = _block(full, n, item["name"], exercises)
         sided = bool(item.get("sided", True))
         if sided and how.side in ("left", "right"):
@@ -138,8 +134,8 @@ def check_handout(plan: Mapping[str, Any], assessment: Mapping[str, Any], handou
             assert re.search(r"\d{3} beats a minute|count your steps", block), "the drill says how fast"
         lies_on = record.get("lies_on")
         if lies_on and sided:
-            sore = pdfmod._sore_hips(assessment)
-            down = how.side if lies_on == "working" else pdfmod._other(how.side)
+            sore = exercise_page._sore_hips(view)
+            down = how.side if lies_on == "working" else exercise_page._other(how.side)
             if how.side in ("left", "right") and len(sore) < 2:
                 assert down not in sore, f"{item['id']}: tells the client to lie on a sore hip"
     # clinician report: ids never break mid-word, cut exercises are shown
@@ -165,9 +161,13 @@ def _block(full: str, n: int, name: str, exercises: list[Mapping[str, Any]]) -> 
 def _render_both(plan_model: Any, assessment_model: Any) -> tuple[bytes, bytes]:
     content = _content()
     return (
-        render(plan_model, assessment_model, content),
-        render(plan_model, assessment_model, content, report=True),
+        render(plan_model, content, assessment_model),
+        render(plan_model, content, assessment_model, report=True),
     )
+
+
+def _view(plan: Plan, assessment: Assessment | None) -> View:
+    return build(plan, _content().library.exercises, assessment)
 
 
 @cache
@@ -180,25 +180,12 @@ def _example(path: Path) -> tuple[Any, bytes, bytes]:
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_every_example_handout_is_true(path: Path) -> None:
     r, handout, report = _example(path)
-    check_handout(r.plan.model_dump(mode="json"), r.assessment.model_dump(mode="json"), handout, report)
+    check_handout(_view(r.plan, r.assessment), handout, report)
 
 
 # ------------------------------------------------------------------------------ generated runners
 SIDES = st.sampled_from(["left", "right", "both"])
-FLAGS = st.sampled_from(
-    [
-        "saddle_anaesthesia",
-        "bladder_bowel_change",
-        "progressive_neuro_deficit",
-        "bilateral_leg_neuro_symptoms",
-        "unexplained_weight_loss",
-        "cancer_history",
-        "fever_or_unwell",
-        "night_pain_unrelenting",
-        "significant_trauma",
-        "suspected_bone_stress_injury",
-    ]
-)
+FLAGS = st.sampled_from(list(get_args(RedFlag)))
 PAIN = st.fixed_dictionaries(
     {
         "region": st.sampled_from(
@@ -258,7 +245,7 @@ def test_generated_handouts_are_true(data: dict[str, Any]) -> None:
     assessment = parse_assessment(yaml.safe_dump(data, allow_unicode=True))
     r = evaluate(_content(), assessment)
     handout, report = _render_both(r.plan, r.assessment)
-    check_handout(r.plan.model_dump(mode="json"), r.assessment.model_dump(mode="json"), handout, report)
+    check_handout(_view(r.plan, r.assessment), handout, report)
 
 
 def _page_fill(data: bytes) -> list[float]:
@@ -295,11 +282,25 @@ def test_never_told_to_lie_on_a_sore_gluteal_tendon(ex_id: str, side: str, shown
     """Side plank lies on the working side: a right plank for right gluteal tendinopathy is printed
     lying on the left, saying why; the clam lies on the other side, so a left clam stays left."""
     sore = "right" if ex_id == "side-plank" else "left"
-    plan = {"status": "exercise", "findings": [], "exercises": [{"id": ex_id, "side": side, "sided": True}]}
-    assessment = {"pain": [{"region": "lateral_hip", "side": sore, "diagnosis": "gluteal_tendinopathy"}]}
-    how = pdfmod.shown(_ctx(plan, assessment), plan["exercises"][0])
+    r = _example(EXAMPLES[0])[0]
+    item = r.plan.exercises[0].model_copy(update={"id": ex_id, "side": side, "sided": True})
+    plan = r.plan.model_copy(update={"status": "exercise", "findings": [], "exercises": [item]})
+    pain = Pain(region="lateral_hip", side=sore, nrs_rest=2, nrs_activity=5, weeks=8, diagnosis="gluteal_tendinopathy")
+    view = build(plan, _content().library.exercises, r.assessment.model_copy(update={"pain": [pain]}))
+    how = exercise_page.shown(view, load_template()[0], item)
     assert how.side == shown_side
     steps = " ".join(textmod.exercise_text(s, how.values) for s in _content().library.exercises[ex_id].steps)
     assert f"your {sore} side" not in steps.split("Lie on")[1][:20] if "Lie on" in steps else True
     if shown_side != side:
         assert any(f"not on your sore {sore} hip" in s for s in how.extra_steps)
+
+
+def test_every_red_flag_has_plain_words() -> None:
+    """The referral sheet's "what to tell them" has words for every red flag an assessment can carry."""
+    from typing import get_args
+
+    from engine.models.assessment import RedFlag
+
+    words = load_template()[0].red_flag_words
+    missing = [f for f in get_args(RedFlag) if not getattr(words, f, None)]
+    assert not missing

@@ -26,7 +26,7 @@ def result(path: Path) -> Result:
 @cache
 def pdf(path: Path, report: bool = False, paper: str = "a4") -> bytes:
     r = result(path)
-    return render(r.plan, r.assessment, load_content(), report=report, paper=paper)
+    return render(r.plan, load_content(), r.assessment, report=report, paper=paper)
 
 
 def text_of(data: bytes) -> list[str]:
@@ -67,7 +67,7 @@ def test_metadata_outline_and_embedded_fonts() -> None:
 
 def test_byte_identical_rerender() -> None:
     r = result(SEED)
-    again = render(r.plan, r.assessment, load_content())
+    again = render(r.plan, load_content(), r.assessment)
     assert again == pdf(SEED)
 
 
@@ -146,7 +146,8 @@ def test_first_visit_reports_have_no_review_sections() -> None:
     """Issue 13's review sections print only when the plan has some: a first-visit report (no
     reviewed, overrides or warnings) is the same bytes whether the lists are absent or empty."""
     from engine.render import pdf as render_pdf
-    from engine.render.handout import _inputs, load_template
+    from engine.render.handout import load_template
+    from engine.render.view import build
 
     content = load_content()
     template, folder = load_template()
@@ -157,9 +158,9 @@ def test_first_visit_reports_have_no_review_sections() -> None:
         full = "".join("".join(text_of(data)).split())
         for heading in ("Review: feedback received", "Clinician overrides", "Check these"):
             assert "".join(heading.split()) not in full, (path.name, heading)
-        plan_d, assessment_d, exercises = _inputs(r.plan, r.assessment, content)
-        plan_d |= {"reviewed": [], "overrides": [], "warnings": []}
-        again = render_pdf.render_clinician_report(plan_d, assessment_d, exercises, template, folder)
+        plan = r.plan.model_copy(update={"reviewed": [], "overrides": [], "warnings": []})
+        view = build(plan, content.library.exercises, r.assessment)
+        again = render_pdf.render_clinician_report(view, template, folder)
         assert again == data, path.name
 
 

@@ -13,7 +13,7 @@ from fpdf import FPDF
 from engine.errors import InputError
 from engine.load.library import load_library
 from engine.render import figure
-from tests.conftest import ROOT
+from tests.conftest import EXAMPLES, ROOT
 
 LIB = load_library(ROOT / "exercises")
 IDS = sorted(LIB.exercises)
@@ -199,24 +199,26 @@ def test_clinic_svg_prints_with_credits_and_outside_path_is_refused(tmp_path: Pa
     from engine.plan.pipeline import evaluate, load_assessment
     from engine.render import pdf
     from engine.render.handout import load_template
+    from engine.render.view import build
 
     (tmp_path / "pic.svg").write_text(
         '<svg xmlns="http://www.w3.org/2000/svg" width="100" height="70" viewBox="0 0 100 70"><rect width="30" height="60"/></svg>'
     )
     content = load_content()
     r = evaluate(content, load_assessment(ROOT / "examples" / "itbs-unilateral-right-drop.yaml"))
-    plan, assessment = r.plan.model_dump(mode="json"), r.assessment.model_dump(mode="json")
-    ids = {e["id"] for e in plan["exercises"]}
-    records = {i: content.library.exercises[i].model_dump(mode="json", by_alias=True, exclude_none=True) for i in ids}
-    first = plan["exercises"][0]["id"]
-    records[first]["picture"] |= {"file": "pic.svg", "licence": "CC-BY-4.0", "author": "Test Clinic"}
+    first = content.library.exercises[r.plan.exercises[0].id]
+
+    def with_file(name: str) -> bytes:
+        picture = first.picture.model_copy(update={"file": name, "licence": "CC-BY-4.0", "author": "Test Clinic"})
+        library = {**content.library.exercises, first.id: first.model_copy(update={"picture": picture})}
+        view = build(r.plan, library, r.assessment, exercises_dir=tmp_path)
+        return pdf.render_handout(view, template, folder)
+
     template, folder = load_template()
-    data = pdf.render_handout(plan, assessment, records, template, folder, exercises_dir=tmp_path)
-    words = "".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(data)).pages)
+    words = "".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(with_file("pic.svg"))).pages)
     assert "Test Clinic, CC-BY-4.0" in words
-    records[first]["picture"]["file"] = "../pic.svg"
     with pytest.raises(ValueError, match="outside"):
-        pdf.render_handout(plan, assessment, records, template, folder, exercises_dir=tmp_path)
+        with_file("../pic.svg")
 
 
 def _still(ex_id: str) -> bool:
@@ -252,7 +254,7 @@ def test_pictures_stay_within_their_box(ex_id: str, box: tuple[float, float, flo
 
 def test_picture_at_print_size_is_wide_and_thick_enough() -> None:
     """Printed at 100 % the picture is at least 60 mm wide and the limbs at least ~1 mm thick."""
-    from engine.render import pdf as pdfmod
+    from engine.render import exercise_page as pdfmod
 
     assert pdfmod.PIC_W >= 60
     picture = LIB.exercises["clam"].picture.model_dump(mode="json", by_alias=True, exclude_none=True)
@@ -278,17 +280,26 @@ def test_side_lying_label_picture_and_steps_agree(ex_id: str, side: str, sore: s
     """A one-side side-lying exercise is titled with where to lie ("Lie on your right side") or
     which leg is on top ("Right leg on top"); the picture lies that way up, and the client is
     never told, drawn or labelled to lie on a sore gluteal tendon."""
-    from engine.render import pdf as pdfmod
+    from engine.models.assessment import Pain
+    from engine.render import exercise_page
     from engine.render import text as textmod
-    from tests.test_handout_truth import _ctx
+    from engine.render.handout import load_template
+    from engine.render.view import build
+    from tests.test_handout_truth import _content, _example
 
     ex = LIB.exercises[ex_id]
-    plan = {"status": "exercise", "findings": [], "exercises": [{"id": ex_id, "side": side, "sided": True}]}
-    pain = [{"region": "lateral_hip", "side": sore, "diagnosis": "gluteal_tendinopathy"}] if sore else []
-    ctx = _ctx(plan, {"pain": pain})
-    item = plan["exercises"][0]
-    how = pdfmod.shown(ctx, item)
-    label = pdfmod._side_label(ctx, item, how)
+    r = _example(EXAMPLES[0])[0]
+    item = r.plan.exercises[0].model_copy(update={"id": ex_id, "side": side, "sided": True})
+    plan = r.plan.model_copy(update={"status": "exercise", "findings": [], "exercises": [item]})
+    pain = (
+        [Pain(region="lateral_hip", side=sore, nrs_rest=2, nrs_activity=5, weeks=8, diagnosis="gluteal_tendinopathy")]
+        if sore
+        else []
+    )
+    view = build(plan, _content().library.exercises, r.assessment.model_copy(update={"pain": pain}))
+    template = load_template()[0]
+    how = exercise_page.shown(view, template, item)
+    label = exercise_page.exercise_side_label(view, item, how, template)
     works = how.side
     down = works if ex.lies_on == "working" else {"left": "right", "right": "left"}[works]
     assert label == (f"Lie on your {works} side" if ex.lies_on == "working" else f"{works.title()} leg on top")

@@ -70,3 +70,45 @@ def test_cached_face_gives_plain_fpdf2_bytes(tmp_path: Path) -> None:
     copy.write_bytes(font.read_bytes()[:-4] + b"\0\0\0\0")  # a changed file is parsed again
     fonts.add_font(FPDF(), "x", "", copy)
     assert fonts.stats()["faces"] >= 2
+
+
+def test_layout_once_gives_the_same_bytes_as_measuring_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks drawn once where they fall (and taken back when they run off the page) print the
+    same bytes as blocks measured on a scratch page first: every example's handout."""
+    from engine.render import frame
+
+    clinic = Clinic()
+    once = _render_all(clinic)
+    monkeypatch.setattr(frame, "LAYOUT_ONCE", False)
+    measured = _render_all(clinic)
+    for path, a, b in zip(EXAMPLES, measured, once, strict=True):
+        assert a == b, path.name
+
+
+def test_a_block_taken_back_leaves_nothing_behind(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Eight exercises with clinic picture files (alt text in the structure tree, images in the
+    page resources): blocks that do not fit are taken back, and the bytes still match."""
+    from engine.load.content import load_content
+    from engine.render import frame
+    from engine.render.handout import load_template
+    from engine.render.pdf import render_handout
+    from engine.render.view import build
+    from tests.test_pdf_layout import EIGHT, _plan_with
+
+    (tmp_path / "pic.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="100" height="70" viewBox="0 0 100 70"><rect width="30" height="60"/></svg>'
+    )
+    library = dict(load_content().library.exercises)
+    for ex_id in EIGHT:
+        picture = library[ex_id].picture.model_copy(update={"file": "pic.svg", "licence": "CC0", "author": "A"})
+        library[ex_id] = library[ex_id].model_copy(update={"picture": picture})
+    base = _plan_with(EIGHT)
+    view = build(base.plan, library, None, exercises_dir=tmp_path)
+    template, folder = load_template()
+    rewinds = []
+    rewind = frame._Mark.rewind
+    monkeypatch.setattr(frame._Mark, "rewind", lambda self, pdf: rewinds.append(1) or rewind(self, pdf))
+    once = render_handout(view, template, folder, paper="letter")
+    assert len(rewinds) >= 3, "the plan is long enough for blocks to be taken back"
+    monkeypatch.setattr(frame, "LAYOUT_ONCE", False)
+    assert render_handout(view, template, folder, paper="letter") == once

@@ -46,26 +46,13 @@ class PlanResult:
         return f"{p.status}, {len(p.exercises)} exercises, {len(p.referrals)} referrals"
 
 
-def _assessment_from_plan(plan: Plan) -> Assessment:
-    """The client, date and clinician of a review plan, in the shape the renderer reads today."""
-    return Assessment.model_validate(
-        {
-            "version": 1,
-            "client": plan.client.model_dump(exclude_none=True),
-            "assessed_on": dt.date.fromisoformat(plan.assessed_on),
-            **({"clinician": plan.clinician.model_dump(exclude_none=True)} if plan.clinician else {}),
-        },
-        context={"today": dt.date.max},
-    )
-
-
-def _render(clinic: Clinic, plan: Plan, assessment: Assessment, *, report: bool) -> bytes:
+def _render(clinic: Clinic, plan: Plan, assessment: Assessment | None, *, report: bool) -> bytes:
     from engine.render.handout import render
 
     return render(
         plan,
-        assessment,
         clinic.content(),
+        assessment,
         report=report,
         templates_dir=clinic.templates_dir,
         paper=clinic.paper_size(),
@@ -82,14 +69,13 @@ def _finish(
     report: bool,
     warnings: tuple[Diagnostic, ...] = (),
 ) -> PlanResult:
-    shown = assessment if assessment is not None else _assessment_from_plan(plan)
     return PlanResult(
         plan=plan,
         assessment=assessment,
         facts=facts,
         json=plan.to_json(),
-        handout=_render(clinic, plan, shown, report=False) if handout else None,
-        report=_render(clinic, plan, shown, report=True) if report else None,
+        handout=_render(clinic, plan, assessment, report=False) if handout else None,
+        report=_render(clinic, plan, assessment, report=True) if report else None,
         warnings=warnings,
     )
 

@@ -349,21 +349,6 @@ def check_bundle(bundle: dict[str, Any], exercise_ids: set[str] | None = None) -
 # ------------------------------------------------------------------------------ the command
 
 
-def _assessment_from_plan(plan: Plan) -> Any:
-    """The client, date and clinician of a plan, in the shape the handout renderer reads."""
-    from engine.models.assessment import Assessment
-
-    return Assessment.model_validate(
-        {
-            "version": 1,
-            "client": plan.client.model_dump(exclude_none=True),
-            "assessed_on": dt.date.fromisoformat(plan.assessed_on),
-            **({"clinician": plan.clinician.model_dump(exclude_none=True)} if plan.clinician else {}),
-        },
-        context={"today": dt.date.max},
-    )
-
-
 def export_fhir(
     plan_path: Any,
     output: Any,
@@ -405,13 +390,12 @@ def export_fhir(
     else:
         from engine.render.handout import render
 
+        first_visit = None
         if assessment is not None:
             from engine.plan.pipeline import load_assessment
 
-            a = load_assessment(assessment)
-        else:
-            a = _assessment_from_plan(plan)
-        pdf = render(plan, a, content, templates_dir=templates, paper=paper.lower())
+            first_visit = load_assessment(assessment)
+        pdf = render(plan, content, first_visit, templates_dir=templates, paper=paper.lower())
     bundle = build_bundle(plan, pdf, lambda d: dose_text(d, templates))
     problems = check_bundle(bundle, set(content.library.exercises))
     if problems:  # a bug, not the user's: never write a bundle that fails its own checks

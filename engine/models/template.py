@@ -502,6 +502,7 @@ class RedFlagWords(_Strict):
     night_pain_unrelenting: Text = "pain that stays all night and does not ease when you move"
     significant_trauma: Text = "pain that started with a bad fall or a hard knock"
     suspected_bone_stress_injury: Text = "bone pain from running that may be a stress fracture"
+    red_s_signs: Text = "signs that you may not be eating enough for your training, such as missed periods"
 
 
 class FoundPhrase(_Strict):

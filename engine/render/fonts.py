@@ -202,9 +202,12 @@ def add_font(pdf: FPDF, family: str, style: str, path: Path | str) -> None:
 
 
 def clear() -> None:
-    """Forget every parsed face and cached subset."""
+    """Forget every parsed face and cached subset (closing their font files)."""
     with _faces_lock:
+        faces = list(_faces.values())
         _faces.clear()
+    for face in faces:
+        face.proto.ttfont.close()  # a lazily read face keeps its file open until closed
 
 
 def stats() -> dict[str, int]:

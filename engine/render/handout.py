@@ -1,4 +1,4 @@
-"""Glue between the plan and the PDF renderer: load the template, pass plain data, wrap errors."""
+"""Glue between the plan and the PDF renderer: load the template, build the view, wrap errors."""
 
 from __future__ import annotations
 
@@ -40,25 +40,10 @@ def dose_text(dosage: dict[str, Any], templates_dir: Path | str | None = None) -
     return dosage_text(dosage, template.wording.exercises.dose)
 
 
-def _inputs(
-    plan: Plan, assessment: Assessment, content: Content
-) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    used = {e.id for e in plan.exercises}
-    # the report names the exercises a review or an override moved out of the plan too
-    used |= {d.id for r in plan.reviewed for d in (r.was, r.now) if d is not None}
-    used |= {i for o in plan.overrides for i in (o.exercise, o.with_) if i}
-    exercises = {
-        i: content.library.exercises[i].model_dump(mode="json", by_alias=True, exclude_none=True)
-        for i in sorted(used)
-        if i in content.library.exercises
-    }
-    return plan.model_dump(mode="json"), assessment.model_dump(mode="json"), exercises
-
-
 def render(
     plan: Plan,
-    assessment: Assessment,
     content: Content,
+    assessment: Assessment | None = None,
     *,
     report: bool = False,
     templates_dir: Path | str | None = None,
@@ -66,19 +51,23 @@ def render(
 ) -> bytes:
     """Render the client handout (or, with ``report``, the clinician report) as PDF bytes.
 
+    ``assessment`` is the first-visit assessment when there is one (a plan made at review has
+    none): it adds the pain sites, red flags and notes only it records.
+
     Raises:
         RenderError: template, font or drawing problems.
         InputError: the template file is invalid.
     """
     from engine.render import pdf
+    from engine.render.view import build
 
     template, folder = load_template(templates_dir)
-    plan_d, assessment_d, exercises = _inputs(plan, assessment, content)
-    fn = pdf.render_clinician_report if report else pdf.render_handout
     files = content.library.files
     exercises_dir = next(iter(files.values())).parent if files else None
+    view = build(plan, content.library.exercises, assessment, exercises_dir=exercises_dir)
+    fn = pdf.render_clinician_report if report else pdf.render_handout
     try:
-        return fn(plan_d, assessment_d, exercises, template, folder, paper=paper, exercises_dir=exercises_dir)
+        return fn(view, template, folder, paper=paper)
     except (ValueError, OSError, KeyError, EOFError, MemoryError) as exc:
         raise RenderError.at(str(folder / TEMPLATE_FILE), f"cannot render the PDF: {exc}") from None
     except Exception as exc:  # a broken font or image file (fontTools TTLibError, PIL errors, …)

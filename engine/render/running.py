@@ -5,46 +5,42 @@ Pure text; the PDF renderer prints them as one simple section after the running 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from engine.models.plan import RunningSection
 
 HEADING = "Your running plan"
 
 
-def _num(x: Any) -> str:
+def _num(x: float) -> str:
     return f"{float(x):g}"
 
 
-def running_lines(plan: Mapping[str, Any]) -> tuple[str, list[str]] | None:
+def running_lines(run: RunningSection | None) -> tuple[str, list[str]] | None:
     """Return (intro, lines) for the running section, or None when the plan has none."""
-    run = plan.get("running")
-    if not run:
+    if run is None:
         return None
     lines: list[str] = []
-    if run.get("target_weekly_km") is not None:
-        lines.append(f"For the next two weeks: about {_num(run['target_weekly_km'])} km a week in total.")
+    if run.target_weekly_km is not None:
+        lines.append(f"For the next two weeks: about {_num(run.target_weekly_km)} km a week in total.")
     lines.append(
-        f"Pain limit: keep pain at {run['pain_limit_nrs']} out of 10 or less while you run, "
+        f"Pain limit: keep pain at {run.pain_limit_nrs} out of 10 or less while you run, "
         "and settled by the next morning."
     )
-    if run.get("max_increase_2wk_pct"):
+    if run.max_increase_2wk_pct:
         lines.append(
-            f"After that, add no more than {run['max_increase_2wk_pct']}% to your weekly distance over any two weeks."
+            f"After that, add no more than {run.max_increase_2wk_pct}% to your weekly distance over any two weeks."
         )
-    criteria: Sequence[str] = run.get("entry_criteria") or []
-    if criteria:
+    if run.entry_criteria:
         lines.append("Start the walk-run plan when all of these are true:")
-        lines += list(criteria)
-    stages: Sequence[Mapping[str, Any]] = run.get("walk_run") or []
-    for st in stages:
-        if float(st["walk_min"]) == 0:
-            lines.append(f"Stage {st['stage']}: run {_num(st['run_min'])} minutes without a break.")
+        lines += list(run.entry_criteria)
+    for st in run.walk_run:
+        if float(st.walk_min) == 0:
+            lines.append(f"Stage {st.stage}: run {_num(st.run_min)} minutes without a break.")
         else:
             lines.append(
-                f"Stage {st['stage']}: walk {_num(st['walk_min'])} min, then run {_num(st['run_min'])} min. "
-                f"Do this {st['repeats']} times."
+                f"Stage {st.stage}: walk {_num(st.walk_min)} min, then run {_num(st.run_min)} min. "
+                f"Do this {st.repeats} times."
             )
-    if stages:
+    if run.walk_run:
         lines.append("Do each stage twice, with a rest day between runs, before you move to the next one.")
-    lines += [str(a["text"]) for a in run.get("advice") or []]
-    return str(run["summary"]), lines
+    lines += [a.text for a in run.advice]
+    return run.summary, lines

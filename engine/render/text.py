@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
+from engine.models.plan import FindingItem
 from engine.models.template import DoseWording, ExerciseSides, ExercisesWording, FoundPhrase, Template
 
 _FORMATTER = string.Formatter()
@@ -53,12 +54,11 @@ def format_date(day: date, template: Template) -> str:
     return fill(template.dates.format, day=day.day, month=month, year=day.year)
 
 
-def review_date(plan: Mapping[str, Any]) -> date | None:
+def review_date(assessed_on: object, review_in_days: int | None) -> date | None:
     """Return assessed_on + review_in_days, or None when the plan has no review interval."""
-    days = plan.get("review_in_days")
-    if days is None:
+    if review_in_days is None:
         return None
-    return parse_date(plan["assessed_on"]) + timedelta(days=int(days))
+    return parse_date(assessed_on) + timedelta(days=int(review_in_days))
 
 
 def side_label(side: object, sided: bool, words: ExerciseSides) -> str | None:
@@ -112,7 +112,7 @@ def _dose_main(dosage: Mapping[str, Any], words: DoseWording) -> str:
     return words.times.join(pieces)
 
 
-def found_sentences(findings: Sequence[Mapping[str, Any]], template: Template) -> list[str]:
+def found_sentences(findings: Sequence[FindingItem], template: Template) -> list[str]:
     """Turn the plan's flagged findings into plain sentences, one per kind and side.
 
     A finding flagged on both the left and the right (or with side "both") gets the template's
@@ -121,16 +121,16 @@ def found_sentences(findings: Sequence[Mapping[str, Any]], template: Template) -
     sides_by_kind: dict[str, list[str | None]] = {}
     grade_sentences: list[str] = []
     for item in findings:
-        if not item.get("flagged", True):
+        if not item.flagged:
             continue
-        kind = str(item["finding"])
+        kind = item.finding
         phrase = getattr(template.found_wording, kind, None)
-        if isinstance(phrase, FoundPhrase) and str(item.get("grade")) in phrase.grades and not item.get("side"):
-            grade_sentences.append(phrase.grades[str(item["grade"])])
+        if isinstance(phrase, FoundPhrase) and str(item.grade) in phrase.grades and not item.side:
+            grade_sentences.append(phrase.grades[str(item.grade)])
             continue
         seen = sides_by_kind.setdefault(kind, [])
-        if item.get("side") not in seen:
-            seen.append(item.get("side"))
+        if item.side not in seen:
+            seen.append(item.side)
     sentences: list[str] = []
     for kind, sides in sides_by_kind.items():
         phrase = getattr(template.found_wording, kind, None)
