@@ -397,3 +397,19 @@ def test_review_cadence_target_and_cue_follow_the_drills_level() -> None:
         174,
     )
     assert any("1 step in every 10" in c.text for c in green.cues)
+
+
+def test_running_change_is_refused_in_a_first_visit_rule(tmp_path: Path) -> None:
+    import shutil
+
+    from tests.conftest import ROOT
+
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    f = rules / "assessment" / "running.yaml"
+    f.write_text(f.read_text(encoding="utf-8").replace("status: stop\n", "status: stop\n          change: down\n", 1))
+    r = cli("rules", "check", "--rules", str(rules))
+    assert r.returncode == 2
+    assert (
+        "running.yaml:31:19: rules[0].then[0].running.change: 'change' is for progression rules" in r.stdout + r.stderr
+    )
