@@ -413,3 +413,25 @@ def test_running_change_is_refused_in_a_first_visit_rule(tmp_path: Path) -> None
     assert (
         "running.yaml:31:19: rules[0].then[0].running.change: 'change' is for progression rules" in r.stdout + r.stderr
     )
+
+
+def test_review_that_stops_running_drops_the_build_up_advice() -> None:
+    """8/10 running pain at review: running stops (walk-run checks listed); the first visit's 'build
+    your running up slowly' (rules/review.yaml while_running) leaves the plan with it."""
+    first = evaluate(load_content(), parse_assessment(RUNNER))
+    assert any(t.rule == "running-load-advice" for t in first.plan.education)
+    stop = _review_with(first.plan, {"pain_during": 8, "pain_next_morning": 6})
+    assert stop.running is not None
+    assert (stop.running.status, stop.running.rule, stop.running.target_weekly_km) == (
+        "stop",
+        "run-review-severe-pain",
+        None,
+    )
+    assert stop.running.entry_criteria and stop.running.walk_run[0].stage == 1
+    assert all(t.rule != "running-load-advice" for t in stop.education)
+    text = _handout_text(stop, first.assessment)
+    assert "Build your running up slowly" not in text and "about 24 km" not in text
+    assert "Stop running for now" in text
+    # amber keeps running, so the advice stays
+    same = _review_with(first.plan, {"pain_during": 4, "pain_next_morning": 2})
+    assert any(t.rule == "running-load-advice" for t in same.education)

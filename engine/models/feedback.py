@@ -96,3 +96,6 @@ class ReviewSettings(StrictModel):
     """At the bottom of a ladder, a step down keeps this share of the volume."""
     sentences: ReviewSentences = Field(default_factory=ReviewSentences)
     """Sentences for the client."""
+    while_running: list[Slug] = Field(default_factory=list)
+    """Rules whose precautions, cues and education assume the client keeps running: they leave the
+    plan when a review stops running or moves it to the walk-run plan."""

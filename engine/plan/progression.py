@@ -376,6 +376,15 @@ def progress(content: Content, plan: Plan, feedback: Feedback, index: LocationIn
                     rule=found.because[-1].rule,
                 )
             )
+    running = _review_running(content, plan, feedback, running_fired)
+    if (
+        plan.running
+        and running
+        and plan.running.status in ("reduce", "continue")
+        and running.status in ("stop", "walk_run")
+    ):
+        gone = set(content.review.while_running)
+        texts = {k: [t for t in v if t.rule not in gone] for k, v in texts.items()}
     urgent = any(r.urgency in STOPS_EXERCISE for r in referrals)
     dropped: list[Excluded] = []
     if urgent:
@@ -423,7 +432,7 @@ def progress(content: Content, plan: Plan, feedback: Feedback, index: LocationIn
                 feedback_sha256=feedback_sha256(feedback),
             ),
             "reviewed": [_reviewed(item, feedback, i, nxt, kept=kept) for item, i, nxt in reviewed],
-            "running": _review_running(content, plan, feedback, running_fired),
+            "running": running,
             "warnings": [
                 f"no feedback for {item.id} ({item.side}): kept as it was" for item, i, _ in reviewed if i is None
             ],
