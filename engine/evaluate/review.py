@@ -44,6 +44,7 @@ CATALOGUE: dict[str, dict[str, FieldSpec]] = {
         "days_since_plan": FieldSpec("num"),
         "running_status": FieldSpec("str", ("stop", "walk_run", "reduce", "continue", "none")),
         "walk_run_stage": FieldSpec("num"),
+        "running_change": FieldSpec("str", ("up", "same", "down", "none")),
     },
 }
 """Facts the progression rules match."""
@@ -113,6 +114,7 @@ def review_facts(library: Library, plan: Plan, feedback: Feedback, paired: dict[
             "days_since_plan": days,
             "running_status": plan.running.status if plan.running else "none",
             "walk_run_stage": run.walk_run_stage if run else None,
+            "running_change": (plan.running.change if plan.running else None) or "none",
         },
         {"spreading_leg_symptoms": feedback.spreading_leg_symptoms} if feedback.spreading_leg_symptoms else {},
     )
