@@ -510,7 +510,7 @@ def _review_running(
         max_increase_2wk_pct=None if early else rs.max_increase_2wk_pct,
         entry_criteria=criteria,
         walk_run=stages,
-        advice=list(prev.advice) if status == prev.status else [],
+        advice=[],  # the first visit's reasoning; the review rule's words replace it
         change=change,
         because=[why for _, a, why in ranked if a.status == status],
     )
