@@ -45,6 +45,7 @@ CATALOGUE: dict[str, dict[str, FieldSpec]] = {
         "running_status": FieldSpec("str", ("stop", "walk_run", "reduce", "continue", "none")),
         "walk_run_stage": FieldSpec("num"),
         "running_change": FieldSpec("str", ("up", "same", "down", "none")),
+        "running_rule": FieldSpec("str"),
     },
 }
 """Facts the progression rules match."""
@@ -115,6 +116,7 @@ def review_facts(library: Library, plan: Plan, feedback: Feedback, paired: dict[
             "running_status": plan.running.status if plan.running else "none",
             "walk_run_stage": run.walk_run_stage if run else None,
             "running_change": (plan.running.change if plan.running else None) or "none",
+            "running_rule": plan.running.rule if plan.running else "none",
         },
         {"spreading_leg_symptoms": feedback.spreading_leg_symptoms} if feedback.spreading_leg_symptoms else {},
     )

@@ -495,7 +495,7 @@ def _review_running(
     stages = [WalkRunStep(stage=i + 1, **w.model_dump()) for i, w in enumerate(rs.walk_run)] if early else []
     criteria = list(rs.entry_criteria) if early else []
     run = feedback.running
-    if status == "walk_run" and prev.status == "walk_run" and run is not None and stages:
+    if status == "walk_run" and run is not None and stages:
         criteria = []  # the client has started the walk-run plan
         if run.walk_run_stage is not None:
             start = run.walk_run_stage + {"up": 1, "same": 0, "down": -1}[change]
