@@ -329,7 +329,8 @@ pain:
 
 def _review_with(plan, running: dict | None, **each):  # type: ignore[no-untyped-def]
     partial = {"each": each, **({"running": running} if running else {})}
-    return progress(load_content(), plan, default_feedback(plan, partial, dt.date(2026, 11, 24)))
+    day = dt.date.fromisoformat(plan.assessed_on) + dt.timedelta(days=14)
+    return progress(load_content(), plan, default_feedback(plan, partial, day))
 
 
 def _handout_text(plan, assessment) -> str:  # type: ignore[no-untyped-def]
@@ -435,3 +436,50 @@ def test_review_that_stops_running_drops_the_build_up_advice() -> None:
     # amber keeps running, so the advice stays
     same = _review_with(first.plan, {"pain_during": 4, "pain_next_morning": 2})
     assert any(t.rule == "running-load-advice" for t in same.education)
+
+
+def test_review_running_invariants_over_generated_feedback() -> None:
+    """Whatever the running pain: the distance never goes above the usual one, green never cuts,
+    red always cuts, amber keeps it; bone stress stays stopped."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    content = load_content()
+    rs = content.thresholds.running
+    bases = {
+        km: evaluate(content, parse_assessment(RUNNER.replace("weekly_km: 35", f"weekly_km: {km}"))).plan
+        for km in (5, 35, 120)
+    }
+    bone = evaluate(
+        content,
+        parse_assessment(RUNNER.replace("diagnosis: pfp", "diagnosis: bone_stress_injury, bone_site: pelvis")),
+    ).plan
+    assert bone.running is not None and bone.running.status == "stop"
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.sampled_from(sorted(bases)), st.integers(0, 10), st.integers(0, 10), st.integers(1, 3))
+    def check(km: int, during: int, morning: int, rounds: int) -> None:
+        plan = bases[km]
+        for _ in range(rounds):
+            before = plan.running
+            assert before is not None
+            plan = _review_with(plan, {"pain_during": during, "pain_next_morning": morning})
+            run = plan.running
+            assert run is not None
+            worst = max(during, morning)
+            if run.target_weekly_km is not None:
+                assert run.target_weekly_km <= km
+            if before.status in ("reduce", "continue") and before.target_weekly_km is not None:
+                if worst >= 8:
+                    assert run.status == "stop" and run.target_weekly_km is None
+                elif worst > 5:
+                    assert run.target_weekly_km == round(before.target_weekly_km * rs.reduce_to_pct / 100)
+                elif worst >= 4:
+                    assert run.target_weekly_km == before.target_weekly_km
+                else:
+                    assert run.target_weekly_km is not None
+                    assert before.target_weekly_km <= run.target_weekly_km <= km
+        stopped = _review_with(bone, {"pain_during": during, "pain_next_morning": morning}).running
+        assert stopped is not None and stopped.status == "stop"
+
+    check()
