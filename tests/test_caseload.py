@@ -106,6 +106,12 @@ def test_caseload_invariants(data: dict[str, Any]) -> None:
     for ex in plan.exercises:
         assert ex.because, f"{ex.id} has no reason"
         assert not excluded_tags & set(lib.exercises[ex.id].tags), f"{ex.id} carries an excluded tag"
+    bone = any(p.diagnosis == "bone_stress_injury" or p.bone_site for p in a.pains) or (
+        "suspected_bone_stress_injury" in a.flags
+    )
+    if bone:  # no exercise standing on one leg under a suspected or confirmed bone stress injury
+        assert "single_leg_stance" in excluded_tags
+        assert not [e.id for e in plan.exercises if "single_leg_stance" in lib.exercises[e.id].tags]
     if plan.running is not None and any(p.nrs_activity >= 6 for p in a.pains):
         assert plan.running.status in ("stop", "walk_run")
         assert all(t.rule != "running-load-advice" for t in plan.education), "no 'build up slowly' at 6/10+"
@@ -256,3 +262,33 @@ def test_empty_ladder_warns_and_mixed_ladder_fails(tmp_path: Any) -> None:
     with pytest.raises(LinkError) as err:
         load_library(ex)
     assert any(d.code == "link.ladder_mixed_kinds" for d in err.value.diagnostics)
+
+
+@pytest.mark.parametrize("site", BONE_SITES)
+def test_bone_stress_at_every_site_keeps_the_client_off_one_leg(site: str) -> None:
+    """Each bone stress site, with findings that prescribe one-leg standing work on that side
+    (pelvic drop, poor single-leg squat): no single-leg stance exercise; the pelvic control work is
+    a two-leg level of the same ladder; the plan and the clinician report say why."""
+    from engine.render.handout import render
+    from tests.test_handout_truth import _flat, _pdf_text
+
+    data = {
+        "version": 1,
+        "client": {"name": "Bone", "weekly_km": 40},
+        "assessed_on": dt.date(2026, 11, 20),
+        "findings": {
+            "pelvic_drop": {"left_stance_deg": 3.0, "right_stance_deg": 8.0},
+            "single_leg_squat": {"left": "good", "right": "poor"},
+        },
+        "pain": [{"region": "foot", "side": "right", "nrs_rest": 0, "nrs_activity": 3, "weeks": 6, "bone_site": site}],
+    }
+    a, plan = _plan(data)
+    lib = content().library
+    assert all("single_leg_stance" not in lib.exercises[e.id].tags for e in plan.exercises)
+    why = [x for x in plan.excluded if x.rule == "bsi-no-single-leg-stance"]
+    assert why and "standing on one leg" in why[0].reason
+    assert plan.running is not None and plan.running.status == "stop", "no running with a bone stress site"
+    if plan.status != "refer_urgent":
+        assert [e.id for e in plan.exercises if e.ladder == "pelvic-control"] == ["iso-abduction-standing"]
+        report = _flat(_pdf_text(render(plan, a, content(), report=True)))
+        assert "bsi-no-single-leg-stance" in report and "no exercises standing on one leg" in report

@@ -46,3 +46,31 @@ def test_same_inputs_same_bytes() -> None:
     a = evaluate(load_content(), load_assessment(EXAMPLES[0])).plan.to_json()
     b = evaluate(load_content(), load_assessment(EXAMPLES[0])).plan.to_json()
     assert a == b
+
+
+VIGNETTES = ROOT / "tests" / "vignettes"
+REVIEWS = {  # review golden: first-visit vignette + feedback two weeks later
+    "review-v01-pain-up": ("v01-left-drop-pfp", "v01-review-pain-up"),
+    "review-v02-pain-down": ("v02-right-drop-itbs", "v02-review-pain-down"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REVIEWS))
+def test_review_plan_matches_golden(name: str) -> None:
+    """The review visit's plan (exercises, running section, cues) from a first plan and feedback."""
+    from engine.plan.progression import load_feedback, progress
+
+    first, feedback = REVIEWS[name]
+    content = load_content()
+    plan = evaluate(content, load_assessment(VIGNETTES / f"{first}.yaml")).plan
+    fb, index = load_feedback(VIGNETTES / f"{feedback}.feedback.yaml")
+    text = progress(content, plan, fb, index).to_json()
+    golden = GOLDEN / f"{name}.plan.json"
+    if os.environ.get("REHAB_REGEN"):
+        golden.write_text(text, encoding="utf-8")
+    assert golden.exists(), f"no golden plan; run `make golden` (REHAB_REGEN=1 pytest {__file__})"
+    want, have = json.loads(golden.read_text(encoding="utf-8")), json.loads(text)
+    for p in (want, have):  # content hashes (and the previous plan's hash) change with any rule edit
+        p.pop("generated_with")
+        p["previous"].pop("sha256")
+    assert have == want

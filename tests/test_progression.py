@@ -313,3 +313,173 @@ def test_review_report_lists_the_overrides_with_their_reasons(tmp_path: Path) ->
     assert _squash(swap) in section
     add = f"add Slow step-down, low step (step-down-low), step 1 right Wants one-leg work. {on} yes: irritability-high-limit"
     assert _squash(add) in section
+
+
+# ---------------------------------------------------------------- the running plan at review (R5)
+RUNNER = """version: 1
+client: {name: Priya Raman, id: V-01, weekly_km: 35}
+assessed_on: 2026-11-10
+findings:
+  pelvic_drop: {left_stance_deg: 8.2, right_stance_deg: 3.6}
+  cadence_spm: 158
+pain:
+  - {region: anterior_knee, side: left, nrs_rest: 1, nrs_activity: 5, weeks: 10, diagnosis: pfp}
+"""
+
+
+def _review_with(plan, running: dict | None, **each):  # type: ignore[no-untyped-def]
+    partial = {"each": each, **({"running": running} if running else {})}
+    day = dt.date.fromisoformat(plan.assessed_on) + dt.timedelta(days=14)
+    return progress(load_content(), plan, default_feedback(plan, partial, day))
+
+
+def _handout_text(plan, assessment) -> str:  # type: ignore[no-untyped-def]
+    from engine.render.handout import render
+    from tests.test_handout_truth import _flat, _pdf_text
+
+    return _flat(_pdf_text(render(plan, assessment, load_content())))
+
+
+def test_review_running_distance_follows_the_running_pain() -> None:
+    """Pain-monitoring model for running (rules/progression/running.yaml, numbers from
+    rules/thresholds.yaml running:): green +20 % up to the usual distance, amber the same, red
+    70 % of the last target; the handout prints the new number, never the old one."""
+    content = load_content()
+    first = evaluate(content, parse_assessment(RUNNER))
+    run = first.plan.running
+    assert run is not None and (run.status, run.target_weekly_km) == ("reduce", 24)  # 35 km x 70 %
+    rs = content.thresholds.running
+    cases = {
+        "down": ({"pain_during": 6, "pain_next_morning": 5}, round(24 * rs.reduce_to_pct / 100), "run-review-red"),
+        "same": ({"pain_during": 4, "pain_next_morning": 2}, 24, "run-review-amber-reduce"),
+        "up": (
+            {"pain_during": 1, "pain_next_morning": 0},
+            round(24 * (100 + rs.review_step_up_pct) / 100),
+            "run-review-green-reduce",
+        ),
+    }
+    for change, (running, km, rule) in cases.items():
+        nxt = _review_with(first.plan, running).running
+        assert nxt is not None
+        assert (nxt.status, nxt.target_weekly_km, nxt.change, nxt.rule) == ("reduce", km, change, rule)
+        assert nxt.because and nxt.because[0].rule == rule
+        assert nxt.because[0].values["review.running_pain_during"] == running["pain_during"]
+        text = _handout_text(_review_with(first.plan, running), first.assessment)
+        assert f"about {km} km a week" in text
+        if km != 24:
+            assert "about 24 km a week" not in text
+    assert {c[1] for c in cases.values()} == {17, 24, 29}
+    # no running reported: the running section stays as it was
+    assert _review_with(first.plan, None).running == run
+
+
+def test_review_cadence_target_and_cue_follow_the_drills_level() -> None:
+    """A +10 % drill that goes back to +5 % gets the +5 % beat (158 -> 166) and the matching cue."""
+    first = evaluate(load_content(), parse_assessment(RUNNER))
+    drill = next(e for e in first.plan.exercises if e.ladder == "gait-cadence")
+    assert drill.cadence_target is not None and drill.cadence_target.target_spm == 174
+    assert any("1 step in every 10" in c.text for c in first.plan.cues)
+    red = _review_with(first.plan, {"pain_during": 6, "pain_next_morning": 5}, pain_during=7, pain_next_morning=3)
+    drill = next(e for e in red.exercises if e.ladder == "gait-cadence")
+    assert (drill.id, drill.change) == ("cadence-metronome", "easier")
+    assert drill.cadence_target is not None
+    assert (drill.cadence_target.increase_pct, drill.cadence_target.target_spm) == (5, 166)
+    cues = [c.text for c in red.cues]
+    assert not any("1 step in every 10" in c for c in cues)
+    assert "Take quicker, shorter steps. Add about 1 step in every 20." in cues
+    text = _handout_text(red, first.assessment)
+    assert "1 step in every 10" not in text and "166 beats a minute" in text
+    # a dose step up on the same drill keeps the beat and the cue
+    green = _review_with(first.plan, {"pain_during": 1, "pain_next_morning": 0}, pain_during=1, pain_next_morning=0)
+    drill = next(e for e in green.exercises if e.ladder == "gait-cadence")
+    assert (drill.id, drill.change, drill.cadence_target and drill.cadence_target.target_spm) == (
+        "cadence-metronome-plus-10",
+        "harder",
+        174,
+    )
+    assert any("1 step in every 10" in c.text for c in green.cues)
+
+
+def test_running_change_is_refused_in_a_first_visit_rule(tmp_path: Path) -> None:
+    import shutil
+
+    from tests.conftest import ROOT
+
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    f = rules / "assessment" / "running.yaml"
+    f.write_text(f.read_text(encoding="utf-8").replace("status: stop\n", "status: stop\n          change: down\n", 1))
+    r = cli("rules", "check", "--rules", str(rules))
+    assert r.returncode == 2
+    assert (
+        "running.yaml:31:19: rules[0].then[0].running.change: 'change' is for progression rules" in r.stdout + r.stderr
+    )
+
+
+def test_review_that_stops_running_drops_the_build_up_advice() -> None:
+    """8/10 running pain at review: running stops (walk-run checks listed); the first visit's 'build
+    your running up slowly' (rules/review.yaml while_running) leaves the plan with it."""
+    first = evaluate(load_content(), parse_assessment(RUNNER))
+    assert any(t.rule == "running-load-advice" for t in first.plan.education)
+    stop = _review_with(first.plan, {"pain_during": 8, "pain_next_morning": 6})
+    assert stop.running is not None
+    assert (stop.running.status, stop.running.rule, stop.running.target_weekly_km) == (
+        "stop",
+        "run-review-severe-pain",
+        None,
+    )
+    assert stop.running.entry_criteria and stop.running.walk_run[0].stage == 1
+    assert all(t.rule != "running-load-advice" for t in stop.education)
+    text = _handout_text(stop, first.assessment)
+    assert "Build your running up slowly" not in text and "about 24 km" not in text
+    assert "Stop running for now" in text
+    # amber keeps running, so the advice stays
+    same = _review_with(first.plan, {"pain_during": 4, "pain_next_morning": 2})
+    assert any(t.rule == "running-load-advice" for t in same.education)
+
+
+def test_review_running_invariants_over_generated_feedback() -> None:
+    """Whatever the running pain: the distance never goes above the usual one, green never cuts,
+    red always cuts, amber keeps it; bone stress stays stopped."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    content = load_content()
+    rs = content.thresholds.running
+    bases = {
+        km: evaluate(content, parse_assessment(RUNNER.replace("weekly_km: 35", f"weekly_km: {km}"))).plan
+        for km in (5, 35, 120)
+    }
+    bone = evaluate(
+        content,
+        parse_assessment(RUNNER.replace("diagnosis: pfp", "diagnosis: bone_stress_injury, bone_site: pelvis")),
+    ).plan
+    assert bone.running is not None and bone.running.status == "stop"
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.sampled_from(sorted(bases)), st.integers(0, 10), st.integers(0, 10), st.integers(1, 3))
+    def check(km: int, during: int, morning: int, rounds: int) -> None:
+        plan = bases[km]
+        for _ in range(rounds):
+            before = plan.running
+            assert before is not None
+            plan = _review_with(plan, {"pain_during": during, "pain_next_morning": morning})
+            run = plan.running
+            assert run is not None
+            worst = max(during, morning)
+            if run.target_weekly_km is not None:
+                assert run.target_weekly_km <= km
+            if before.status in ("reduce", "continue") and before.target_weekly_km is not None:
+                if worst >= 8:
+                    assert run.status == "stop" and run.target_weekly_km is None
+                elif worst > 5:
+                    assert run.target_weekly_km == round(before.target_weekly_km * rs.reduce_to_pct / 100)
+                elif worst >= 4:
+                    assert run.target_weekly_km == before.target_weekly_km
+                else:
+                    assert run.target_weekly_km is not None
+                    assert before.target_weekly_km <= run.target_weekly_km <= km
+        stopped = _review_with(bone, {"pain_during": during, "pain_next_morning": morning}).running
+        assert stopped is not None and stopped.status == "stop"
+
+    check()

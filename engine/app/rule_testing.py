@@ -82,6 +82,33 @@ class Match(StrictModel):
         return "{" + ", ".join(f"{k}: {v}" for k, v in self.model_dump(exclude_none=True).items()) + "}"
 
 
+class RunningExpect(StrictModel):
+    """What the plan's running section must say (each field only when given)."""
+
+    status: Literal["stop", "walk_run", "reduce", "continue", "none"] | None = None
+    """Running status; none: the plan has no running section."""
+    target_weekly_km: Annotated[float, Range(0, 1000)] | None = None
+    """Weekly distance target (km)."""
+    first_stage: Annotated[int, Range(1, 20)] | None = None
+    """The first walk-run stage listed."""
+    entry_criteria: bool | None = None
+    """Whether the walk-run entry checks are listed."""
+
+    def failures(self, run: Any) -> list[str]:
+        """Differences from the plan's running section (a RunningSection or None)."""
+        have = {
+            "status": run.status if run else "none",
+            "target_weekly_km": run.target_weekly_km if run else None,
+            "first_stage": run.walk_run[0].stage if run and run.walk_run else None,
+            "entry_criteria": bool(run.entry_criteria) if run else None,
+        }
+        return [
+            f"expected running {k} {want}; got {have[k]}"
+            for k, want in self.model_dump(exclude_none=True).items()
+            if want != have[k]
+        ]
+
+
 class Case(StrictModel):
     """One test case."""
 
@@ -109,6 +136,8 @@ class Case(StrictModel):
     """Each must appear (as part of a sentence) in the plan's cues, education, precautions or referrals."""
     review_in_days: Annotated[int, Range(1, 365)] | None = None
     """Review interval."""
+    running: RunningExpect | None = None
+    """The plan's running section (status, weekly distance, first walk-run stage)."""
     todo: Text | None = None
     """Known gap: the case is expected to fail until fixed."""
 
@@ -189,6 +218,8 @@ def _check(case: Case, plan: Plan) -> list[str]:
     ]
     if case.review_in_days is not None and case.review_in_days != plan.review_in_days:
         failures.append(f"expected review in {case.review_in_days} days; got {plan.review_in_days}")
+    if case.running is not None:
+        failures += case.running.failures(plan.running)
     return failures
 
 

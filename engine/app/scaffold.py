@@ -113,6 +113,7 @@ exercises:                        # one entry per exercise (and side) of the pla
 running:                          # optional; leave out (or blank) if the client did not run
   pain_during: 0                  # pain while running, 0..10
   pain_next_morning: 0            # pain the next morning, 0..10
+  # walk_run_stage: 1             # on a walk-run plan: the highest stage done twice without a flare
 new_red_flags: []                 # red flags new since the plan; any entry means referral:
 @RED_FLAGS@
 spreading_leg_symptoms: false     # leg symptoms spread further down the leg (counts as red)

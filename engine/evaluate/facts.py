@@ -396,6 +396,8 @@ def _pain_and_flags(out: FactSet, a: Assessment, t: Thresholds) -> None:
         out.add("red_flag", f"red_flags.{flag}", {"flag": flag}, {"red_flags": flag})
     order = ("none", "low", "moderate", "high")
     dx = {p.diagnosis for p in a.pains if p.diagnosis}
+    if any(p.bone_site for p in a.pains):  # a recorded bone stress site is a (suspected) bone stress injury
+        dx.add("bone_stress_injury")
     change = a.client.weekly_km_change_pct
     out.add(
         "assessment",

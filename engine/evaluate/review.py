@@ -42,6 +42,10 @@ CATALOGUE: dict[str, dict[str, FieldSpec]] = {
         "radicular": FieldSpec("bool"),
         "tendinopathy": FieldSpec("bool"),
         "days_since_plan": FieldSpec("num"),
+        "running_status": FieldSpec("str", ("stop", "walk_run", "reduce", "continue", "none")),
+        "walk_run_stage": FieldSpec("num"),
+        "running_change": FieldSpec("str", ("up", "same", "down", "none")),
+        "running_rule": FieldSpec("str"),
     },
 }
 """Facts the progression rules match."""
@@ -109,6 +113,10 @@ def review_facts(library: Library, plan: Plan, feedback: Feedback, paired: dict[
             "radicular": "radicular" in conditions,
             "tendinopathy": bool(conditions & TENDON),
             "days_since_plan": days,
+            "running_status": plan.running.status if plan.running else "none",
+            "walk_run_stage": run.walk_run_stage if run else None,
+            "running_change": (plan.running.change if plan.running else None) or "none",
+            "running_rule": plan.running.rule if plan.running else "none",
         },
         {"spreading_leg_symptoms": feedback.spreading_leg_symptoms} if feedback.spreading_leg_symptoms else {},
     )

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from engine.errors import Diagnostic, LinkError
 from engine.evaluate.compiler import CompiledRuleset, compile_rules
 from engine.evaluate.derive import derive_fn
 from engine.load import yamlio
@@ -58,18 +59,37 @@ def _load(rules_dir: str, exercises_dir: str) -> Content:
     compiled = {
         stage: compile_rules(rules, f"rehab-{stage}", where=rules_dir) for stage, rules in book.rules.items() if rules
     }
-    return Content(library, book, compiled, load_review(Path(rules_dir) / REVIEW_FILE))
+    return Content(library, book, compiled, load_review(Path(rules_dir) / REVIEW_FILE, set(book.by_id())))
 
 
-def load_review(path: Path) -> ReviewSettings:
-    """Read rules/review.yaml (defaults when there is none).
+def load_review(path: Path, rule_ids: set[str] | None = None) -> ReviewSettings:
+    """Read rules/review.yaml (defaults when there is none); ``rule_ids``: the rules it may name.
 
     Raises:
         InputError: the file is invalid.
+        LinkError: ``while_running`` names a rule that does not exist.
     """
     if not path.is_file():
         return ReviewSettings()
-    return validate(ReviewSettings, *yamlio.read(path))
+    data, index = yamlio.read(path)
+    settings = validate(ReviewSettings, data, index)
+    diags = []
+    for i, rid in enumerate(settings.while_running):
+        if rule_ids is not None and rid not in rule_ids:
+            pos = index.value(("while_running", i))
+            diags.append(
+                Diagnostic(
+                    index.file,
+                    pos.line,
+                    pos.column,
+                    f"while_running[{i}]",
+                    f"unknown rule '{rid}'",
+                    code="link.unknown_rule",
+                )
+            )
+    if diags:
+        raise LinkError(diags)
+    return settings
 
 
 def reload_content() -> None:

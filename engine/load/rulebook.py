@@ -187,6 +187,7 @@ class Linker:
                 self._actions(rule, src)
             if stage == "assessment":
                 self._red_flag_coverage(rules)
+                self._no_running_change(rules)
             self._cycles(rules, derived)
             self._engine(rules, self.catalogues[stage])
             for kind, (rule_id, _) in sorted(derived.items()):
@@ -459,6 +460,19 @@ class Linker:
                     "link.unknown_alias",
                     hint="matched: " + ", ".join(sorted(aliases)),
                 )
+
+    def _no_running_change(self, rules: list[Rule]) -> None:
+        """``running.change`` moves the last plan's numbers: it means something at review only."""
+        for rule in rules:
+            for i, action in enumerate(rule.then):
+                if action.running is not None and action.running.change is not None:
+                    self._add(
+                        self.book.sources[rule.id],
+                        ("then", i, "running", "change"),
+                        "'change' is for progression rules (it moves the last plan's running); "
+                        "a first-visit rule sets the status only",
+                        "link.running_change",
+                    )
 
     def _known(
         self, src: RuleSource, loc: Loc, what: str, value: str | None, known: Any, *, listing: bool = False

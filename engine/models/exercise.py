@@ -28,6 +28,7 @@ Target = Literal[
 Tag = Literal[
     "weight_bearing",
     "single_leg",
+    "single_leg_stance",
     "non_weight_bearing",
     "impact",
     "loaded_spinal_flexion",

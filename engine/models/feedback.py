@@ -36,6 +36,8 @@ class RunningFeedback(StrictModel):
     """Pain while running, 0..10."""
     pain_next_morning: Pain10
     """Pain the next morning, 0..10."""
+    walk_run_stage: Annotated[int, Range(1, 20)] | None = None
+    """On a walk-run plan: the highest stage done twice without a flare (the next plan goes on from it)."""
 
 
 class Feedback(StrictModel):
@@ -81,6 +83,8 @@ class ReviewSentences(StrictModel):
     """Referral after two red reviews in a row; ``{exercise}`` is the exercise's name."""
     urgent_drop: Text = "urgent referral: no exercises until the client has been seen"
     """Why the exercises left the plan at an urgent referral."""
+    cadence_cue: Text = "Take quicker, shorter steps. Add about 1 step in every {steps}."
+    """Replaces a step-rate cue when the cadence drill changed level; ``{steps}`` is 100 / the drill's %."""
 
 
 class ReviewSettings(StrictModel):
@@ -92,3 +96,6 @@ class ReviewSettings(StrictModel):
     """At the bottom of a ladder, a step down keeps this share of the volume."""
     sentences: ReviewSentences = Field(default_factory=ReviewSentences)
     """Sentences for the client."""
+    while_running: list[Slug] = Field(default_factory=list)
+    """Rules whose precautions, cues and education assume the client keeps running: they leave the
+    plan when a review stops running or moves it to the walk-run plan."""

@@ -173,6 +173,10 @@ class RunningSection(PlanModel):
     entry_criteria: list[str] = Field(default_factory=list)
     walk_run: list[WalkRunStep] = Field(default_factory=list)
     advice: list[TextItem] = Field(default_factory=list)
+    change: Literal["up", "same", "down"] | None = Field(default=None, exclude_if=_empty)
+    """At review: how running moved from the last plan's (distance or walk-run stage)."""
+    because: list[Because] = Field(default_factory=list, exclude_if=_empty)
+    """At review: the progression rule(s) that set this section, with the running feedback they read."""
 
 
 class Previous(PlanModel):

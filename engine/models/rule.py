@@ -312,6 +312,11 @@ class Running(StrictModel):
     reduce (keep running, less of it) > continue (keep running, build slowly)."""
     text: Text
     """Plain words for the client."""
+    change: Literal["up", "same", "down"] | None = None
+    """Progression rules only: how the running moves from the last plan's. For reduce/continue the
+    weekly distance (up: ``running.review_step_up_pct`` more, never above the usual distance; down:
+    ``running.reduce_to_pct`` of the last target), for walk_run the stage (one up, the same, one
+    down from the stage the client reached)."""
 
 
 ACTIONS = (
@@ -414,10 +419,10 @@ class ProgressAction(_ActionBase):
 
 
 class RunningAction(_ActionBase):
-    """Set the plan's running section (assessment rules)."""
+    """Set the plan's running section (assessment rules; progression rules at review)."""
 
     running: Running
-    """Set the plan's running section (assessment rules)."""
+    """Set the plan's running section (assessment rules; progression rules at review)."""
 
 
 class _AnyAction(StrictModel):

@@ -116,6 +116,9 @@ class RunningSettings(StrictModel):
     """Running pain from which reduced running cuts the distance to ``reduce_to_pct``."""
     max_increase_2wk_pct: Annotated[int, Range(0, 100)] = 30
     """Largest increase in weekly distance over two weeks (Nielsen 2014)."""
+    review_step_up_pct: Annotated[int, Range(0, 100)] = 20
+    """At a review where running went well: more weekly distance, in % of the last target (up to
+    the usual distance; below ``max_increase_2wk_pct``)."""
     load_spike_pct: Annotated[int, Range(0, 1000)] = 30
     """A recent weekly-distance change at or above this is a load spike."""
     walk_run: list[WalkRunStage] = Field(default_factory=list)

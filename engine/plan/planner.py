@@ -431,7 +431,7 @@ def conditions_of(a: Assessment) -> list[str]:
     found: set[str] = {p.diagnosis for p in a.pains if p.diagnosis}
     if any(p.radicular for p in a.pains):
         found.add("radicular")
-    if "suspected_bone_stress_injury" in a.flags:
+    if "suspected_bone_stress_injury" in a.flags or any(p.bone_site for p in a.pains):
         found.add("bone_stress_injury")
     return sorted(found)
 

@@ -34,6 +34,7 @@ from engine.models.plan import (
     STOPS_EXERCISE,
     URGENCY_ORDER,
     Because,
+    CadenceTarget,
     Dose,
     DoseAt,
     Excluded,
@@ -44,11 +45,14 @@ from engine.models.plan import (
     Previous,
     Referral,
     Reviewed,
+    RunningSection,
     TextItem,
     TraceItem,
+    WalkRunStep,
 )
-from engine.models.rule import Rule
-from engine.plan.planner import Planner, Reasons, add_text
+from engine.models.rule import Rule, Running
+from engine.plan.planner import RUN_ORDER, Planner, Reasons, add_text
+from engine.plan.targets import cadence_target, measured_cadence
 
 RANK = {"up": 0, "hold": 1, "down": 2, "review": 3}
 
@@ -199,11 +203,11 @@ class _Decision:
 
 def _decide(
     content: Content, facts: FactSet, firings: list[Any]
-) -> tuple[dict[str, _Decision], list[TraceItem], list[tuple[Rule, Any]]]:
+) -> tuple[dict[str, _Decision], list[TraceItem], list[tuple[Rule, Any, Because]]]:
     rules = content.rules()
     decisions: dict[str, _Decision] = {}
     trace: list[TraceItem] = []
-    others: list[tuple[Rule, Any]] = []
+    others: list[tuple[Rule, Any, Because]] = []
     reasons = Reasons(rules, facts.sources)
     for f in firings:
         rule = rules[f.rule]
@@ -211,7 +215,7 @@ def _decide(
         trace.append(line)
         for action in rule.then:
             if action.progress is None:
-                others.append((rule, action))
+                others.append((rule, action, why))
                 continue
             fid = str(f.bindings.get(action.progress.of, {}).get("fid"))
             have = decisions.get(fid)
@@ -257,6 +261,7 @@ def _apply(plan: Plan, content: Content, item: PlanExercise, d: _Decision, morni
         else:  # bottom of the ladder: less volume from the current dose (rules/review.yaml)
             dose = _cut_volume(item.dosage, content.review.volume_cut.keep, content.review.volume_cut.of)
     side = item.side if new_ex.sided else "both"
+    beat = cadence_target(measured_cadence(f.model_dump() for f in plan.findings), new_ex.cadence_increase_pct)
     return PlanExercise(
         id=new_ex.id,
         name=new_ex.name,
@@ -273,6 +278,7 @@ def _apply(plan: Plan, content: Content, item: PlanExercise, d: _Decision, morni
         change_note=note,
         red_count=red,
         last_morning_pain=morning,
+        cadence_target=CadenceTarget(**beat) if beat is not None else None,
     )
 
 
@@ -352,7 +358,11 @@ def progress(content: Content, plan: Plan, feedback: Feedback, index: LocationIn
         "cue": list(plan.cues),
         "educate": list(plan.education),
     }
-    for rule, action in others:
+    running_fired: list[tuple[Rule, Running, Because]] = []
+    for rule, action, why in others:
+        if action.running is not None:
+            running_fired.append((rule, action.running, why))
+            continue
         if action.refer is not None:
             referrals.append(Referral(reason=action.refer.reason, urgency=action.refer.urgency, rule=rule.id))
         add_text(texts, rule.id, action)
@@ -366,6 +376,15 @@ def progress(content: Content, plan: Plan, feedback: Feedback, index: LocationIn
                     rule=found.because[-1].rule,
                 )
             )
+    running = _review_running(content, plan, feedback, running_fired)
+    if (
+        plan.running
+        and running
+        and plan.running.status in ("reduce", "continue")
+        and running.status in ("stop", "walk_run")
+    ):
+        gone = set(content.review.while_running)
+        texts = {k: [t for t in v if t.rule not in gone] for k, v in texts.items()}
     urgent = any(r.urgency in STOPS_EXERCISE for r in referrals)
     dropped: list[Excluded] = []
     if urgent:
@@ -381,8 +400,9 @@ def progress(content: Content, plan: Plan, feedback: Feedback, index: LocationIn
     status = (
         "refer_urgent" if urgent else "refer_and_exercise" if referrals else "exercise" if exercises else "no_findings"
     )
+    kept = {id(e) for e in exercises}
     review_days = min(
-        [a.review_in_days for _, a in others if a.review_in_days is not None]
+        [a.review_in_days for _, a, _ in others if a.review_in_days is not None]
         + ([flag_review] if flag_review is not None else [])
         or [plan.review_in_days]
     )
@@ -398,7 +418,9 @@ def progress(content: Content, plan: Plan, feedback: Feedback, index: LocationIn
             "exercises": exercises,
             "not_included": dropped,
             "precautions": texts["precaution"],
-            "cues": texts["cue"],
+            "cues": _review_cues(
+                content, texts["cue"], [(item, nxt if id(nxt) in kept else None) for item, _, nxt in reviewed]
+            ),
             "education": texts["educate"],
             "review_in_days": review_days,
             "trace": [*flag_trace, *trace],
@@ -409,13 +431,88 @@ def progress(content: Content, plan: Plan, feedback: Feedback, index: LocationIn
                 reported_on=feedback.reported_on.isoformat(),
                 feedback_sha256=feedback_sha256(feedback),
             ),
-            "reviewed": [
-                _reviewed(item, feedback, i, nxt, kept={id(e) for e in exercises}) for item, i, nxt in reviewed
-            ],
+            "reviewed": [_reviewed(item, feedback, i, nxt, kept=kept) for item, i, nxt in reviewed],
+            "running": running,
             "warnings": [
                 f"no feedback for {item.id} ({item.side}): kept as it was" for item, i, _ in reviewed if i is None
             ],
         }
+    )
+
+
+def _review_cues(
+    content: Content, cues: list[TextItem], pairs: list[tuple[PlanExercise, PlanExercise | None]]
+) -> list[TextItem]:
+    """Cues of a rule whose every exercise changed level (or left the plan) no longer fit: a
+    step-rate cue follows the cadence drill's new level (words in rules/review.yaml), others go
+    (the new exercise's own steps and cues say what to do)."""
+    same = {b.rule for old, new in pairs if new is not None and new.id == old.id for b in old.because}
+    moved: dict[str, list[PlanExercise | None]] = {}
+    for old, new in pairs:
+        if new is None or new.id != old.id:
+            for b in old.because:
+                moved.setdefault(b.rule, []).append(new)
+    out: list[TextItem] = []
+    for cue in cues:
+        if cue.rule in same or cue.rule not in moved:
+            out.append(cue)
+            continue
+        for new in moved[cue.rule]:
+            pct = content.library.exercises[new.id].cadence_increase_pct if new is not None else None
+            if new is None or pct is None:
+                continue
+            text = content.review.sentences.cadence_cue.replace("{steps}", str(int(100 / pct + 0.5)))
+            if all(c.text != text for c in out):
+                out.append(TextItem(text=text, rule=cue.rule))
+    return out
+
+
+def _review_running(
+    content: Content, plan: Plan, feedback: Feedback, fired: list[tuple[Rule, Running, Because]]
+) -> RunningSection | None:
+    """The running section at review: the most conservative status the progression rules set from
+    the running feedback (pain-monitoring model), its distance or walk-run stage moved from the last
+    plan's as the rule says; no rule (the client did not run): as before."""
+    prev = plan.running
+    if prev is None or not fired:
+        return prev
+    ranked = sorted(fired, key=lambda r: (RUN_ORDER.index(r[1].status), r[0].priority, r[0].id))
+    rule, act, _ = ranked[0]
+    status, change = act.status, act.change or "same"
+    rs = content.thresholds.running
+    early = status in ("stop", "walk_run")
+    target = None
+    base = prev.target_weekly_km if prev.target_weekly_km is not None else prev.weekly_km
+    if not early and base is not None:
+        if change == "up":
+            target = base * (100 + rs.review_step_up_pct) / 100
+            target = min(target, max(base, prev.weekly_km)) if prev.weekly_km is not None else target
+        elif change == "down":
+            target = base * rs.reduce_to_pct / 100
+        else:
+            target = base
+        target = round(target)
+    stages = [WalkRunStep(stage=i + 1, **w.model_dump()) for i, w in enumerate(rs.walk_run)] if early else []
+    criteria = list(rs.entry_criteria) if early else []
+    run = feedback.running
+    if status == "walk_run" and run is not None and stages:
+        criteria = []  # the client has started the walk-run plan
+        if run.walk_run_stage is not None:
+            start = run.walk_run_stage + {"up": 1, "same": 0, "down": -1}[change]
+            stages = stages[min(max(start, 1), len(stages)) - 1 :]
+    return RunningSection(
+        status=status,
+        summary=act.text,
+        rule=rule.id,
+        pain_limit_nrs=rs.pain_limit_nrs,
+        weekly_km=prev.weekly_km,
+        target_weekly_km=target,
+        max_increase_2wk_pct=None if early else rs.max_increase_2wk_pct,
+        entry_criteria=criteria,
+        walk_run=stages,
+        advice=[],  # the first visit's reasoning; the review rule's words replace it
+        change=change,
+        because=[why for _, a, why in ranked if a.status == status],
     )
 
 
