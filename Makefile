@@ -21,8 +21,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-FAST_SKIP := --deselect tests/test_differential_isolated.py::test_durable_matches_reference_in_a_child_process \
-             --deselect tests/test_pdf.py::test_batch_in_parallel_gives_the_same_bytes \
+FAST_SKIP := --deselect tests/test_pdf.py::test_batch_in_parallel_gives_the_same_bytes \
              --deselect tests/test_pdf.py::test_batch_reports_bad_file_and_writes_the_rest
 
 test-fast: $(STAMP)
