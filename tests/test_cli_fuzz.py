@@ -38,7 +38,7 @@ from engine.load import yamlio
 from tests.conftest import EXAMPLES, rehab
 
 LARGE = os.environ.get("REHAB_FUZZ_LARGE") == "1"
-CASES = {"assessment": 3000, "feedback": 1500} if LARGE else {"assessment": 14, "feedback": 8}
+CASES = {"assessment": 2000, "feedback": 1000} if LARGE else {"assessment": 14, "feedback": 8}
 SETTINGS = settings(
     max_examples=1,  # replaced per test below
     deadline=None,
@@ -58,7 +58,21 @@ NASTY: list[Any] = [
     "a\x85b", "a\u2028b", "{name} %s <b>", "null", "yes", "2026-13-45", "1e5", "left", "both", "fair", "poor",
     dt.date(1900, 1, 1), dt.date(2999, 1, 1), [], {}, [1, 2], {"a": 1}, [None], [[[]]],
 ]  # fmt: skip
-EXTRA_KEYS = ["extra", "kind", "id", "sid", "fid", "_j", "derived_by", "x" * 300, "ünï", "version"]
+EXTRA_KEYS = [
+    "extra",
+    "kind",
+    "id",
+    "sid",
+    "fid",
+    "_j",
+    "derived_by",
+    "x" * 300,
+    "ünï",
+    "version",
+    "x[1]",
+    "str",
+    "\u00a0a",
+]
 TAGS = ["!!timestamp ", "!!bool ", "!!python/object:os.system ", "!foo ", "!!binary ", "!!set ", "!!int ",
         "!!float ", "!!str ", "!!map ", "!!seq ", "!!null ", "!<tag:x> ", "!!omap "]  # fmt: skip
 NUMBERS = ["1e400", "-1e400", ".inf", "-.inf", ".nan", ".NaN", "0x1F", "0o17", "1_000", "-0", "1e-400",
@@ -190,7 +204,7 @@ def run_case(args: list[str], inputs: list[Path], out: Path | None = None, *, in
     requested = [Path(a) for a in args if out is not None and a.startswith(str(out))]
     if code == 2:
         names = [re.escape(str(p)) for p in [*inputs, *requested]] + ["<stdin>"]
-        prefixed = re.compile(rf"^(?:{'|'.join(names)})(?::\d+:\d+)?: \S", re.M)
+        prefixed = re.compile(rf"^(?:{'|'.join(names)})(?::\d+:\d+)?: [^\n]", re.M)
         assert prefixed.search(err), (args, err)
         if out is not None:
             assert list(out.iterdir()) == [], (args, err, sorted(p.name for p in out.iterdir()))
@@ -365,3 +379,68 @@ def test_a_valid_mutation_through_a_real_process_writes_every_output(tmp_path: P
     )
     assert run.returncode == 0, run.stderr
     assert sorted(p.name for p in out.iterdir()) == ["h.pdf", "p.json", "r.pdf"]
+
+
+# ------------------------------------------------------------------------------------------------
+# regressions the fuzz found
+
+
+@pytest.mark.parametrize("key", ["x[1]", "str", "int", "bool", "function-after[x]", "list"])
+@pytest.mark.parametrize("where", ["top", "client", "pain"])
+def test_unknown_keys_that_look_like_pydantic_tags_are_positioned(tmp_path: Path, key: str, where: str) -> None:
+    """A key such as 'x[1]' or 'str' was taken for a tag pydantic inserts into error locations and
+    dropped: IndexError, exit 3. It is an unknown key like any other, at its own position."""
+    lines = ["version: 1", "client: {name: A}", "assessed_on: 2026-11-01"]
+    if where == "top":
+        lines.append(f'"{key}": 2')
+        path = ""
+    elif where == "client":
+        lines[1] = f'client: {{name: A, "{key}": 2}}'
+        path = "client."
+    else:
+        lines.append(f'pain: [{{region: shin, side: left, nrs_rest: 1, nrs_activity: 2, weeks: 1, "{key}": 2}}]')
+        path = "pain[0]."
+    row = next(i for i, ln in enumerate(lines) if '"' in ln)
+    pos = f"{row + 1}:{lines[row].index(chr(34)) + 1}"
+    f = tmp_path / "a.yaml"
+    f.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["validate", str(f)])
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr.startswith(f"{f}:{pos}: {path}{key}: unknown key '{key}'"), result.stderr
+
+
+def test_invisible_characters_in_an_unknown_key_are_shown(tmp_path: Path) -> None:
+    f = tmp_path / "a.yaml"
+    f.write_text("version: 1\nclient: {name: A}\nassessed_on: 2026-11-01\n\u00a0notes: x\n", encoding="utf-8")
+    result = runner.invoke(app, ["validate", str(f)])
+    assert result.exit_code == 2 and "unknown key '\\xa0notes'" in result.stderr, result.stderr
+
+
+def test_union_errors_are_one_line_with_the_files_own_names(tmp_path: Path) -> None:
+    """A value that fits none of a union's types: one line naming them all, no model names
+    ('From', 'Ref') in the path, keys spelt as in the file ('with', not 'with_')."""
+    r = tmp_path / "rules"
+    r.mkdir()
+    for name in ("thresholds.yaml", "references.yaml"):
+        shutil.copy(EXAMPLES[0].parent.parent / "rules" / name, r / name)
+    (r / "t.yaml").write_text(
+        "version: 1\nrules:\n  - id: a\n    description: x\n    evidence: [bramah-2018]\n"
+        "    when: {fact: pain, where: {field: side, eq: [1]}}\n"
+        "    then: [{prescribe: {exercise: clam, side: {from: 3}}}]\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["rules", "check", "--rules", str(r)])
+    assert result.exit_code == 2
+    lines = [ln for ln in result.stderr.splitlines() if "rules[0]" in ln]
+    assert (
+        f"{r / 't.yaml'}:6:49: rules[0].when.where.eq: must be text, true or false, a number or a mapping" in lines[0]
+    )
+    assert len([ln for ln in lines if ".where.eq" in ln]) == 1, lines
+    assert any(
+        ln.startswith(f"{r / 't.yaml'}:7:54: rules[0].then[0].prescribe.side.from: must be text") for ln in lines
+    )
+    assert not any(".From" in ln or ".Ref" in ln for ln in lines), lines
+    o = tmp_path / "o.yaml"
+    o.write_text("version: 1\noverrides:\n  - swap: {exercise: clam, wiht: x, reason: r}\n", encoding="utf-8")
+    result = runner.invoke(app, ["validate", str(o)])
+    assert "unknown key 'wiht' (did you mean 'with'?)" in result.stderr, result.stderr
