@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 import os
 import re
 import shutil
@@ -291,6 +292,28 @@ def test_mutated_feedback_exit_0_or_2_and_leave_nothing_behind(
     if data.draw(st.integers(0, 5 if not LARGE else 2), label="pdf") == 0:
         args += ["-o", str(out / "next.pdf")]
     run_case(args, [f, pj], out)
+    shutil.rmtree(case)
+
+
+@settings(SETTINGS, max_examples=6 if not LARGE else 500)
+@given(data=st.data())
+def test_mutated_plan_json_at_review(workdir: Path, plans: list[tuple[Path, Path]], data: st.DataObject) -> None:
+    """The plan a review starts from, edited or damaged: refused with its position, never exit 3."""
+    pj, fb = data.draw(st.sampled_from(plans), label="plan")
+    plan = json.loads(pj.read_text(encoding="utf-8"))
+    text = data.draw(
+        st.one_of(
+            data_mutation(plan).map(lambda y: json.dumps(yamlio.parse(y, "x")[0], default=str, ensure_ascii=False)),
+            st.integers(0, len(pj.read_text(encoding="utf-8"))).map(lambda n: pj.read_text(encoding="utf-8")[:n]),
+        ),
+        label="plan file",
+    )
+    case, out = _case_dir(workdir)
+    p = case / "plan-1.json"
+    p.write_text(text, encoding="utf-8")
+    COUNTS["case plan"] += 1
+    run_case(["progress", str(p), str(fb), "--json", str(out / "plan-2.json")], [p, fb], out)
+    run_case(["validate", str(fb), "--plan", str(p)], [p, fb])
     shutil.rmtree(case)
 
 
