@@ -113,6 +113,12 @@ values = st.one_of(
 @st.composite
 def data_mutation(draw: st.DrawFn, data: Any) -> str:
     """1-3 edits of the parsed document, dumped back as YAML."""
+    return yamlio.dump(draw(edited(data)))
+
+
+@st.composite
+def edited(draw: st.DrawFn, data: Any) -> Any:
+    """1-3 edits of a parsed document (a copy)."""
     data = copy.deepcopy(data)
     for _ in range(draw(st.integers(1, 3))):
         locs = [loc for loc in locations(data) if loc]
@@ -122,11 +128,11 @@ def data_mutation(draw: st.DrawFn, data: Any) -> str:
         parent, key = _at(data, loc[:-1]), loc[-1]
         op = draw(st.sampled_from(["set", "set", "set", "delete", "extra", "wrap", "nest", "repeat"]))
         if op == "set":
-            parent[key] = draw(values)
+            parent[key] = copy.deepcopy(draw(values))
         elif op == "delete":
             del parent[key]
         elif op == "extra" and isinstance(parent, dict):
-            parent[draw(st.sampled_from(EXTRA_KEYS))] = draw(values)
+            parent[draw(st.sampled_from(EXTRA_KEYS))] = copy.deepcopy(draw(values))
         elif op == "wrap":
             parent[key] = draw(st.sampled_from([[parent[key]], {"value": parent[key]}]))
         elif op == "nest":
@@ -135,8 +141,8 @@ def data_mutation(draw: st.DrawFn, data: Any) -> str:
                 deep = [deep]
             parent[key] = deep
         elif op == "repeat" and isinstance(parent, list):
-            parent.extend([parent[key]] * draw(st.sampled_from([1, 2, 40])))
-    return yamlio.dump(data)
+            parent.extend(copy.deepcopy(parent[key]) for _ in range(draw(st.sampled_from([1, 2, 40]))))
+    return data
 
 
 @st.composite
@@ -303,7 +309,7 @@ def test_mutated_plan_json_at_review(workdir: Path, plans: list[tuple[Path, Path
     plan = json.loads(pj.read_text(encoding="utf-8"))
     text = data.draw(
         st.one_of(
-            data_mutation(plan).map(lambda y: json.dumps(yamlio.parse(y, "x")[0], default=str, ensure_ascii=False)),
+            edited(plan).map(lambda d: json.dumps(d, default=str, ensure_ascii=False)),
             st.integers(0, len(pj.read_text(encoding="utf-8"))).map(lambda n: pj.read_text(encoding="utf-8")[:n]),
         ),
         label="plan file",
