@@ -246,7 +246,7 @@ class Runtime:
             finally:
                 self._close(ruleset, name, sid, session, ran)
         except Exception as exc:
-            raise EvaluationError(f"rules engine failure: {_reason(exc)}") from None
+            raise EvaluationError.at(compiled.where or name, f"rules engine failure: {_reason(exc)}") from None
         if session.runaway is not None:
             raise RunawayError.at(
                 compiled.where or name,
@@ -258,7 +258,7 @@ class Runtime:
                 code="eval.runaway",
             )
         if session.errors:
-            raise EvaluationError("a rule action failed: " + "; ".join(session.errors))
+            raise EvaluationError.at(compiled.where or name, "a rule action failed: " + "; ".join(session.errors))
         return session.firings
 
     def _close(self, ruleset: Any, name: str, sid: str, session: _Session, ran: bool) -> None:
@@ -295,7 +295,10 @@ _CODES = {
 
 def _reason(exc: Any) -> str:
     """One line for a durable error or a swallowed action exception: never a traceback."""
-    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    raw = str(exc)
+    # a swallowed action exception arrives as one line: "exception caught <msg>, traceback ['  File ...']"
+    raw = raw.split(", traceback [", 1)[0].removeprefix("exception caught ")
+    lines = [ln.strip() for ln in raw.splitlines() if ln.strip()]
     lines = [ln for ln in lines if not ln.startswith(("File ", "Traceback", "^", "~"))]
     text = lines[-1] if lines else type(exc).__name__
     code = text.rsplit("error code: ", 1)[-1] if "error code: " in text else ""

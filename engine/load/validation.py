@@ -110,6 +110,11 @@ def message_of(err: Any) -> str:
         return f"{_show(got)} is not allowed; use one of: {words}"
     if kind in _TYPE_WORDS:
         return f"{_TYPE_WORDS[kind]} (got {_show(got)})"
+    ctx = err.get("ctx", {})
+    if kind == "too_long" and "max_length" in ctx and isinstance(got, list):
+        return f"holds at most {ctx['max_length']} entries (got {len(got)})"
+    if kind == "too_short" and "min_length" in ctx and isinstance(got, list):
+        return f"needs at least {ctx['min_length']} entries (got {len(got)})"
     msg = str(err["msg"])
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
