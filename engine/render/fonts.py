@@ -12,6 +12,12 @@ The PDF bytes are the same as with plain ``FPDF.add_font`` (``tests/test_render_
 renders every example both ways). Faces this module cannot vouch for (variable, CFF, colour,
 compressed, missing ``.notdef``) fall back to plain ``add_font``. ``REHAB_FONT_CACHE=0`` (or
 ``enabled = False``) turns the cache off.
+
+A face is added to a document only when the document first selects it (``set_font``): the
+handout and the report never use the two oblique faces, so those are neither parsed nor subset
+nor embedded. The registry keeps the face's place in line (fpdf2 numbers fonts in the order they
+are added) and the same happens with the cache off, so both give the same bytes. A file that
+is not a font at all is still refused when it is registered.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import copy
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -184,26 +191,79 @@ def _face(path: Path, style: str) -> _Face:
         return face
 
 
+class _LazyRegistry(dict[str, Any]):
+    """fpdf2's font registry (``pdf.fonts``) holding faces that are added on first use.
+
+    A pending face answers ``in`` (so ``set_font`` accepts it) and is added when fpdf2 first
+    looks it up (``registry[key]``, through ``__missing__``); iterating and ``len`` see only the
+    faces added so far, so the output step embeds only those. Scratch documents that share the
+    registry (the renderer's measuring pages) add to the same one.
+    """
+
+    def __init__(self, fonts: dict[str, Any]) -> None:
+        super().__init__(fonts)
+        self.pending: dict[str, Callable[[], None]] = {}
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self, key) or key in self.pending
+
+    def __missing__(self, key: str) -> Any:
+        add = self.pending.pop(key)  # KeyError as before for a font nobody registered
+        add()
+        return dict.__getitem__(self, key)
+
+
+def _registry(pdf: FPDF) -> _LazyRegistry:
+    catalog: Any = pdf._resource_catalog
+    if not isinstance(catalog.font_registry, _LazyRegistry):
+        catalog.font_registry = _LazyRegistry(catalog.font_registry)
+    registry: _LazyRegistry = catalog.font_registry
+    return registry
+
+
+def _check_font_file(path: Path) -> None:
+    """Refuse a file that is not a font (its table directory does not read) at registration."""
+    with path.open("rb") as fh:
+        ttLib.TTFont(fh, lazy=True)
+
+
 def add_font(pdf: FPDF, family: str, style: str, path: Path | str) -> None:
-    """``pdf.add_font(family, style, path)`` with the face parsed once per process and its
-    subsets cached; the document's bytes are unchanged."""
+    """``pdf.add_font(family, style, path)``, added when the document first selects the face,
+    with the face parsed once per process and its subsets cached; the bytes are those of
+    plain fpdf2 adding the face at that moment.
+
+    Raises:
+        Exception: fontTools' error for a file that is not a font (at registration); a face that
+            fails to load at first use raises ``ValueError``.
+    """
     path = Path(path)
     style = "".join(sorted(style.upper()))
     fontkey = f"{family.lower()}{style}"
-    if not enabled or fontkey in pdf.fonts:
-        pdf.add_font(family, style, str(path))
+    registry = _registry(pdf)
+    if fontkey in registry:
+        pdf.add_font(family, style, str(path))  # fpdf2's own warning: already added
         return
-    face = _face(path, style)
-    if not face.cacheable:
-        pdf.add_font(family, style, str(path))
-        return
-    _install()
-    pdf.fonts[fontkey] = face.new_font(pdf, fontkey, style)
+    _check_font_file(path)
+
+    def add() -> None:
+        try:
+            face = _face(path, style) if enabled else None
+            if face is None or not face.cacheable:
+                pdf.add_font(family, style, str(path))
+                return
+            _install()
+            dict.__setitem__(registry, fontkey, face.new_font(pdf, fontkey, style))
+        except Exception as exc:
+            raise ValueError(f"{path.name} is not a usable font file ({type(exc).__name__}: {exc})") from None
+
+    registry.pending[fontkey] = add
 
 
 def clear() -> None:
-    """Forget every parsed face and cached subset."""
+    """Forget every parsed face and cached subset (and close their files)."""
     with _faces_lock:
+        for face in _faces.values():
+            face.proto.ttfont.close()
         _faces.clear()
 
 
