@@ -25,7 +25,7 @@ app = typer.Typer(
     help="Exercise prescription for runners: assessment in, explained plan and printable handout out.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    rich_markup_mode="markdown",
+    rich_markup_mode=None,  # plain click help: rich + markdown-it doubled `rehab --help` (i15)
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 rules_app = typer.Typer(help="Check and test the rule set.", no_args_is_help=True)

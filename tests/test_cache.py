@@ -190,7 +190,7 @@ def test_cache_off_gives_the_same_plan_and_handout_bytes(tmp_path: Path) -> None
         assert r.returncode == 0, r.stderr
         outs.append((plan.read_bytes(), pdf.read_bytes()))
         if i == 0:
-            assert {p.name.split("-")[0] for p in store.glob("*.cache")} == {"content", "template"}
+            assert {p.name.split("-")[0] for p in store.glob("*.cache")} == {"content", "template", "font"}
     assert outs[0] == outs[1] == outs[2]
 
 

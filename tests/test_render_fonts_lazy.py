@@ -78,3 +78,21 @@ def test_a_face_that_breaks_at_first_use_is_a_value_error(tmp_path: Path) -> Non
     fonts.add_font(pdf, "body", "", broken)
     with pytest.raises(ValueError, match="not a usable font file"):
         pdf.set_font("body", "", 11)
+
+
+def test_face_metrics_kept_between_runs_give_the_same_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REHAB_CACHE_DIR", str(tmp_path))
+    fonts.clear()
+    parsed = _doc(",B,I", cached=True, monkeypatch=monkeypatch)
+    entries = sorted(tmp_path.glob("font-*.cache"))
+    assert len(entries) == 3  # regular, bold, italic: the faces used
+    fonts.clear()
+    again = _doc(",B,I", cached=True, monkeypatch=monkeypatch)
+    assert all(f.from_disk for f in fonts._faces.values())
+    assert again == parsed
+    for e in entries:
+        e.write_bytes(e.read_bytes()[:-20])  # corrupt: ignored, parsed again
+    fonts.clear()
+    assert _doc(",B,I", cached=True, monkeypatch=monkeypatch) == parsed
+    assert not any(f.from_disk for f in fonts._faces.values())
+    fonts.clear()

@@ -52,7 +52,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-__all__ = ["cache_dir", "cached", "enabled", "input_files", "key_for"]
+__all__ = ["cache_dir", "cached", "enabled", "input_files", "key_for", "read_blob", "write_blob"]
 
 T = TypeVar("T")
 
@@ -169,7 +169,10 @@ class _Unpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a cache entry")
 
 
-def _read(path: Path, key: str, expect: type) -> Any | None:
+def read_blob(name: str, key: str) -> bytes | None:
+    """The payload of entry ``name`` if it is ours (owner, mode, magic, format, ``key`` and the
+    payload's SHA-256 all check), else ``None``."""
+    path = cache_dir() / name
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
@@ -182,29 +185,27 @@ def _read(path: Path, key: str, expect: type) -> Any | None:
             return None
         with os.fdopen(fd, "rb", closefd=False) as fh:
             blob = fh.read()
+    except OSError:
+        return None
     finally:
         os.close(fd)
     head = MAGIC + f"{FORMAT}\n{key}\n".encode()
     if not blob.startswith(head):
         return None
-    rest = blob[len(head) :]
-    digest, _, payload = rest.partition(b"\n")
+    digest, _, payload = blob[len(head) :].partition(b"\n")
     if digest.decode("ascii", "replace") != hashlib.sha256(payload).hexdigest():
         return None
-    was = gc.isenabled()
-    gc.disable()  # unpickling makes many small objects and no garbage
-    try:
-        value = _Unpickler(io.BytesIO(payload)).load()
-    except Exception:
-        return None
-    finally:
-        if was:
-            gc.enable()
-    return value if isinstance(value, expect) else None
+    return payload
 
 
-def _write(folder: Path, name: str, key: str, value: Any) -> None:
-    payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+def write_blob(name: str, key: str, payload: bytes) -> None:
+    """Write entry ``name`` atomically (temporary file, then ``os.replace``) in a ``0700``
+    folder; keep at most ``MAX_ENTRIES`` entries.
+
+    Raises:
+        OSError: the folder cannot be written.
+    """
+    folder = cache_dir()
     blob = MAGIC + f"{FORMAT}\n{key}\n".encode() + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".cache")
@@ -220,6 +221,22 @@ def _write(folder: Path, name: str, key: str, value: Any) -> None:
         old.unlink(missing_ok=True)
 
 
+def _read(name: str, key: str, expect: type) -> Any | None:
+    payload = read_blob(name, key)
+    if payload is None:
+        return None
+    was = gc.isenabled()
+    gc.disable()  # unpickling makes many small objects and no garbage
+    try:
+        value = _Unpickler(io.BytesIO(payload)).load()
+    except Exception:
+        return None
+    finally:
+        if was:
+            gc.enable()
+    return value if isinstance(value, expect) else None
+
+
 def cached(
     kind: str, folders: Sequence[Path], files: Callable[[], Iterable[Path]], build: Callable[[], T], expect: type[T]
 ) -> T:
@@ -232,13 +249,12 @@ def cached(
         name, key = key_for(kind, folders, files())
     except OSError:
         return build()  # a missing folder or a link loop: the loader reports it
-    folder = cache_dir()
-    hit = _read(folder / name, key, expect)
+    hit = _read(name, key, expect)
     if hit is not None:
         return hit  # type: ignore[no-any-return]
     value = build()
     try:
-        _write(folder, name, key, value)
+        write_blob(name, key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
     except (OSError, pickle.PicklingError, TypeError, AttributeError, RecursionError):
         pass  # a read-only home, a full disk: the run goes on uncached
     return value
