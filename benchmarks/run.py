@@ -311,7 +311,8 @@ def bench_batch(quick: bool, out: Path) -> list[tuple[str, str]]:
 
 
 MEMORY = """
-import os, sys, time
+import gc, os, sys, time
+gc.set_threshold(50_000, 20, 20)  # as engine/cli.py main() sets it
 sys.path.insert(0, {root!r})
 from pathlib import Path
 from engine.app import planning
