@@ -204,3 +204,14 @@ def test_an_edited_rule_changes_the_next_cli_plan(tmp_path: Path) -> None:
     path.write_text(path.read_text(encoding="utf-8").replace(TEXT, SAME_LENGTH), encoding="utf-8")
     second = rehab("plan", str(SEED), "--json", "-", env=env)
     assert second.returncode == 0 and SAME_LENGTH in second.stdout and TEXT not in second.stdout
+
+
+def test_a_cached_location_index_gives_the_same_positions() -> None:
+    import copy
+
+    _, index = yamlio.read(ROOT / "rules" / "assessment" / "diagnoses.yaml")
+    back = pickle.loads(pickle.dumps(index))
+    assert copy.deepcopy(back).value(("rules", 3, "id")) == index.value(("rules", 3, "id"))
+    for loc in [("rules", 0), ("rules", 2, "when"), ("rules", 1, "then", 0), ("nope",)]:
+        assert back.value(loc) == index.value(loc) and back.key(loc) == index.key(loc)
+        assert back.has(loc) == index.has(loc)

@@ -176,9 +176,9 @@ class LocationIndex:
         self.__dict__["_packed"] = (values, keys)
 
     def __getattr__(self, name: str) -> Any:
-        packed = self.__dict__.pop("_packed", None)
-        if name not in ("_values", "_keys") or packed is None:
+        if name not in ("_values", "_keys") or "_packed" not in self.__dict__:
             raise AttributeError(name)
+        packed = self.__dict__.pop("_packed")
         for attr, flat in zip(("_values", "_keys"), packed, strict=True):
             it = iter(flat)
             setattr(self, attr, {loc: Position(line, col) for loc, line, col in zip(it, it, it, strict=True)})
