@@ -201,7 +201,7 @@ def test_review_pain_up_says_how_much_less_to_run() -> None:
     assert plan["revision"] == 2
     changes = {e["id"]: e.get("change") for e in plan["exercises"]}
     assert changes.get("offset-squat") == "easier" and changes.get("cadence-metronome") == "easier"
-    assert "Until it settles, run about a third less than you did in the last two weeks." in text
+    assert "Running hurt more than 5 out of 10, so run about a third less than your last plan said." in text
     assert "Cut your running by about a third until it settles" not in text
 
 
@@ -215,7 +215,7 @@ def test_review_bone_pain_goes_easier_under_the_bone_guide() -> None:
     plan, _, text, _ = _case("v18-review-bone-pain")
     assert "Pain at the bone" in text and "How much pain is OK" not in text
     first = {e["id"] for e in plan["exercises"]}
-    assert "wb-glute-med-hold" not in first and "iso-abduction-standing" in first
+    assert "iso-abduction-standing" not in first and "iso-abduction-supine" in first  # one step easier
     assert "With a bone stress injury the bone must not hurt at all." in text
 
 
@@ -256,7 +256,6 @@ def test_one_minute_is_singular() -> None:
     assert "× 1 minutes" not in text
 
 
-@pytest.mark.xfail(strict=True, reason="progression: a review keeps the first visit's running plan and cues")
 def test_review_updates_the_running_plan() -> None:
     _, _, text, _ = _case("v01-review-pain-up")
     # the cadence drill went back to +5 %, so the cue must not say 1 step in every 10
