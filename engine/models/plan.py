@@ -169,6 +169,9 @@ class RunningSection(PlanModel):
     pain_limit_nrs: int
     weekly_km: float | None = None
     target_weekly_km: float | None = None
+    target_pct: int | None = Field(default=None, exclude_if=_empty)
+    """A reduced plan's distance as a share (%) of the client's usual weekly distance, when no
+    distance is recorded (so no ``target_weekly_km``)."""
     max_increase_2wk_pct: int | None = None
     entry_criteria: list[str] = Field(default_factory=list)
     walk_run: list[WalkRunStep] = Field(default_factory=list)

@@ -6,6 +6,7 @@ The handout's wording is data so that a clinic can edit it without Python. The m
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
@@ -206,6 +207,45 @@ class HeadingIntro(_Strict):
     """Optional sentence under the heading."""
 
 
+class RunningCuesWording(HeadingIntro):
+    """Running cues: printed only while the client runs (none while running is stopped)."""
+
+    walk_run_heading: Text = "When you do the walk-run plan"
+    """Heading in place of ``heading`` when the plan's running is the walk-run plan."""
+
+
+class RunningWording(_Strict):
+    """The running plan ("can I run, and how much?"); placeholders are filled from ``plan.running``."""
+
+    heading: Text = "Your running plan"
+    """Section heading."""
+    target: Text = "For the next two weeks: about {km} km a week in total."
+    """The weekly distance to run, ``{km}``."""
+    target_pct: Text = "For the next two weeks: about {pct}\u00a0% of your usual weekly distance."
+    """The same as a share of the client's usual distance, ``{pct}`` (no distance recorded)."""
+    pain_limit: Text = "Pain limit: keep pain at {n} out of 10 or less while you run, and settled by the next morning."
+    """Running pain limit, ``{n}`` out of 10."""
+    pain_limit_walk_run: Text = (
+        "Pain limit: keep pain at {n} out of 10 or less during each walk-run, and settled by the next morning."
+    )
+    """The same for a client on the walk-run plan."""
+    pain_limit_to_come: Text = (
+        "When you start the walk-run plan: keep pain at {n} out of 10 or less during each walk-run, "
+        "and settled by the next morning."
+    )
+    """The same for a client who does not run yet (checks to pass first)."""
+    increase: Text = "After that, add no more than {pct}% to your weekly distance over any two weeks."
+    """Most a weekly distance may grow over two weeks, ``{pct}``."""
+    checks: Text = "Start the walk-run plan when all of these are true:"
+    """Before the walk-run checks."""
+    stage: Text = "Stage {stage}: walk {walk} min, then run {run} min. Do this {repeats} times."
+    """One walk-run stage."""
+    stage_run: Text = "Stage {stage}: run {run} minutes without a break."
+    """A stage with no walking."""
+    stages_rule: Text = "Do each stage twice, with a rest day between runs, before you move to the next one."
+    """After the stages."""
+
+
 class EducationWording(HeadingIntro):
     """Things to know."""
 
@@ -270,6 +310,8 @@ class DoseWording(_Strict):
     """Hold time in seconds."""
     minutes: Text
     """Duration in minutes."""
+    minutes_one: Text = "{n} minute"
+    """One minute."""
     per_week: Text
     """Days a week."""
     every_day: Text
@@ -381,6 +423,13 @@ class Light(_Strict):
     """What to do."""
 
 
+def _compiled(pattern: str, what: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern, re.IGNORECASE)
+    except re.error as err:
+        raise ValueError(f"{what}: {pattern!r} is not a valid regular expression ({err})") from None
+
+
 class PainOverride(_Strict):
     """A pain guide that replaces the traffic light for a condition whose pain rules differ (e.g. a bone stress injury)."""
 
@@ -390,6 +439,23 @@ class PainOverride(_Strict):
     """First sentence."""
     rules: list[Light] = Field(min_length=1)
     """Rows, each with a label, a range and what to do."""
+    instead: Text | None = None
+    """Printed in place of every exercise sentence that gives a pain limit in numbers (see
+    ``pain_guide.pain_number``), once per list; none: such sentences are left out."""
+    running_pain_limit: Text | None = None
+    """The running plan's pain limit under this guide (in place of the numeric one); none: the
+    numeric line is left out."""
+    entry_criteria_words: dict[Text, Text] = Field(default_factory=dict)
+    """Walk-run checks: words (a regular expression) that give a pain number, and the words this
+    guide puts in their place; a check still giving a pain number after them is left out."""
+    entry_criteria: list[Text] = Field(default_factory=list)
+    """Walk-run checks this guide adds."""
+
+    @model_validator(mode="after")
+    def _patterns_compile(self) -> PainOverride:
+        for pattern in self.entry_criteria_words:
+            _compiled(pattern, "entry_criteria_words")
+        return self
 
 
 class PainGuideWording(_Strict):
@@ -400,6 +466,14 @@ class PainGuideWording(_Strict):
     the first listed condition the plan has wins."""
     same_as_rules: list[str] = Field(default_factory=list)
     """Rule ids whose education repeats this guide; their text is not printed again."""
+    pain_number: Text = r"\b(pain|painful|hurts?)\b[^.]*?\b\d+ out of 10\b"
+    """A sentence giving a pain limit in numbers, the traffic light's kind (a regular expression,
+    case-insensitive); under an override guide such sentences are not printed."""
+
+    @model_validator(mode="after")
+    def _pattern_compiles(self) -> PainGuideWording:
+        _compiled(self.pain_number, "pain_number")
+        return self
 
     heading: Text
     """Section heading."""
@@ -475,8 +549,10 @@ class Wording(_Strict):
     """Exercise blocks."""
     pain_guide: PainGuideWording
     """Traffic-light pain guide."""
-    running_cues: HeadingIntro
+    running_cues: RunningCuesWording
     """Running cues."""
+    running: RunningWording = Field(default_factory=RunningWording)
+    """The running plan."""
     education: EducationWording
     """Things to know."""
     precautions: HeadingIntro
