@@ -298,3 +298,45 @@ def test_reduce_without_a_distance_says_how_much_less() -> None:
     assert plan["running"]["status"] == "reduce" and plan["running"]["target_weekly_km"] is None
     assert plan["running"]["target_pct"] == 70
     assert "For the next two weeks: about 70 % of your usual weekly distance." in _section(text, "Your running plan")
+
+
+def test_now_is_the_emergency_time_frame() -> None:
+    """'A doctor's check now' is not kept on a 'today' sheet; 'Stop running now' is."""
+    ref = Referral(reason="You need a doctor's check now. Stop running and hopping now.", urgency="urgent", rule="r")
+    assert sheet_reasons([ref], "urgent") == ["Stop running and hopping now."]
+    assert sheet_reasons([ref], "emergency") == ["You need a doctor's check now. Stop running and hopping now."]
+
+
+def test_report_heads_left_out_exercises_by_reason() -> None:
+    """Urgent drops are not 'over the exercise cap' (v10: bone stress, urgent referral)."""
+    plan, _, _, report = _case("v10-bone-tibia-left")
+    assert plan["not_included"] and plan["status"] == "refer_urgent"
+    assert "over the exercise cap" not in report
+    urgent = report.split("Not included: urgent referral (no exercises until the client has been seen)")[1]
+    assert all(e["exercise"] in urgent.split("Running")[0] for e in plan["not_included"])
+
+
+def test_report_shows_the_side_the_handout_prints() -> None:
+    """v04: side plank prescribed right, printed lying on the left (sore right hip): the report says so."""
+    plan, _, text, report = _case("v04-right-trunk-lean-gt")
+    assert any(e["id"] == "side-plank-knees" and e["side"] == "right" for e in plan["exercises"])
+    assert "Lie on your left side" in text
+    assert "right → left" in report
+    assert (
+        "Printed on another side" in report and "sore right hip: the handout never has the client lie on it" in report
+    )
+
+
+def test_report_has_the_running_plan() -> None:
+    for stem in ("v18-bone-stress-cleared-right", "v17-missing-optional", "v01-review-pain-up"):
+        plan, _, _, report = _case(stem)
+        run = plan["running"]
+        section = report.split("Running Text Value")[1].split("Running cues")[0]
+        assert f"Status {run['status']}" in section and f"Rule {run['rule']}" in section
+        assert f"Pain limit (0-10) {run['pain_limit_nrs']}" in section
+        if run.get("target_weekly_km") is not None:
+            assert f"Target km a week {run['target_weekly_km']:g}" in section
+        if run.get("target_pct") is not None:
+            assert f"Target (% of usual distance) {run['target_pct']}" in section
+        if run["walk_run"]:
+            assert f"{len(run['walk_run'])} stages, from stage 1: walk 4 min, run 1 min × 5" in section

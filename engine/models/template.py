@@ -673,8 +673,16 @@ class ReportHeadings(_Strict):
     """Rule trace."""
     notes: Text
     """Assessment notes."""
-    not_included: Text = "Not included (over the exercise cap)"
-    """Exercises the rules chose that the plan's cap left out."""
+    not_included: Text = "Not included"
+    """Exercises the rules chose that the plan left out (over the exercise cap, one per ladder), each with its reason."""
+    not_included_urgent: Text = "Not included: urgent referral (no exercises until the client has been seen)"
+    """Exercises an urgent referral took out of the plan."""
+    not_included_clinician: Text = "Removed by the clinician"
+    """Exercises a clinician override removed."""
+    running: Text = "Running"
+    """The running plan (status, distance, walk-run stages, pain limit, rule)."""
+    side_printed: Text = "Printed on another side"
+    """Side-lying exercises the handout prints on another side than the plan's, and why."""
     precautions_not_applied: Text = "Exercise precautions not applied (urgent referral: no exercises)"
     """Precautions of an urgent plan that concern exercise, listed apart."""
     reviewed: Text = "Review: feedback received"
@@ -752,6 +760,30 @@ class ReportColumns(_Strict):
     """Date of the plan an override was made in."""
     overrides_exclusion: Text = "Rule excluded it"
     """An added exercise a rule had excluded (the rule id, flagged)."""
+    printed: Text = "Handout"
+    """The side the handout prints."""
+
+
+class ReportRunningLabels(_Strict):
+    """Row labels of the report's running table."""
+
+    status: Text = "Status"
+    summary: Text = "Summary (printed)"
+    weekly_km: Text = "Usual km a week"
+    target_weekly_km: Text = "Target km a week"
+    target_pct: Text = "Target (% of usual distance)"
+    pain_limit: Text = "Pain limit (0-10)"
+    max_increase: Text = "Most increase over 2 weeks (%)"
+    entry_criteria: Text = "Walk-run checks"
+    walk_run: Text = "Walk-run stages"
+    stage: Text = "stage {stage}: walk {walk} min, run {run} min × {repeats}"
+    """One walk-run stage; {stage}, {walk}, {run}, {repeats}."""
+    stages: Text = "{count} stages, from {first}"
+    """The stages; {count} and {first} (the first stage, as ``stage``)."""
+    rule: Text = "Rule"
+    change: Text = "Change at review"
+    because: Text = "Set by (review)"
+    advice: Text = "Advice (rule)"
 
 
 class ReportWording(_Strict):
@@ -779,6 +811,13 @@ class ReportWording(_Strict):
     """Review: an exercise the new plan no longer has."""
     dose_at: Text = "{id} L{level} step {step}: {dose}"
     """Review: one side of was → now; {id}, {level}, {step} and {dose}."""
+    side_printed: Text = "{side} → {shown}"
+    """Exercises table: a side-lying exercise the handout prints on another side, off a sore hip;
+    {side} (the plan's) and {shown} (the handout's)."""
+    side_reason: Text = "sore {sore} hip: the handout never has the client lie on it"
+    """Why the handout prints it on another side; {sore}."""
+    running: ReportRunningLabels = Field(default_factory=ReportRunningLabels)
+    """Row labels of the running table."""
 
 
 class Template(_Strict):

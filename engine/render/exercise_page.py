@@ -84,6 +84,9 @@ def _sore_hips(view: View) -> set[str]:
     return sore
 
 
+sore_hips = _sore_hips
+
+
 def _other(side: str) -> str:
     return {"left": "right", "right": "left"}.get(side, side)
 
