@@ -337,7 +337,7 @@ def _handout_text(plan, assessment) -> str:  # type: ignore[no-untyped-def]
     from engine.render.handout import render
     from tests.test_handout_truth import _flat, _pdf_text
 
-    return _flat(_pdf_text(render(plan, assessment, load_content())))
+    return _flat(_pdf_text(render(plan, load_content(), assessment)))
 
 
 def test_review_running_distance_follows_the_running_pain() -> None:

@@ -286,7 +286,6 @@ def test_emergency_and_urgent_sheets_hold_one_time_frame_and_no_exercise() -> No
         assert "Page 1 of 1" in text
 
 
-@pytest.mark.xfail(strict=True, reason="render: a review's new red flags are missing from 'What to tell them'")
 def test_review_referral_sheet_names_the_new_red_flag() -> None:
     _, _, text, _ = _case("v22-review-new-red-flag")
     assert "What to tell them" in text and "a fever or feeling unwell" in text
@@ -340,3 +339,25 @@ def test_report_has_the_running_plan() -> None:
             assert f"Target (% of usual distance) {run['target_pct']}" in section
         if run["walk_run"]:
             assert f"{len(run['walk_run'])} stages, from stage 1: walk 4 min, run 1 min × 5" in section
+
+
+def test_review_plan_carries_the_red_flags_and_sore_sides() -> None:
+    """A plan made at review renders without an assessment: its red flags (the first visit's and
+    the review's new ones) and sore sides come from the plan, so a side-lying exercise added at
+    review is still printed off the sore hip (v22: left gluteal tendinopathy)."""
+    from engine.models.plan import Plan
+    from engine.render.exercise_page import shown
+
+    plan, _, _, _ = _case("v22-review-new-red-flag")
+    assert "fever" in " ".join(plan["red_flags"])
+    assert {"region": "lateral_hip", "side": "left", "diagnosis": "gluteal_tendinopathy"} in plan["pain_sites"]
+    first, _, _, _ = _case("v22-gt-left-drop-right")
+    assert plan["red_flags"][: len(first.get("red_flags", []))] == first.get("red_flags", [])
+    review = Plan.model_validate(plan)
+    item = (
+        Plan.model_validate(first).exercises[0].model_copy(update={"id": "side-plank", "side": "left", "sided": True})
+    )
+    added = review.model_copy(update={"status": "exercise", "exercises": [item]})  # as an `add` override would
+    template, _ = load_template()
+    how = shown(_view(added, None), template, item)
+    assert how.side == "right" and any("not on your sore left hip" in s for s in how.extra_steps)

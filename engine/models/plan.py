@@ -242,6 +242,15 @@ class Override(PlanModel):
     """Date of the plan it was made in."""
 
 
+class PainSite(PlanModel):
+    """A painful area as the handout needs it (which side not to lie on): copied from the
+    first-visit assessment, carried to each review plan."""
+
+    region: str
+    side: str
+    diagnosis: str | None = Field(default=None, exclude_if=_empty)
+
+
 class Plan(PlanModel):
     """A plan, version 1."""
 
@@ -272,6 +281,11 @@ class Plan(PlanModel):
     warnings: list[str] = Field(default_factory=list, exclude_if=_empty)
     """Things the clinician should check (e.g. an exercise without feedback)."""
     running: RunningSection | None = None
+    red_flags: list[str] = Field(default_factory=list, exclude_if=_empty)
+    """Red flags named: the first visit's and those reported at each review since (the referral
+    sheet's "what to tell them" reads them, so a plan made at review needs no assessment)."""
+    pain_sites: list[PainSite] = Field(default_factory=list, exclude_if=_empty)
+    """The first visit's painful areas (region, side, diagnosis), carried to review plans."""
 
     def to_json(self) -> str:
         """Serialise deterministically (sorted keys, 2-space indent, trailing newline)."""

@@ -36,6 +36,7 @@ from engine.models.plan import (
     Excluded,
     FindingItem,
     GeneratedWith,
+    PainSite,
     Plan,
     PlanExercise,
     Referral,
@@ -415,6 +416,8 @@ class Planner:
             not_included=dropped,
             conditions=conditions_of(a),
             running=self.running(a, out),
+            red_flags=a.flags,
+            pain_sites=[PainSite(region=p.region, side=p.side, diagnosis=p.diagnosis) for p in a.pains],
         )
 
 

@@ -78,7 +78,7 @@ class _Shown:
 def _sore_hips(view: View) -> set[str]:
     """Sides with gluteal tendinopathy (or lateral hip pain): never lie on them (plan advice)."""
     sore: set[str] = set()
-    for pain in view.pains:
+    for pain in view.sites:
         if pain.diagnosis == "gluteal_tendinopathy" or pain.region == "lateral_hip":
             sore |= {"left", "right"} if pain.side == "both" else {str(pain.side)}
     return sore
