@@ -4,8 +4,8 @@ the first-visit assessment knows (pain scores, notes).
 Built once per render from the typed models; the PDF code reads nothing else. Who the client and
 clinician are, the red flags named and the sore sides come from the plan (the planner copies them
 from the assessment and a review carries them on, adding its new red flags), so a plan made at
-review renders true without an assessment: its view has no pain scores or notes to show. A plan
-written before it carried them falls back on the assessment, when given.
+review renders true without an assessment: its view has no pain scores or notes to show. With an
+assessment, its red flags and painful areas are added (a plan written before it carried them).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class View:
     red_flags: tuple[str, ...] = ()
     """The red flags named (the plan's: the first visit's and each review's new ones)."""
     sites: tuple[PainSite, ...] = ()
-    """The painful areas (region, side, diagnosis): the plan's, carried to review plans."""
+    """The painful areas (region, side, diagnosis): the plan's (carried to review plans) and the assessment's."""
     notes: str | None = None
     """The assessment's free-text notes (clinician report only)."""
     exercises_dir: Path | None = None
@@ -95,13 +95,13 @@ def build(
     findings = [f.model_dump(mode="json") for f in plan.findings]
     pains = tuple(assessment.pains) if assessment is not None else ()
     flags = [*plan.red_flags, *(assessment.flags if assessment is not None else ())]
-    sites = plan.pain_sites or [PainSite(region=p.region, side=p.side, diagnosis=p.diagnosis) for p in pains]
+    sites = [*plan.pain_sites, *(PainSite(region=p.region, side=p.side, diagnosis=p.diagnosis) for p in pains)]
     return View(
         plan=plan,
         exercises=exercises,
         pains=pains,
         red_flags=tuple(dict.fromkeys(flags)),
-        sites=tuple(sites),
+        sites=tuple(dict.fromkeys(sites)),
         notes=assessment.notes if assessment is not None else None,
         exercises_dir=exercises_dir,
         measured_cadence=targets.measured_cadence(findings),
