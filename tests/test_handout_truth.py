@@ -73,6 +73,9 @@ def check_handout(view: View, handout: bytes, report: bytes) -> None:
     assert not re.search(r"\bswap\b", full, re.IGNORECASE), "a handout never says 'swap'"
     assert "the leg named in your plan" not in full
     assert "on the days shown" not in full
+    # clinic: the one the plan names, the template's, or the loud blank (never another clinic's)
+    clinic = view.clinic or template.clinic.name or template.clinic.name_blank
+    assert _flat(clinic) in full, "the clinic line is missing"
     # contact: the clinic's line or the loud blank
     contact = clinic_contact(view, template) or template.clinic.contact_blank
     assert _flat(contact) in full, "the contact line is missing"

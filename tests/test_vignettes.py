@@ -361,3 +361,11 @@ def test_review_plan_carries_the_red_flags_and_sore_sides() -> None:
     template, _ = load_template()
     how = shown(_view(added, None), template, item)
     assert how.side == "right" and any("not on your sore left hip" in s for s in how.extra_steps)
+
+
+def test_no_clinic_named_prints_a_blank_not_the_sample_clinic() -> None:
+    """v17 names no clinic: the handout never prints the template's sample name, it prints a blank."""
+    plan, _, text, report = _case("v17-missing-optional")
+    assert plan["clinician"] is None
+    assert "Harbour Physio" not in text and "Harbour Physio" not in report
+    assert "(write the clinic name here)" in text and "(write the phone number here)" in text

@@ -99,8 +99,11 @@ class Colours(_Strict):
 class Clinic(_Strict):
     """The clinic's own details, used when the plan does not name a clinic."""
 
-    name: Text
-    """Clinic name (also the PDF author)."""
+    name: str = ""
+    """Clinic name (also the PDF author), printed when the assessment names no clinic. Empty:
+    such a handout prints ``name_blank`` (a loud line to fill in by hand), as for the contact."""
+    name_blank: Text = "______________________ (write the clinic name here)"
+    """Printed when neither the assessment nor the template names the clinic."""
     contact: str = ""
     """Phone number, e-mail or address of this clinic, printed on every handout. Empty: the
     handout prints ``contact_blank`` (a loud line to fill in by hand)."""

@@ -17,7 +17,7 @@ from engine.models.template import Template
 from engine.plan.overrides import RULE as CLINICIAN
 from engine.render import text
 from engine.render.exercise_page import exercise_name, shown, sore_hips
-from engine.render.frame import PT_TO_MM, Ctx, clinic_name, new_doc, para, rgb, set_metadata, use_font
+from engine.render.frame import PT_TO_MM, Ctx, known_clinic, new_doc, para, rgb, set_metadata, use_font
 from engine.render.urgent import STOP
 from engine.render.view import View
 
@@ -30,7 +30,7 @@ def render_clinician_report(view: View, template: Template, template_dir: Path, 
     r = template.report
     pdf = new_doc(template, template_dir, paper, r.footer, view.client_name)
     day = text.format_date(text.parse_date(view.plan.assessed_on), template)
-    set_metadata(pdf, r.title, f"{r.title}, {day}", clinic_name(view, template), view)
+    set_metadata(pdf, r.title, f"{r.title}, {day}", known_clinic(view, template), view)
     ctx = Ctx(pdf, view, template, template_dir)
     pdf.add_page()
     _report_title(ctx)
@@ -70,7 +70,7 @@ def _title_fields(ctx: Ctx) -> list[tuple[str, str]]:
         (lab.client_id, view.client_id),
         (lab.assessed_on, plan.assessed_on),
         (lab.clinician, view.clinician_name),
-        (lab.clinic, clinic_name(view, ctx.t)),
+        (lab.clinic, known_clinic(view, ctx.t)),
         (lab.status, plan.status),
         (lab.revision, _s(plan.revision)),
         (lab.previous, prev),
