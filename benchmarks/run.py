@@ -1,13 +1,27 @@
-"""Benchmarks: compile and evaluation times, whole-process planning, PDF rendering, batch throughput.
+"""Benchmarks (issue 15): each figure is measured here, none is typed in.
 
-Run with `make bench` (or `python benchmarks/run.py [--quick]`). Medians are printed as a
-Markdown table and written to benchmarks/results.md; README quotes them.
+Run with `make bench` (or `python benchmarks/run.py [--quick]`). Prints a Markdown report and
+(without --quick) writes it to benchmarks/results.md, with the machine (CPU model, cores,
+Python, date, load average) and the goals met or not. README quotes it.
+
+* whole-process `rehab plan` seed → handout + JSON against benchmarks/floor.py (plain fpdf2,
+  same fonts, text, 4 vector figures, log table, the five imports), run alternately, medians;
+  wall and CPU time; with the content cache warm (a second run) and with it off;
+* batch handouts/s of 200 assessments with `--out-dir`, `--jobs 1` and `--jobs 2`, and the
+  CPU seconds per plan (user + system of the workers);
+* 1,000 generated rules: durable_rules per evaluation against a plain Python loop over the same
+  rules (the firings of both are checked to be the same);
+* memory (RSS) over 1,000 plans with handout PDFs, in one process;
+* load, compile and evaluation times in process; `--help` and `validate` whole-process.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import platform
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -23,21 +37,37 @@ sys.path.insert(0, str(ROOT))
 
 from engine.evaluate.compiler import compile_rules  # noqa: E402
 from engine.evaluate.runtime import runtime  # noqa: E402
-from engine.load.content import _load, derive_fn, load_content  # noqa: E402
+from engine.load.content import derive_fn, load_content, reload_content  # noqa: E402
 from engine.models.rule import RuleFile  # noqa: E402
 from engine.plan.pipeline import evaluate, load_assessment  # noqa: E402
 
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+SEED = ROOT / "examples" / "seed-marathon-bilateral-drop.yaml"
 REHAB = [str(Path(sys.executable).with_name("rehab"))]
+GOALS: list[tuple[str, str, bool]] = []
 
 
 def median_ms(fn: Callable[[], Any], repeat: int) -> float:
+    """Median CPU time of ``fn`` in this process (ms): on a shared machine wall time measures the
+    neighbours too; the whole-process rows give both."""
     times = []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = time.process_time()
         fn()
-        times.append((time.perf_counter() - start) * 1000)
+        times.append((time.process_time() - start) * 1000)
     return statistics.median(times)
+
+
+def children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def goal(name: str, figure: str, met: bool) -> None:
+    GOALS.append((name, figure, met))
+
+
+# --- rules -------------------------------------------------------------------------------
 
 
 def generated_rules(n: int, seed: int = 7) -> tuple[RuleFile, list[list[dict[str, Any]]]]:
@@ -81,15 +111,65 @@ def generated_rules(n: int, seed: int = 7) -> tuple[RuleFile, list[list[dict[str
     return RuleFile.model_validate({"version": 1, "rules": rules}), facts
 
 
+def plain_rules(doc: RuleFile) -> list[tuple[str, str, float, str | None]]:
+    """The generated rules as (id, kind, threshold, join kind or None) for the plain loop."""
+    out = []
+    for r in doc.rules:
+        w = r.when
+        if w.fact is not None:
+            assert w.where is not None
+            out.append((r.id, w.fact, float(w.where.gt), None))  # type: ignore[arg-type]
+        else:
+            a, b = w.all or []
+            assert a.where is not None and a.fact is not None and b.fact is not None
+            out.append((r.id, a.fact, float(a.where.gt), b.fact))  # type: ignore[arg-type]
+    return out
+
+
+def plain_loop(rules: list[tuple[str, str, float, str | None]], facts: list[dict[str, Any]]) -> set[tuple[str, ...]]:
+    """A straightforward Python evaluator: every rule against every fact (and pair, for joins)."""
+    fired: set[tuple[str, ...]] = set()
+    for rid, kind, gt, join in rules:
+        for a in facts:
+            if a["kind"] != kind or not a["value"] > gt:
+                continue
+            if join is None:
+                fired.add((rid, a["fid"]))
+                continue
+            for b in facts:
+                if b is not a and b["kind"] == join and b["side"] == a["side"]:
+                    fired.add((rid, a["fid"], b["fid"]))
+    return fired
+
+
+def durable_firings(firings: list[Any]) -> set[tuple[str, ...]]:
+    out = set()
+    for f in firings:
+        facts = [f.bindings[k] for k in sorted(f.bindings)]
+        out.add((f.rule, *(str(x["fid"]) for x in facts)))
+    return out
+
+
 def bench_engine(quick: bool) -> list[tuple[str, str]]:
     rows = []
-    _load.cache_clear()
-    start = time.perf_counter()
+    os.environ["REHAB_NO_CACHE"] = "1"
+    reload_content()
+    start = time.process_time()
     content = load_content()
+    cold = (time.process_time() - start) * 1000
+    del os.environ["REHAB_NO_CACHE"]
+    reload_content()
+    load_content()  # writes the cache entry
+    warm = []
+    for _ in range(5):
+        reload_content()
+        start = time.process_time()
+        load_content()
+        warm.append((time.process_time() - start) * 1000)
     rows.append(
         (
-            "load + link + compile the shipped content (cold, in process)",
-            f"{(time.perf_counter() - start) * 1000:.1f} ms",
+            "load + validate + link + compile the shipped content, in process: from the files / from the cache",
+            f"{cold:.0f} ms / {statistics.median(warm):.1f} ms",
         )
     )
     rules = content.book.rules["assessment"]
@@ -106,13 +186,26 @@ def bench_engine(quick: bool) -> list[tuple[str, str]]:
     rt = runtime()
     for n in (10, 100, 1000):
         doc, fact_sets = generated_rules(n)
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         compiled = compile_rules(doc.rules, f"bench{n}")
-        compile_ms = (time.perf_counter() - t0) * 1000
+        compile_ms = (time.process_time() - t0) * 1000
         rt.register(compiled, derive_fn({r.id: r for r in doc.rules}))
-        per = median_ms(lambda c=compiled, fs=fact_sets: [rt.evaluate(c, f) for f in fs], 5 if quick else 20) / len(
-            fact_sets
-        )
+        reps = 5 if quick else 20
+        per = median_ms(lambda c=compiled, fs=fact_sets: [rt.evaluate(c, f) for f in fs], reps) / len(fact_sets)
+        if n == 1000:
+            plain = plain_rules(doc)
+            for fs in fact_sets:
+                assert durable_firings(rt.evaluate(compiled, fs)) == plain_loop(plain, fs), "firings differ"
+            naive = median_ms(lambda p=plain, fs=fact_sets: [plain_loop(p, f) for f in fs], reps) / len(fact_sets)
+            ratio = per / naive
+            rows.append(
+                (
+                    "1000 generated rules: durable per evaluation (10 facts) / plain Python loop, same firings",
+                    f"{per * 1000:.0f} µs / {naive * 1000:.0f} µs = {ratio:.2f}×",
+                )
+            )
+            goal("1,000 rules: ≤ 1 ms per evaluation", f"{per:.2f} ms", per <= 1.0)
+            goal("1,000 rules: ≤ 2.5× a plain Python loop", f"{ratio:.2f}×", ratio <= 2.5)
         rows.append(
             (f"{n} generated rules: compile / evaluate (10 facts)", f"{compile_ms:.1f} ms / {per * 1000:.0f} µs")
         )
@@ -120,82 +213,185 @@ def bench_engine(quick: bool) -> list[tuple[str, str]]:
     return rows
 
 
-def wall(cmd: list[str], repeat: int) -> float:
-    return median_ms(lambda: subprocess.run(cmd, capture_output=True, check=False), repeat)
+# --- whole process -----------------------------------------------------------------------
 
 
-def bench_process(quick: bool) -> list[tuple[str, str]]:
-    from engine.render.handout import render
+def alternate(cmds: dict[str, tuple[list[str], dict[str, str]]], rounds: int) -> dict[str, tuple[float, float]]:
+    """Run the commands in turn, ``rounds`` times (A/B alternated: load changes hit all alike);
+    return (median wall ms, median CPU ms) of each."""
+    walls: dict[str, list[float]] = {k: [] for k in cmds}
+    cpus: dict[str, list[float]] = {k: [] for k in cmds}
+    for _ in range(rounds):
+        for name, (cmd, env) in cmds.items():
+            c0, t0 = children_cpu(), time.perf_counter()
+            subprocess.run(cmd, capture_output=True, check=False, env={**os.environ, **env})
+            walls[name].append((time.perf_counter() - t0) * 1000)
+            cpus[name].append((children_cpu() - c0) * 1000)
+    return {k: (statistics.median(walls[k]), statistics.median(cpus[k])) for k in cmds}
 
+
+def bench_process(quick: bool, out: Path) -> list[tuple[str, str]]:
     rows = []
-    seed = ROOT / "examples" / "seed-marathon-bilateral-drop.yaml"
-    n = 5 if quick else 15
-    rows.append(("`rehab --help` (whole process)", f"{wall([*REHAB, '--help'], n):.0f} ms"))
+    rounds = 5 if quick else 15
+    plan = [*REHAB, "plan", str(SEED), "-o", str(out / "h.pdf"), "--json", str(out / "p.json"), "--force"]
+    floor = [sys.executable, str(ROOT / "benchmarks" / "floor.py"), str(out / "f.pdf")]
+    subprocess.run(plan, capture_output=True, check=True)  # the content cache is warm from here on
+    got = alternate(
+        {
+            "floor": (floor, {}),
+            "plan": (plan, {}),
+            "plan, cache off": (plan, {"REHAB_NO_CACHE": "1"}),
+            "help": ([*REHAB, "--help"], {}),
+            "plan help": ([*REHAB, "plan", "--help"], {}),
+            "validate": ([*REHAB, "validate", str(SEED)], {}),
+            "json": ([*REHAB, "plan", str(SEED), "--json", str(out / "q.json"), "--force"], {}),
+        },
+        rounds,
+    )
+    fw, fc = got["floor"]
     rows.append(
         (
-            "baseline: import durable, fpdf, pydantic, yaml, typer (whole process)",
-            f"{wall([sys.executable, '-c', 'import durable.engine, fpdf, pydantic, yaml, typer'], n):.0f} ms",
+            "floor: benchmarks/floor.py, plain fpdf2 5-page handout + the five imports (whole process)",
+            f"{fw:.0f} ms wall, {fc:.0f} ms CPU",
         )
     )
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp)
-        rows.append(
-            (
-                "`rehab plan --json` (whole process, one assessment)",
-                f"{wall([*REHAB, 'plan', str(seed), '--json', str(out / 'p.json'), '--force'], n):.0f} ms",
-            )
-        )
-        rows.append(
-            (
-                "floor: benchmarks/floor.py, plain fpdf2 5-page handout + the five imports (whole process)",
-                f"{wall([sys.executable, str(ROOT / 'benchmarks' / 'floor.py'), str(out / 'f.pdf')], n):.0f} ms",
-            )
-        )
-        rows.append(
-            (
-                "`rehab plan -o handout.pdf --json` (whole process)",
-                f"{wall([*REHAB, 'plan', str(seed), '-o', str(out / 'h.pdf'), '--json', str(out / 'p.json'), '--force'], n):.0f} ms",
-            )
-        )
-        content = load_content()
-        a = load_assessment(seed)
-        r = evaluate(content, a)
-        render(r.plan, content, r.assessment)
-        rows.append(
-            (
-                "plan + handout PDF, in process",
-                f"{median_ms(lambda: render(evaluate(content, a).plan, content, a), n):.0f} ms",
-            )
-        )
-        batch = out / "batch"
-        batch.mkdir()
-        count = 40 if quick else 200
-        for i in range(count):
-            shutil.copy(EXAMPLES[i % len(EXAMPLES)], batch / f"a{i:03d}.yaml")
-        dest = out / "out"
-        dest.mkdir()
-        start = time.perf_counter()
-        subprocess.run(
-            [*REHAB, "plan", *map(str, sorted(batch.glob("*.yaml"))), "--out-dir", str(dest), "--jobs", "2"],
-            capture_output=True,
-            check=True,
-        )
-        secs = time.perf_counter() - start
-        rows.append(
-            (
-                f"batch of {count} assessments, --out-dir --jobs 2 (handout + plan each)",
-                f"{secs:.1f} s = {count / secs:.1f} handouts/s",
-            )
-        )
+    for name, label in (
+        ("plan", "`rehab plan seed -o handout.pdf --json plan.json` (whole process, content cache warm)"),
+        ("plan, cache off", "the same with REHAB_NO_CACHE=1 (content read and validated from the files)"),
+    ):
+        w, c = got[name]
+        rows.append((label, f"{w:.0f} ms wall = {w / fw:.2f}× floor; {c:.0f} ms CPU = {c / fc:.2f}× floor"))
+    w, c = got["plan"]
+    goal("whole-process plan ≤ 1.3× the floor (wall, cache warm)", f"{w / fw:.2f}×", w / fw <= 1.3)
+    for name, label in (
+        ("json", "`rehab plan seed --json plan.json` (no PDF)"),
+        ("validate", "`rehab validate seed`"),
+        ("help", "`rehab --help`"),
+        ("plan help", "`rehab plan --help`"),
+    ):
+        w, c = got[name]
+        rows.append((f"{label} (whole process)", f"{w:.0f} ms wall, {c:.0f} ms CPU"))
     return rows
+
+
+def bench_render(quick: bool) -> list[tuple[str, str]]:
+    from engine.app import planning
+    from engine.app.clinic import Clinic
+
+    clinic = Clinic()
+    a = planning.read_assessment(SEED)
+    planning.plan_assessment(clinic, a, handout=True)
+    ms = median_ms(lambda: planning.plan_assessment(clinic, a, handout=True), 5 if quick else 20)
+    return [("plan + handout PDF of the seed, in process (fonts parsed, subsets cached)", f"{ms:.0f} ms")]
+
+
+def bench_batch(quick: bool, out: Path) -> list[tuple[str, str]]:
+    rows = []
+    batch = out / "batch"
+    batch.mkdir()
+    count = 40 if quick else 200
+    for i in range(count):
+        shutil.copy(EXAMPLES[i % len(EXAMPLES)], batch / f"a{i:03d}.yaml")
+    files = [str(p) for p in sorted(batch.glob("*.yaml"))]
+    for jobs in (1, 2):
+        dest = out / f"out{jobs}"
+        dest.mkdir()
+        c0, t0 = children_cpu(), time.perf_counter()
+        subprocess.run(
+            [*REHAB, "plan", *files, "--out-dir", str(dest), "--jobs", str(jobs)], capture_output=True, check=True
+        )
+        secs, cpu = time.perf_counter() - t0, children_cpu() - c0
+        assert len(list(dest.glob("*.pdf"))) == count
+        rows.append(
+            (
+                f"batch of {count} assessments, --out-dir --jobs {jobs} (handout + plan JSON each)",
+                f"{secs:.1f} s = {count / secs:.1f} handouts/s; {cpu / count:.3f} CPU-s per plan",
+            )
+        )
+        if jobs == 2:
+            goal("batch ≥ 20 handouts/s on 2 cores (--jobs 2)", f"{count / secs:.1f}/s", count / secs >= 20)
+    return rows
+
+
+MEMORY = """
+import gc, os, sys, time
+gc.set_threshold(50_000, 20, 20)  # as engine/cli.py main() sets it
+sys.path.insert(0, {root!r})
+from pathlib import Path
+from engine.app import planning
+from engine.app.clinic import Clinic
+def rss():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+clinic = Clinic()
+paths = sorted(Path({root!r}, "examples").glob("*.yaml"))
+assessments = [planning.read_assessment(p) for p in paths]
+planning.plan_assessment(clinic, assessments[0], handout=True)
+start = rss()
+for i in range({n}):
+    planning.plan_assessment(clinic, assessments[i % len(assessments)], handout=True)
+print(start, rss())
+"""
+
+
+def bench_memory(quick: bool) -> list[tuple[str, str]]:
+    n = 100 if quick else 1000
+    r = subprocess.run(
+        [sys.executable, "-c", MEMORY.format(root=str(ROOT), n=n)], capture_output=True, text=True, check=True
+    )
+    start, end = (float(x) for x in r.stdout.split())
+    return [
+        (
+            f"memory over {n} plans with handout PDFs, one process (RSS after the first / after the last)",
+            f"{start:.0f} MiB → {end:.0f} MiB",
+        )
+    ]
+
+
+# --- report ------------------------------------------------------------------------------
+
+
+def machine() -> list[str]:
+    model = platform.processor() or "cpu"
+    try:
+        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+        model = next((ln.split(":", 1)[1].strip() for ln in lscpu.splitlines() if ln.startswith("Model name")), model)
+    except OSError:
+        pass
+    import durable
+    import fpdf
+    import pydantic
+
+    load = os.getloadavg()
+    return [
+        f"- machine: {model}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}",
+        f"- Python {platform.python_version()}, fpdf2 {fpdf.FPDF_VERSION}, pydantic {pydantic.VERSION}, "
+        f"durable_rules {getattr(durable, '__version__', '2.0.28')}",
+        f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; load average at the start "
+        f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (1 / 5 / 15 min; other work was running when it is above 0)",
+    ]
 
 
 def main() -> None:
     quick = "--quick" in sys.argv
-    rows = bench_engine(quick) + bench_process(quick)
-    machine = f"{platform.machine()}, {platform.processor() or 'cpu'}, Python {platform.python_version()}, {platform.system()}"
-    lines = [f"Machine: {machine} (2 cores)", "", "| what | median |", "|---|---|"]
-    lines += [f"| {k} | {v} |" for k, v in rows]
+    head = machine()
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ.setdefault("REHAB_CACHE_DIR", str(Path(tmp) / "cache"))  # a cold cache of its own
+        out = Path(tmp)
+        rows = bench_engine(quick) + bench_process(quick, out) + bench_render(quick) + bench_batch(quick, out)
+        rows += bench_memory(quick)
+    end = os.getloadavg()
+    lines = [
+        "# Benchmarks (`make bench`)",
+        "",
+        *head,
+        f"- load average at the end {end[0]:.2f} / {end[1]:.2f} / {end[2]:.2f}",
+    ]
+    lines += ["", "In-process rows are CPU time; whole-process rows give wall and CPU time (user + system)."]
+    lines += ["", "| what | median |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows)]
+    lines += ["", "## Goals (issue 15)", "", "| goal | measured | met |", "|---|---|---|"]
+    lines += [f"| {g} | {f} | {'yes' if m else 'no'} |" for g, f, m in GOALS]
     text = "\n".join(lines) + "\n"
     print(text)
     if not quick:

@@ -25,7 +25,7 @@ app = typer.Typer(
     help="Exercise prescription for runners: assessment in, explained plan and printable handout out.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    rich_markup_mode="markdown",
+    rich_markup_mode=None,  # plain click help: rich + markdown-it doubled `rehab --help` (i15)
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 rules_app = typer.Typer(help="Check and test the rule set.", no_args_is_help=True)
@@ -692,6 +692,12 @@ def serve(
 
 def main() -> None:
     """Console entry point."""
+    import gc
+
+    # i15: a command makes hundreds of thousands of long-lived objects (models, fonts, content)
+    # and little garbage; collecting every 700 allocations cost ~15 % of `rehab plan`. Cycles
+    # are still collected, less often (memory over 1,000 plans: benchmarks/run.py).
+    gc.set_threshold(50_000, 20, 20)
     try:
         app()
     except KeyboardInterrupt:  # pragma: no cover - outside a command

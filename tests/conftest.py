@@ -58,3 +58,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.nodeid in SLOW_IN_FAST:
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _own_content_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The content cache (engine/load/cache.py) of a test run lives in a temporary folder, for
+    this process and the `rehab` subprocesses it starts, never in the user's ~/.cache."""
+    if "REHAB_CACHE_DIR" not in os.environ:
+        os.environ["REHAB_CACHE_DIR"] = str(tmp_path_factory.mktemp("rehab-cache"))

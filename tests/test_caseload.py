@@ -290,5 +290,5 @@ def test_bone_stress_at_every_site_keeps_the_client_off_one_leg(site: str) -> No
     assert plan.running is not None and plan.running.status == "stop", "no running with a bone stress site"
     if plan.status != "refer_urgent":
         assert [e.id for e in plan.exercises if e.ladder == "pelvic-control"] == ["iso-abduction-standing"]
-        report = _flat(_pdf_text(render(plan, a, content(), report=True)))
+        report = _flat(_pdf_text(render(plan, content(), a, report=True)))
         assert "bsi-no-single-leg-stance" in report and "no exercises standing on one leg" in report

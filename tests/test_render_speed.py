@@ -68,7 +68,9 @@ def test_cached_face_gives_plain_fpdf2_bytes(tmp_path: Path) -> None:
     plain.cell(text="Ab ½ ≤")
     assert first == bytes(plain.output())
     copy.write_bytes(font.read_bytes()[:-4] + b"\0\0\0\0")  # a changed file is parsed again
-    fonts.add_font(FPDF(), "x", "", copy)
+    changed = FPDF()
+    fonts.add_font(changed, "x", "", copy)
+    changed.set_font("x", size=10)  # a face is parsed when first used
     assert fonts.stats()["faces"] >= 2
 
 

@@ -1,12 +1,12 @@
 """Compile validated rules into durable_rules' JSON ruleset, in the safe normal form only.
 
-Safe normal form (DURABLE.md §10), which a differential test checks against a reference:
+Safe normal form, which a differential test checks against a reference:
 
 * the top-level ``when`` tree is expanded to DNF: one durable rule per conjunction of patterns
   (``rule-id``, ``rule-id#1``, …), all sharing one action;
 * a pattern with no join keeps its ``$and``/``$or`` tree; a pattern with a join (``ref``) is
   expanded to DNF too, each variant a *flat* ``$and``: kind, alpha tests, then join tests;
-* joins are equalities only (non-equality joins read out of bounds, DURABLE.md B2);
+* joins are equalities only (durable_rules reads out of bounds on non-equality joins);
 * ``in`` becomes an ``$or`` of equalities (durable has no ``$in``);
 * no negation: absence is a prepared fact attribute; ``exists: false`` is ``$nex``;
 * ``pri`` is the rule priority (0..65534); a ``__sink__`` rule at 65535 runs last.
@@ -27,7 +27,7 @@ from engine.models.rule import Ref, Rule, Test, When
 
 SINK_KIND = "__run__"
 SINK = "__sink__"
-MAX_DURABLE_RULES = 4000  # engine limit is 4096 actions per ruleset (DURABLE.md §5)
+MAX_DURABLE_RULES = 4000  # durable_rules' limit is 4096 actions per ruleset (measured)
 MAX_VARIANTS_PER_RULE = 64
 MAX_JOIN_TESTS = 30  # joins with > ~32 expressions fail to register (error 113)
 _CMP = {"gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte", "ne": "$neq"}
@@ -349,7 +349,7 @@ def _is_join(test: dict[str, Any]) -> bool:
 
 
 def network_problems(spec: dict[str, dict[str, Any]], rule_of: dict[str, str], where: str) -> list[Diagnostic]:
-    """Check the alpha network durable will build against its limits (measured, DURABLE.md §5).
+    """Check the alpha network durable will build against its limits (measured on durable_rules 2.0.28).
 
     Each pattern's top-level ``$and`` becomes a chain of alpha nodes (shared between rules where
     the chains agree); a group (``$or``) is one node whose tests count for its parent. Under one

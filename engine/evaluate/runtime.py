@@ -1,9 +1,21 @@
 """The only module that imports durable_rules: register compiled rulesets and evaluate facts.
 
-Evaluation protocol (DURABLE.md §10.7): a host without timer threads; one reused session per
-thread whose facts are all retracted after each evaluation; facts staged one by one with the
-low-level assert (no action runs yet); one sink fact through the host runs the whole agenda
-synchronously; exceptions that durable_rules swallows into the session state are raised.
+Evaluation protocol: a host without timer threads; a fresh session per
+evaluation; facts staged one by one with the low-level assert (no action runs yet); one sink fact
+through the host runs the whole agenda synchronously; exceptions that durable_rules swallows into
+the session state are raised; the session is then deleted whole (``delete_state``).
+
+Why not retract the facts and reuse the session (the other clean-up durable_rules allows, faster at 1,000 rules): in
+durable_rules 2.0.28, retracting a fact that took part in a rule that already fired walks the
+fired rule's spent match (``handleDeleteMessage`` → ``deleteActionFrame`` returns "dispatching" →
+``deleteMessageFromFrame``). That function clears the fact's slot without lowering the match's
+fact count, so retracting the second fact of a two-pattern match scans past the 16-slot array into
+the neighbouring matches of the session's pool and zeroes whatever looks like that fact there.
+Every firing of a rule with two or more patterns did this at clean-up; what it overwrote depended
+on the pool's history and uninitialised memory, hence the rare, unrepeatable SIGSEGVs (issue 11).
+``delete_state`` frees the session's pools without that walk. It is safe once an action has run in
+the session (deleting a session in which no action ran frees uninitialised pointers; the sink guarantees one), so a session whose sink did not run is
+given one more sink before it is deleted, or is left alone if even that fails.
 
 Numbers: durable_rules' JSON parser refuses exponents (``1e-05``, ``1e+16``) and non-finite
 values, which Python writes for ordinary floats. Every message to the engine is therefore written
@@ -120,6 +132,7 @@ class _Session:
     started: float = field(default_factory=time.monotonic)
     runaway: str | None = None
     derived: set[str] = field(default_factory=set)
+    abandoned: bool = False
 
 
 class _SyncHost(engine.Host):  # type: ignore[misc]
@@ -138,7 +151,8 @@ class Runtime:
         self._names: set[str] = set()
         self._lock = threading.Lock()
         self._sids = itertools.count()
-        self._reuse: dict[tuple[str, int], str] = {}
+        self.leaked = 0
+        """Sessions left undeleted because no action could run in them (see the module docstring)."""
 
     def register(self, compiled: CompiledRuleset, derive: DeriveFn) -> None:
         """Register a compiled ruleset once (same content → same name → no-op)."""
@@ -166,13 +180,11 @@ class Runtime:
                 self._host._ruleset_list.remove(old)
                 durable_rules_engine.delete_ruleset(old._handle)
             self._names.discard(name)
-            for key in [k for k in self._reuse if k[0] == name]:
-                del self._reuse[key]
 
     def _action(self, rule_id: str, aliases: tuple[tuple[str, str], ...], derive: DeriveFn) -> Callable[[Any], None]:
         def action(c: Any) -> None:
             session = self._sessions[c.s._d["sid"]]
-            if session.runaway is not None:
+            if session.runaway is not None or session.abandoned:
                 return
             matched = c._m  # alias -> fact, as durable passes it (Closure internals, 2.0.28)
             bindings = {a: {k: v for k, v in matched[d].items() if k not in _SKIP} for a, d in aliases}
@@ -205,48 +217,36 @@ class Runtime:
 
         return action
 
-    def _sid(self, name: str) -> str:
-        key = (name, threading.get_ident())
-        sid = self._reuse.get(key)
-        if sid is None:
-            sid = self._reuse[key] = f"w{next(self._sids)}"
-        return sid
-
     def evaluate(self, compiled: CompiledRuleset, facts: list[dict[str, Any]]) -> list[Firing]:
-        """Run the agenda for these facts; return firings in firing order.
+        """Run the agenda for these facts in a fresh session; return firings in firing order.
 
-        One session per thread and ruleset is reused: after each evaluation every fact is
-        retracted (DURABLE.md §1.5, the faster of the two verified clean-ups). A session that
-        failed is abandoned for a fresh one.
+        The session is deleted afterwards, whatever happened (see the module docstring for why
+        facts are not retracted from a reused session).
 
         Raises:
             EvaluationError: the engine failed or an action raised.
         """
         name = compiled.name
-        sid = self._sid(name)
+        sid = f"e{next(self._sids)}"
         session = _Session()
         self._sessions[sid] = session
-        clean = False
+        ran = False
         try:
             ruleset = self._host.get_ruleset(name)
-            for fact in facts:
-                try:
-                    ruleset.assert_fact(dict(fact, sid=sid))
-                except (MessageNotHandledException, MessageObservedException):
-                    pass  # no rule mentions this fact
-            state = self._host.assert_fact(name, {"sid": sid, "kind": SINK_KIND})
-            if state and "exception" in state:
-                session.errors.append(_reason(state["exception"]))
-            left = ruleset.get_facts(sid)
-            if left:
-                ruleset.retract_facts(left)
-            clean = not session.errors
+            try:
+                for fact in facts:
+                    try:
+                        ruleset.assert_fact(dict(fact, sid=sid))
+                    except (MessageNotHandledException, MessageObservedException):
+                        pass  # no rule mentions this fact
+                state = self._host.assert_fact(name, {"sid": sid, "kind": SINK_KIND})
+                ran = True
+                if state and "exception" in state:
+                    session.errors.append(_reason(state["exception"]))
+            finally:
+                self._close(ruleset, name, sid, session, ran)
         except Exception as exc:
-            raise EvaluationError(f"rules engine failure: {_reason(exc)}") from None
-        finally:
-            self._sessions.pop(sid, None)
-            if not clean:  # never reuse a session in an unknown state
-                self._reuse.pop((name, threading.get_ident()), None)
+            raise EvaluationError.at(compiled.where or name, f"rules engine failure: {_reason(exc)}") from None
         if session.runaway is not None:
             raise RunawayError.at(
                 compiled.where or name,
@@ -258,8 +258,23 @@ class Runtime:
                 code="eval.runaway",
             )
         if session.errors:
-            raise EvaluationError("a rule action failed: " + "; ".join(session.errors))
+            raise EvaluationError.at(compiled.where or name, "a rule action failed: " + "; ".join(session.errors))
         return session.firings
+
+    def _close(self, ruleset: Any, name: str, sid: str, session: _Session, ran: bool) -> None:
+        """Delete the session; first run a sink in it if the evaluation's sink did not complete."""
+        if not ran:  # an engine error before the agenda ran: no action may have run yet (B1)
+            session.abandoned = True  # the actions of a failed run derive nothing
+            try:
+                self._host.assert_fact(name, {"sid": sid, "kind": SINK_KIND, "closing": 1})
+                ran = True
+            except Exception:  # noqa: S110 - deleting now could free garbage: leave the session
+                pass
+        self._sessions.pop(sid, None)
+        if ran:
+            ruleset.delete_state(sid)
+        else:
+            self.leaked += 1
 
 
 def _noop(c: Any) -> None:
@@ -280,7 +295,10 @@ _CODES = {
 
 def _reason(exc: Any) -> str:
     """One line for a durable error or a swallowed action exception: never a traceback."""
-    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    raw = str(exc)
+    # a swallowed action exception arrives as one line: "exception caught <msg>, traceback ['  File ...']"
+    raw = raw.split(", traceback [", 1)[0].removeprefix("exception caught ")
+    lines = [ln.strip() for ln in raw.splitlines() if ln.strip()]
     lines = [ln for ln in lines if not ln.startswith(("File ", "Traceback", "^", "~"))]
     text = lines[-1] if lines else type(exc).__name__
     code = text.rsplit("error code: ", 1)[-1] if "error code: " in text else ""

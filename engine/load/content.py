@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
 from engine.errors import Diagnostic, LinkError
 from engine.evaluate.compiler import CompiledRuleset, compile_rules
 from engine.evaluate.derive import derive_fn
-from engine.load import yamlio
+from engine.load import cache, yamlio
 from engine.load.library import ExerciseLibrary, load_library
 from engine.load.resources import data_dir
 from engine.load.rulebook import REVIEW_FILE, RuleBook, load_rulebook
@@ -52,8 +52,19 @@ def load_content(rules_dir: Path | str | None = None, exercises_dir: Path | str 
     return _load(str(data_dir("rules", rules_dir).resolve()), str(data_dir("exercises", exercises_dir).resolve()))
 
 
-@cache
+@functools.cache
 def _load(rules_dir: str, exercises_dir: str) -> Content:
+    rules, exercises = Path(rules_dir), Path(exercises_dir)
+    return cache.cached(
+        "content",
+        (rules, exercises),
+        lambda: [*cache.input_files(rules, recursive=True), *cache.input_files(exercises, recursive=False)],
+        lambda: _build(rules_dir, exercises_dir),
+        Content,
+    )
+
+
+def _build(rules_dir: str, exercises_dir: str) -> Content:
     library = load_library(Path(exercises_dir))
     book = load_rulebook(Path(rules_dir), library)
     compiled = {

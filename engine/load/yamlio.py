@@ -162,6 +162,28 @@ class LocationIndex:
         """Return whether ``loc`` exists in the file."""
         return loc in self._values
 
+    def __getstate__(self) -> tuple[str, tuple[Any, ...], tuple[Any, ...]]:
+        """A compact pickled form for the content cache (engine/load/cache.py): positions as
+        flat (path, line, column) triples, turned back into positions on first use."""
+        return (
+            self.file,
+            tuple(x for loc, p in self._values.items() for x in (loc, p.line, p.column)),
+            tuple(x for loc, p in self._keys.items() for x in (loc, p.line, p.column)),
+        )
+
+    def __setstate__(self, state: tuple[str, tuple[Any, ...], tuple[Any, ...]]) -> None:
+        self.file, values, keys = state
+        self.__dict__["_packed"] = (values, keys)
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in ("_values", "_keys") or "_packed" not in self.__dict__:
+            raise AttributeError(name)
+        packed = self.__dict__.pop("_packed")
+        for attr, flat in zip(("_values", "_keys"), packed, strict=True):
+            it = iter(flat)
+            setattr(self, attr, {loc: Position(line, col) for loc, line, col in zip(it, it, it, strict=True)})
+        return getattr(self, name)
+
     def _nearest(self, table: dict[Loc, Position], loc: Loc) -> Position:
         for cut in range(len(loc), -1, -1):
             hit = table.get(loc[:cut])

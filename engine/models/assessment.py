@@ -204,6 +204,10 @@ class Pain(StrictModel):
     medial_malleolus, talus, navicular, fifth_metatarsal_base, second_metatarsal_base, sesamoid)."""
 
 
+MAX_PAINS = 20
+"""Pain entries one assessment may hold (a runner has a few painful areas, not thousands)."""
+
+
 class Assessment(StrictModel):
     """A runner's assessment (YAML, version 1)."""
 
@@ -217,8 +221,8 @@ class Assessment(StrictModel):
     """Clinician and clinic."""
     findings: Findings = Field(default_factory=Findings)
     """Gait and movement findings."""
-    pain: list[Pain] | None = None
-    """Pain history; may be empty."""
+    pain: Annotated[list[Pain], Field(max_length=MAX_PAINS)] | None = None
+    """Pain history; may be empty (at most 20 sites: one entry per painful area)."""
     red_flags: list[RedFlag] | None = None
     """Red flags present; any entry leads to referral."""
     notes: str | None = None

@@ -21,9 +21,13 @@ from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 
 class Model(BaseModel):
-    """The one base: unknown keys forbidden, immutable, attribute docstrings as descriptions."""
+    """The one base: unknown keys forbidden, immutable, attribute docstrings as descriptions.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    ``defer_build``: a model's validator is built on first use, not at import (i15: a run that
+    takes its content from the cache never validates rules, exercises or templates).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True, defer_build=True)
 
 
 class StrictModel(Model):

@@ -12,6 +12,12 @@ The PDF bytes are the same as with plain ``FPDF.add_font`` (``tests/test_render_
 renders every example both ways). Faces this module cannot vouch for (variable, CFF, colour,
 compressed, missing ``.notdef``) fall back to plain ``add_font``. ``REHAB_FONT_CACHE=0`` (or
 ``enabled = False``) turns the cache off.
+
+A face is added to a document only when the document first selects it (``set_font``): the
+handout and the report never use the two oblique faces, so those are neither parsed nor subset
+nor embedded. The registry keeps the face's place in line (fpdf2 numbers fonts in the order they
+are added) and the same happens with the cache off, so both give the same bytes. A file that
+is not a font at all is still refused when it is registered.
 """
 
 from __future__ import annotations
@@ -19,7 +25,8 @@ from __future__ import annotations
 import copy
 import os
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -30,7 +37,8 @@ import fpdf.output
 from fontTools import subset as ftsubset  # type: ignore[import-untyped]
 from fontTools import ttLib
 from fpdf import FPDF
-from fpdf.fonts import SubsetMap, TTFFont
+from fpdf.enums import FontDescriptorFlags, TextEmphasis
+from fpdf.fonts import PDFFontDescriptor, SubsetMap, TTFFont
 
 __all__ = ["add_font", "clear", "enabled", "stats"]
 
@@ -56,14 +64,23 @@ class _Face:
     def __init__(self, path: Path, style: str) -> None:
         self.path = path
         self.data = path.read_bytes()
-        self.proto = TTFFont(FPDF(), path, "proto", style)
         self.subsets: OrderedDict[tuple[Any, ...], _Subset] = OrderedDict()
         self.lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+        self.from_disk = False
+        known = _metrics.load(path, style, self.data) if enabled else None
+        if known is not None:
+            self.proto, self.from_disk = known, True
+            return
+        self.proto = TTFFont(FPDF(), path, "proto", style)
+        if enabled and self.cacheable:
+            _metrics.store(self.proto, style, self.data)
 
     @property
     def cacheable(self) -> bool:
+        if self.from_disk:
+            return True  # only cacheable faces are stored
         p, t = self.proto, self.proto.ttfont
         return (
             not (p.is_cff or p.is_compressed or p.is_symbol or p.color_font is not None)
@@ -164,6 +181,134 @@ class _Subsetter:
         real.subset(font)
 
 
+class _FileFont:
+    """The fontTools object of a face whose metrics came from the cache: the file is opened
+    only if something reads it (the output step does not: it uses the subset)."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._font: Any = None
+
+    def _open(self) -> Any:
+        if self._font is None:
+            self._font = ttLib.TTFont(str(self._path), recalcTimestamp=False, lazy=True)
+        return self._font
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._open(), name)
+
+    def __getitem__(self, tag: str) -> Any:
+        return self._open()[tag]
+
+    def __contains__(self, tag: str) -> bool:
+        return tag in self._open()
+
+    def close(self) -> None:
+        if self._font is not None:
+            self._font.close()
+            self._font = None
+
+
+class _Metrics:
+    """What fpdf2's ``TTFFont.__init__`` reads from a face (widths, cmap, glyph ids, descriptor,
+    name, lines), kept between runs in the user cache (engine/load/cache.py) as JSON, keyed by
+    the SHA-256 of the font file, the style and the fontTools and fpdf2 versions. A face is then
+    parsed once per machine, not once per process. JSON, not pickle: plain numbers and names."""
+
+    FORMAT = 1
+    _FIELDS = ("name", "sp", "ss", "up", "ut", "scale", "type", "is_compressed", "is_cff", "is_cid_keyed")
+    _MORE = ("is_symbol", "cff_ros", "collection_font_number", "palette_index")
+
+    @staticmethod
+    def _key(style: str, data: bytes) -> tuple[str, str]:
+        import hashlib
+
+        import fontTools
+        from fpdf import FPDF_VERSION
+
+        digest = hashlib.sha256(data).hexdigest()
+        versions = (_Metrics.FORMAT, digest, style, fontTools.version, FPDF_VERSION)
+        return f"font-{digest[:24]}-{style or 'R'}.cache", hashlib.sha256(repr(versions).encode()).hexdigest()
+
+    def load(self, path: Path, style: str, data: bytes) -> TTFFont | None:
+        import json
+
+        from engine.load import cache
+
+        if not cache.enabled():
+            return None
+        name, key = self._key(style, data)
+        blob = cache.read_blob(name, key)
+        if blob is None:
+            return None
+        try:
+            m = json.loads(blob)
+            font = TTFFont.__new__(TTFFont)
+            for attr in (*self._FIELDS, *self._MORE):
+                setattr(font, attr, m[attr])
+            font.cff_ros = tuple(m["cff_ros"]) if m["cff_ros"] is not None else None
+            default = int(m["default_width"])
+            font.cw = defaultdict(lambda: default, {int(c): w for c, w in m["cw"]})
+            font.cmap = {int(c): g for c, g in m["cmap"]}
+            font.glyph_ids = {int(c): g for c, g in m["glyph_ids"]}
+            d = m["desc"]
+            font.desc = PDFFontDescriptor(
+                d["ascent"],
+                d["descent"],
+                d["cap_height"],
+                FontDescriptorFlags(d["flags"]),
+                d["font_b_box"],
+                d["italic_angle"],
+                d["stem_v"],
+                d["missing_width"],
+            )
+        except (ValueError, KeyError, TypeError):
+            return None
+        font.i = 1
+        font.ttffile = path
+        font.fontkey = "proto"
+        font.emphasis = TextEmphasis.coerce(style)
+        font.missing_glyphs = []
+        font.biggest_size_pt = 0
+        font.color_font = None
+        font._hbfont = None
+        font.ttfont = _FileFont(path)
+        font.subset = SubsetMap(font)
+        return font
+
+    def store(self, font: TTFFont, style: str, data: bytes) -> None:
+        import json
+
+        from engine.load import cache
+
+        if not cache.enabled():
+            return
+        d = font.desc
+        m = {attr: getattr(font, attr) for attr in (*self._FIELDS, *self._MORE)}
+        m |= {
+            "default_width": font.cw.default_factory() if isinstance(font.cw, defaultdict) else 0,  # type: ignore[misc]
+            "cw": sorted(font.cw.items()),
+            "cmap": sorted(font.cmap.items()),
+            "glyph_ids": sorted(font.glyph_ids.items()),
+            "desc": {
+                "ascent": d.ascent,
+                "descent": d.descent,
+                "cap_height": d.cap_height,
+                "flags": d.flags.value,
+                "font_b_box": d.font_b_box,
+                "italic_angle": d.italic_angle,
+                "stem_v": d.stem_v,
+                "missing_width": d.missing_width,
+            },
+        }
+        name, key = self._key(style, data)
+        try:
+            cache.write_blob(name, key, json.dumps(m, separators=(",", ":")).encode())
+        except OSError:
+            pass  # a read-only home: parsed again next time
+
+
+_metrics = _Metrics()
 _faces: dict[tuple[str, int, int, str], _Face] = {}
 _faces_lock = threading.Lock()
 
@@ -184,30 +329,80 @@ def _face(path: Path, style: str) -> _Face:
         return face
 
 
+class _LazyRegistry(dict[str, Any]):
+    """fpdf2's font registry (``pdf.fonts``) holding faces that are added on first use.
+
+    A pending face answers ``in`` (so ``set_font`` accepts it) and is added when fpdf2 first
+    looks it up (``registry[key]``, through ``__missing__``); iterating and ``len`` see only the
+    faces added so far, so the output step embeds only those. Scratch documents that share the
+    registry (the renderer's measuring pages) add to the same one.
+    """
+
+    def __init__(self, fonts: dict[str, Any]) -> None:
+        super().__init__(fonts)
+        self.pending: dict[str, Callable[[], None]] = {}
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self, key) or key in self.pending
+
+    def __missing__(self, key: str) -> Any:
+        add = self.pending.pop(key)  # KeyError as before for a font nobody registered
+        add()
+        return dict.__getitem__(self, key)
+
+
+def _registry(pdf: FPDF) -> _LazyRegistry:
+    catalog: Any = pdf._resource_catalog
+    if not isinstance(catalog.font_registry, _LazyRegistry):
+        catalog.font_registry = _LazyRegistry(catalog.font_registry)
+    registry: _LazyRegistry = catalog.font_registry
+    return registry
+
+
+def _check_font_file(path: Path) -> None:
+    """Refuse a file that is not a font (its table directory does not read) at registration."""
+    with path.open("rb") as fh:
+        ttLib.TTFont(fh, lazy=True)
+
+
 def add_font(pdf: FPDF, family: str, style: str, path: Path | str) -> None:
-    """``pdf.add_font(family, style, path)`` with the face parsed once per process and its
-    subsets cached; the document's bytes are unchanged."""
+    """``pdf.add_font(family, style, path)``, added when the document first selects the face,
+    with the face parsed once per process and its subsets cached; the bytes are those of
+    plain fpdf2 adding the face at that moment.
+
+    Raises:
+        Exception: fontTools' error for a file that is not a font (at registration); a face that
+            fails to load at first use raises ``ValueError``.
+    """
     path = Path(path)
     style = "".join(sorted(style.upper()))
     fontkey = f"{family.lower()}{style}"
-    if not enabled or fontkey in pdf.fonts:
-        pdf.add_font(family, style, str(path))
+    registry = _registry(pdf)
+    if fontkey in registry:
+        pdf.add_font(family, style, str(path))  # fpdf2's own warning: already added
         return
-    face = _face(path, style)
-    if not face.cacheable:
-        pdf.add_font(family, style, str(path))
-        return
-    _install()
-    pdf.fonts[fontkey] = face.new_font(pdf, fontkey, style)
+    _check_font_file(path)
+
+    def add() -> None:
+        try:
+            face = _face(path, style) if enabled else None
+            if face is None or not face.cacheable:
+                pdf.add_font(family, style, str(path))
+                return
+            _install()
+            dict.__setitem__(registry, fontkey, face.new_font(pdf, fontkey, style))
+        except Exception as exc:
+            raise ValueError(f"{path.name} is not a usable font file ({type(exc).__name__}: {exc})") from None
+
+    registry.pending[fontkey] = add
 
 
 def clear() -> None:
-    """Forget every parsed face and cached subset (closing their font files)."""
+    """Forget every parsed face and cached subset (and close their files)."""
     with _faces_lock:
-        faces = list(_faces.values())
+        for face in _faces.values():
+            face.proto.ttfont.close()
         _faces.clear()
-    for face in faces:
-        face.proto.ttfont.close()  # a lazily read face keeps its file open until closed
 
 
 def stats() -> dict[str, int]:

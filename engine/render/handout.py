@@ -26,10 +26,13 @@ def load_template(templates_dir: Path | str | None = None) -> tuple[Any, Path]:
 
 @cache
 def _load_template(folder: str) -> Any:
+    from engine.load import cache
     from engine.models.template import Template
 
-    data, index = yamlio.read(Path(folder) / TEMPLATE_FILE)
-    return validate(Template, data, index)
+    path = Path(folder) / TEMPLATE_FILE
+    return cache.cached(
+        "template", [Path(folder)], lambda: [path], lambda: validate(Template, *yamlio.read(path)), Template
+    )
 
 
 def dose_text(dosage: dict[str, Any], templates_dir: Path | str | None = None) -> str:
