@@ -8,9 +8,9 @@ and two review visits (``*.feedback.yaml``: pain up, pain down). The handout and
 are rendered and their extracted text is checked: the general rules of
 ``tests/test_handout_truth.check_handout`` plus the sentence properties these runners exposed.
 
-The ``xfail(strict=True)`` tests are defects in the render/progression code that the reader
-helper reported (NOTES.md, "reader findings"); they turn into failures once fixed, so the mark
-can be removed then.
+The "code-owner defects" tests below were the reader's findings (``xfail(strict=True)`` until the
+render/progression code was fixed); a new defect found this way is added as such a test, and its
+mark removed once fixed.
 """
 
 from __future__ import annotations
