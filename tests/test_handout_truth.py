@@ -73,6 +73,9 @@ def check_handout(view: View, handout: bytes, report: bytes) -> None:
     assert not re.search(r"\bswap\b", full, re.IGNORECASE), "a handout never says 'swap'"
     assert "the leg named in your plan" not in full
     assert "on the days shown" not in full
+    # clinic: the one the plan names, the template's, or the loud blank (never another clinic's)
+    clinic = view.clinic or template.clinic.name or template.clinic.name_blank
+    assert _flat(clinic) in full, "the clinic line is missing"
     # contact: the clinic's line or the loud blank
     contact = clinic_contact(view, template) or template.clinic.contact_blank
     assert _flat(contact) in full, "the contact line is missing"
@@ -91,10 +94,13 @@ def check_handout(view: View, handout: bytes, report: bytes) -> None:
     exercises = plan.get("exercises") or []
     guide = template.wording.pain_guide
     override = sections.pain_override(view.plan, template)
+    numeric = re.compile(guide.pain_number, re.IGNORECASE)
     if exercises:
         if override:
             assert guide.heading not in full and _flat(guide.amber.range) not in full, "traffic light beside override"
             assert _flat(guide.overrides[override].heading) in full
+            hit = numeric.search(full)
+            assert hit is None, f"a pain limit in numbers under the {override} guide: {hit.group(0) if hit else ''!r}"
         else:
             assert full.count(guide.heading) == 1, "the pain guide is printed once"
         assert "Pain guide:" not in full, "the plan's pain-guide education repeats the printed guide"
@@ -127,6 +133,8 @@ def check_handout(view: View, handout: bytes, report: bytes) -> None:
             assert _flat(w.both_sides_step) in block
             assert w.each_side in block, f"{item['id']}: a both-sides dose says 'each side'"
         for step in record["steps"]:
+            if override and numeric.search(step):
+                continue  # the override guide's line is printed instead
             assert _flat(textmod.exercise_text(step, how.values)) in block, (item["id"], step)
         if item.get("cadence_target"):
             assert f"{item['cadence_target']['target_spm']} beats a minute" in block, "the metronome number"

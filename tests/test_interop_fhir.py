@@ -244,3 +244,21 @@ def test_round_trip_synthetic_opencap_capture_to_plan_to_bundle(tmp_path: Path) 
     assert check_bundle(bundle, set(content.library.exercises)) == []
     codes = [sr["code"]["coding"][0]["code"] for sr in _resources(bundle, "ServiceRequest")]
     assert codes == [e.id for e in hand.exercises]
+
+
+def test_note_gives_the_metronome_number_and_the_running_plan() -> None:
+    """A cadence drill's line carries its metronome target; the running plan has its own line."""
+    plan = _plan("low-cadence-pfp")
+    text = note_text(plan, dose_text)
+    drill = next(e for e in plan.exercises if e.cadence_target is not None)
+    t = drill.cadence_target
+    assert t is not None
+    line = next(x for x in text.splitlines() if x.startswith(f"- {drill.name}"))
+    assert f"metronome {t.target_spm} spm ({t.now_spm:g} + {t.increase_pct} %)" in line
+    run = plan.running
+    assert run is not None and run.target_weekly_km is not None
+    assert f"Running: {run.status}; about {run.target_weekly_km:g} km a week" in text
+    assert f"pain limit {run.pain_limit_nrs}/10 [{run.rule}]" in text
+    assert "\u00a0" not in text  # plain spaces in a paste-in note
+    seed = note_text(_plan("seed-marathon-bilateral-drop"), dose_text)
+    assert "Running: walk-run; walk-run 6 stages from stage 1 after 6 checks" in seed

@@ -146,3 +146,14 @@ def app() -> Any:
     from engine.cli import app as rehab
 
     return rehab
+
+
+def test_exercise_template_uses_the_librarys_pain_sentence() -> None:
+    """The new exercise's precaution is the library's most common one (it agrees with the pain guide)."""
+    from collections import Counter
+
+    from engine.load.content import load_content
+
+    common, _ = Counter(p for e in load_content().library.exercises.values() for p in e.precautions).most_common(1)[0]
+    data, _ = yamlio.parse(template("exercise"), "<template>")
+    assert data["precautions"] == [common]

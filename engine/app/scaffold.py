@@ -174,7 +174,7 @@ doses:                            # 1..6 dose steps, easiest first; sets, per_we
   # one of reps (1..200), hold_s (1..300) or minutes (1..90); rest_s and note optional
   - {sets: 2, reps: 10, per_week: 3, rest_s: 60}
 precautions:                      # plain-language precautions (optional)
-  - Stop if your pain goes above 5 out of 10, or is worse the next morning.
+  - Stop if your pain goes above 5 out of 10, or if the next morning it is 3 or more points higher than usual.
 evidence: [crossley-2011]         # reference ids from rules/references.yaml (at least one)
 picture:                          # the stick figure on the handout
   view: front                     # front | side | back

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from engine.models.plan import Plan
+from engine.models.plan import Plan, PlanExercise
 
 LIMIT = 2000
 _SIDE = {"left": "L", "right": "R", "both": "both"}
@@ -33,8 +33,39 @@ def _fit(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def _num(x: float) -> str:
+    return f"{float(x):g}"
+
+
+def running_line(plan: Plan) -> str | None:
+    """The running plan in one line: status, distance or walk-run, pain limit and rule."""
+    run = plan.running
+    if run is None:
+        return None
+    parts = [run.status.replace("_", "-")]
+    if run.target_weekly_km is not None:
+        usual = f" (usual {_num(run.weekly_km)})" if run.weekly_km is not None else ""
+        parts.append(f"about {_num(run.target_weekly_km)} km a week{usual}")
+    elif run.target_pct is not None:
+        parts.append(f"about {run.target_pct} % of the usual weekly distance")
+    if run.walk_run:
+        checks = f" after {len(run.entry_criteria)} checks" if run.entry_criteria else ""
+        parts.append(f"walk-run {len(run.walk_run)} stages from stage {run.walk_run[0].stage}{checks}")
+    parts.append(f"pain limit {run.pain_limit_nrs}/10")
+    return f"Running: {'; '.join(parts)} [{run.rule}]"
+
+
+def _exercise_line(e: PlanExercise, dose_text: Callable[[dict[str, Any]], str]) -> str:
+    dose = dose_text(e.dosage.model_dump(mode="json")).replace("\u00a0", " ")
+    t = e.cadence_target
+    if t is not None:  # the number the handout gives the client
+        dose = f"metronome {t.target_spm} spm ({_num(t.now_spm)} + {t.increase_pct} %); {dose}"
+    return f"- {e.name} [{_SIDE[e.side]}] L{e.level}: {_fit(dose, 160)}"
+
+
 def note_text(plan: Plan, dose_text: Callable[[dict[str, Any]], str]) -> str:
-    """The summary: client, dates, status, red flags, referrals, exercises with side and dose."""
+    """The summary: client, dates, status, red flags, referrals, running, exercises with side and
+    dose (and the metronome number of a cadence drill)."""
     review = dt.date.fromisoformat(plan.assessed_on) + dt.timedelta(days=plan.review_in_days)
     who = plan.client.name + (f" ({plan.client.id})" if plan.client.id else "")
     head = [
@@ -45,10 +76,10 @@ def note_text(plan: Plan, dose_text: Callable[[dict[str, Any]], str]) -> str:
     ]
     refs = [f"- {r.urgency.upper()}: {_fit(r.reason, 220)}" for r in plan.referrals]
     head += ["Referrals:", *refs] if refs else ["Referrals: none"]
-    exercises = [
-        f"- {e.name} [{_SIDE[e.side]}] L{e.level}: {_fit(dose_text(e.dosage.model_dump(mode='json')), 160)}"
-        for e in plan.exercises
-    ]
+    running = running_line(plan)
+    if running:
+        head.append(_fit(running, 220))
+    exercises = [_exercise_line(e, dose_text) for e in plan.exercises]
     tail = [
         f"Rules {plan.generated_with.rules_sha256[:12]}, exercises {plan.generated_with.exercises_sha256[:12]} (rehab-rules {plan.generated_with.engine})"
     ]

@@ -169,6 +169,9 @@ class RunningSection(PlanModel):
     pain_limit_nrs: int
     weekly_km: float | None = None
     target_weekly_km: float | None = None
+    target_pct: int | None = Field(default=None, exclude_if=_empty)
+    """A reduced plan's distance as a share (%) of the client's usual weekly distance, when no
+    distance is recorded (so no ``target_weekly_km``)."""
     max_increase_2wk_pct: int | None = None
     entry_criteria: list[str] = Field(default_factory=list)
     walk_run: list[WalkRunStep] = Field(default_factory=list)
@@ -239,6 +242,15 @@ class Override(PlanModel):
     """Date of the plan it was made in."""
 
 
+class PainSite(PlanModel):
+    """A painful area as the handout needs it (which side not to lie on): copied from the
+    first-visit assessment, carried to each review plan."""
+
+    region: str
+    side: str
+    diagnosis: str | None = Field(default=None, exclude_if=_empty)
+
+
 class Plan(PlanModel):
     """A plan, version 1."""
 
@@ -269,6 +281,11 @@ class Plan(PlanModel):
     warnings: list[str] = Field(default_factory=list, exclude_if=_empty)
     """Things the clinician should check (e.g. an exercise without feedback)."""
     running: RunningSection | None = None
+    red_flags: list[str] = Field(default_factory=list, exclude_if=_empty)
+    """Red flags named: the first visit's and those reported at each review since (the referral
+    sheet's "what to tell them" reads them, so a plan made at review needs no assessment)."""
+    pain_sites: list[PainSite] = Field(default_factory=list, exclude_if=_empty)
+    """The first visit's painful areas (region, side, diagnosis), carried to review plans."""
 
     def to_json(self) -> str:
         """Serialise deterministically (sorted keys, 2-space indent, trailing newline)."""

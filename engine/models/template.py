@@ -6,6 +6,7 @@ The handout's wording is data so that a clinic can edit it without Python. The m
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
@@ -98,8 +99,11 @@ class Colours(_Strict):
 class Clinic(_Strict):
     """The clinic's own details, used when the plan does not name a clinic."""
 
-    name: Text
-    """Clinic name (also the PDF author)."""
+    name: str = ""
+    """Clinic name (also the PDF author), printed when the assessment names no clinic. Empty:
+    such a handout prints ``name_blank`` (a loud line to fill in by hand), as for the contact."""
+    name_blank: Text = "______________________ (write the clinic name here)"
+    """Printed when neither the assessment nor the template names the clinic."""
     contact: str = ""
     """Phone number, e-mail or address of this clinic, printed on every handout. Empty: the
     handout prints ``contact_blank`` (a loud line to fill in by hand)."""
@@ -206,6 +210,45 @@ class HeadingIntro(_Strict):
     """Optional sentence under the heading."""
 
 
+class RunningCuesWording(HeadingIntro):
+    """Running cues: printed only while the client runs (none while running is stopped)."""
+
+    walk_run_heading: Text = "When you do the walk-run plan"
+    """Heading in place of ``heading`` when the plan's running is the walk-run plan."""
+
+
+class RunningWording(_Strict):
+    """The running plan ("can I run, and how much?"); placeholders are filled from ``plan.running``."""
+
+    heading: Text = "Your running plan"
+    """Section heading."""
+    target: Text = "For the next two weeks: about {km} km a week in total."
+    """The weekly distance to run, ``{km}``."""
+    target_pct: Text = "For the next two weeks: about {pct}\u00a0% of your usual weekly distance."
+    """The same as a share of the client's usual distance, ``{pct}`` (no distance recorded)."""
+    pain_limit: Text = "Pain limit: keep pain at {n} out of 10 or less while you run, and settled by the next morning."
+    """Running pain limit, ``{n}`` out of 10."""
+    pain_limit_walk_run: Text = (
+        "Pain limit: keep pain at {n} out of 10 or less during each walk-run, and settled by the next morning."
+    )
+    """The same for a client on the walk-run plan."""
+    pain_limit_to_come: Text = (
+        "When you start the walk-run plan: keep pain at {n} out of 10 or less during each walk-run, "
+        "and settled by the next morning."
+    )
+    """The same for a client who does not run yet (checks to pass first)."""
+    increase: Text = "After that, add no more than {pct}% to your weekly distance over any two weeks."
+    """Most a weekly distance may grow over two weeks, ``{pct}``."""
+    checks: Text = "Start the walk-run plan when all of these are true:"
+    """Before the walk-run checks."""
+    stage: Text = "Stage {stage}: walk {walk} min, then run {run} min. Do this {repeats} times."
+    """One walk-run stage."""
+    stage_run: Text = "Stage {stage}: run {run} minutes without a break."
+    """A stage with no walking."""
+    stages_rule: Text = "Do each stage twice, with a rest day between runs, before you move to the next one."
+    """After the stages."""
+
+
 class EducationWording(HeadingIntro):
     """Things to know."""
 
@@ -270,6 +313,8 @@ class DoseWording(_Strict):
     """Hold time in seconds."""
     minutes: Text
     """Duration in minutes."""
+    minutes_one: Text = "{n} minute"
+    """One minute."""
     per_week: Text
     """Days a week."""
     every_day: Text
@@ -381,6 +426,13 @@ class Light(_Strict):
     """What to do."""
 
 
+def _compiled(pattern: str, what: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern, re.IGNORECASE)
+    except re.error as err:
+        raise ValueError(f"{what}: {pattern!r} is not a valid regular expression ({err})") from None
+
+
 class PainOverride(_Strict):
     """A pain guide that replaces the traffic light for a condition whose pain rules differ (e.g. a bone stress injury)."""
 
@@ -390,6 +442,23 @@ class PainOverride(_Strict):
     """First sentence."""
     rules: list[Light] = Field(min_length=1)
     """Rows, each with a label, a range and what to do."""
+    instead: Text | None = None
+    """Printed in place of every exercise sentence that gives a pain limit in numbers (see
+    ``pain_guide.pain_number``), once per list; none: such sentences are left out."""
+    running_pain_limit: Text | None = None
+    """The running plan's pain limit under this guide (in place of the numeric one); none: the
+    numeric line is left out."""
+    entry_criteria_words: dict[Text, Text] = Field(default_factory=dict)
+    """Walk-run checks: words (a regular expression) that give a pain number, and the words this
+    guide puts in their place; a check still giving a pain number after them is left out."""
+    entry_criteria: list[Text] = Field(default_factory=list)
+    """Walk-run checks this guide adds."""
+
+    @model_validator(mode="after")
+    def _patterns_compile(self) -> PainOverride:
+        for pattern in self.entry_criteria_words:
+            _compiled(pattern, "entry_criteria_words")
+        return self
 
 
 class PainGuideWording(_Strict):
@@ -400,6 +469,14 @@ class PainGuideWording(_Strict):
     the first listed condition the plan has wins."""
     same_as_rules: list[str] = Field(default_factory=list)
     """Rule ids whose education repeats this guide; their text is not printed again."""
+    pain_number: Text = r"\b(pain|painful|hurts?)\b[^.]*?\b\d+ out of 10\b"
+    """A sentence giving a pain limit in numbers, the traffic light's kind (a regular expression,
+    case-insensitive); under an override guide such sentences are not printed."""
+
+    @model_validator(mode="after")
+    def _pattern_compiles(self) -> PainGuideWording:
+        _compiled(self.pain_number, "pain_number")
+        return self
 
     heading: Text
     """Section heading."""
@@ -475,8 +552,10 @@ class Wording(_Strict):
     """Exercise blocks."""
     pain_guide: PainGuideWording
     """Traffic-light pain guide."""
-    running_cues: HeadingIntro
+    running_cues: RunningCuesWording
     """Running cues."""
+    running: RunningWording = Field(default_factory=RunningWording)
+    """The running plan."""
     education: EducationWording
     """Things to know."""
     precautions: HeadingIntro
@@ -597,8 +676,16 @@ class ReportHeadings(_Strict):
     """Rule trace."""
     notes: Text
     """Assessment notes."""
-    not_included: Text = "Not included (over the exercise cap)"
-    """Exercises the rules chose that the plan's cap left out."""
+    not_included: Text = "Not included"
+    """Exercises the rules chose that the plan left out (over the exercise cap, one per ladder), each with its reason."""
+    not_included_urgent: Text = "Not included: urgent referral (no exercises until the client has been seen)"
+    """Exercises an urgent referral took out of the plan."""
+    not_included_clinician: Text = "Removed by the clinician"
+    """Exercises a clinician override removed."""
+    running: Text = "Running"
+    """The running plan (status, distance, walk-run stages, pain limit, rule)."""
+    side_printed: Text = "Printed on another side"
+    """Side-lying exercises the handout prints on another side than the plan's, and why."""
     precautions_not_applied: Text = "Exercise precautions not applied (urgent referral: no exercises)"
     """Precautions of an urgent plan that concern exercise, listed apart."""
     reviewed: Text = "Review: feedback received"
@@ -676,6 +763,30 @@ class ReportColumns(_Strict):
     """Date of the plan an override was made in."""
     overrides_exclusion: Text = "Rule excluded it"
     """An added exercise a rule had excluded (the rule id, flagged)."""
+    printed: Text = "Handout"
+    """The side the handout prints."""
+
+
+class ReportRunningLabels(_Strict):
+    """Row labels of the report's running table."""
+
+    status: Text = "Status"
+    summary: Text = "Summary (printed)"
+    weekly_km: Text = "Usual km a week"
+    target_weekly_km: Text = "Target km a week"
+    target_pct: Text = "Target (% of usual distance)"
+    pain_limit: Text = "Pain limit (0-10)"
+    max_increase: Text = "Most increase over 2 weeks (%)"
+    entry_criteria: Text = "Walk-run checks"
+    walk_run: Text = "Walk-run stages"
+    stage: Text = "stage {stage}: walk {walk} min, run {run} min × {repeats}"
+    """One walk-run stage; {stage}, {walk}, {run}, {repeats}."""
+    stages: Text = "{count} stages, from {first}"
+    """The stages; {count} and {first} (the first stage, as ``stage``)."""
+    rule: Text = "Rule"
+    change: Text = "Change at review"
+    because: Text = "Set by (review)"
+    advice: Text = "Advice (rule)"
 
 
 class ReportWording(_Strict):
@@ -703,6 +814,13 @@ class ReportWording(_Strict):
     """Review: an exercise the new plan no longer has."""
     dose_at: Text = "{id} L{level} step {step}: {dose}"
     """Review: one side of was → now; {id}, {level}, {step} and {dose}."""
+    side_printed: Text = "{side} → {shown}"
+    """Exercises table: a side-lying exercise the handout prints on another side, off a sore hip;
+    {side} (the plan's) and {shown} (the handout's)."""
+    side_reason: Text = "sore {sore} hip: the handout never has the client lie on it"
+    """Why the handout prints it on another side; {sore}."""
+    running: ReportRunningLabels = Field(default_factory=ReportRunningLabels)
+    """Row labels of the running table."""
 
 
 class Template(_Strict):

@@ -36,6 +36,7 @@ from engine.models.plan import (
     Excluded,
     FindingItem,
     GeneratedWith,
+    PainSite,
     Plan,
     PlanExercise,
     Referral,
@@ -323,14 +324,19 @@ class Planner:
                 advice.append(TextItem(text=text, rule=rid))
         rs = self.t.running
         km = a.client.weekly_km
-        target = None
-        if km is not None and status in ("reduce", "continue"):
+        target: float | None = None
+        pct: int | None = None
+        if status in ("reduce", "continue"):
             painful = max((p.nrs_activity for p in a.pains), default=0) >= rs.reduce_from_nrs
-            target = km * rs.reduce_to_pct / 100 if status == "reduce" and painful else km
+            usual = 100.0 if km is None else km  # no distance recorded: work in % of the usual one
+            target = usual * rs.reduce_to_pct / 100 if status == "reduce" and painful else usual
             change = a.client.weekly_km_change_pct
             if change is not None and change >= rs.load_spike_pct:
-                target = min(target, km / (1 + change / 100))
+                target = min(target, usual / (1 + change / 100))
             target = round(target)
+            if km is None:
+                pct = round(target) if status == "reduce" and target < 100 else None
+                target = None
         early = status in ("stop", "walk_run")
         return RunningSection(
             status=status,
@@ -339,6 +345,7 @@ class Planner:
             pain_limit_nrs=rs.pain_limit_nrs,
             weekly_km=km,
             target_weekly_km=target,
+            target_pct=pct,
             max_increase_2wk_pct=None if early else rs.max_increase_2wk_pct,
             entry_criteria=list(rs.entry_criteria) if early else [],
             walk_run=[WalkRunStep(stage=i + 1, **w.model_dump()) for i, w in enumerate(rs.walk_run)] if early else [],
@@ -409,6 +416,8 @@ class Planner:
             not_included=dropped,
             conditions=conditions_of(a),
             running=self.running(a, out),
+            red_flags=a.flags,
+            pain_sites=[PainSite(region=p.region, side=p.side, diagnosis=p.diagnosis) for p in a.pains],
         )
 
 

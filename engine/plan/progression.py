@@ -433,6 +433,7 @@ def progress(content: Content, plan: Plan, feedback: Feedback, index: LocationIn
             ),
             "reviewed": [_reviewed(item, feedback, i, nxt, kept=kept) for item, i, nxt in reviewed],
             "running": running,
+            "red_flags": list(dict.fromkeys([*plan.red_flags, *(feedback.new_red_flags or [])])),
             "warnings": [
                 f"no feedback for {item.id} ({item.side}): kept as it was" for item, i, _ in reviewed if i is None
             ],

@@ -15,7 +15,7 @@ from engine.models.exercise import Exercise
 from engine.models.plan import PlanExercise
 from engine.models.template import Template
 from engine.plan import targets
-from engine.render import figure, text
+from engine.render import figure, running, text
 from engine.render.frame import (
     COL_GAP,
     LEADING,
@@ -78,10 +78,13 @@ class _Shown:
 def _sore_hips(view: View) -> set[str]:
     """Sides with gluteal tendinopathy (or lateral hip pain): never lie on them (plan advice)."""
     sore: set[str] = set()
-    for pain in view.pains:
+    for pain in view.sites:
         if pain.diagnosis == "gluteal_tendinopathy" or pain.region == "lateral_hip":
             sore |= {"left", "right"} if pain.side == "both" else {str(pain.side)}
     return sore
+
+
+sore_hips = _sore_hips
 
 
 def _other(side: str) -> str:
@@ -150,9 +153,18 @@ def _exercise_block(ctx: Ctx, number: int, item: PlanExercise) -> None:
     dose = exercise_dose(ctx.t, item, how)
     if dose:
         _dose_box(ctx, w.dose_label, dose)
-    tips = [text.exercise_text(s, how.values) for s in record.cues]
-    precautions = [text.exercise_text(p, how.values) for p in record.precautions]
+    tips = _guided(ctx, [text.exercise_text(s, how.values) for s in record.cues])
+    precautions = _guided(ctx, [text.exercise_text(p, how.values) for p in record.precautions])
     _two_lists(ctx, (w.cues_label, tips), (w.precautions_label, precautions))
+
+
+def _guided(ctx: Ctx, items: list[str]) -> list[str]:
+    """Exercise sentences as printed: under a pain guide that replaces the traffic light (bone
+    stress), a sentence giving a pain limit in numbers becomes the guide's line."""
+    guide = running.override_guide(ctx.plan, ctx.t)
+    if guide is None:
+        return items
+    return running.without_pain_numbers(items, ctx.t, guide.instead)
 
 
 def exercise_dose(template: Template, item: PlanExercise, how: _Shown) -> str:
@@ -307,7 +319,7 @@ def _exercise_text(ctx: Ctx, record: Exercise, how: _Shown, x: float, width: flo
     if record.purpose:
         _run_in(ctx, w.purpose_label, text.exercise_text(record.purpose, how.values), x, width)
         pdf.ln(1)
-    steps = [text.exercise_text(s, how.values) for s in record.steps]
+    steps = _guided(ctx, [text.exercise_text(s, how.values) for s in record.steps])
     steps += list(how.extra_steps)
     if steps:
         draw_label(ctx, w.steps_label, x, width)

@@ -117,7 +117,8 @@ def set_metadata(pdf: FPDF, title: str, subject: str, author: str, view: View) -
     day = text.parse_date(view.plan.assessed_on)
     pdf.set_title(title)
     pdf.set_subject(subject)
-    pdf.set_author(author)
+    if author:
+        pdf.set_author(author)
     pdf.set_creation_date(datetime(day.year, day.month, day.day, tzinfo=UTC))
 
 
@@ -145,7 +146,14 @@ class Ctx:
 
 
 def clinic_name(view: View, template: Template) -> str:
-    return str(view.clinic or template.clinic.name)
+    """The clinic named on the plan, else the template's, else the template's loud blank to fill in
+    by hand (as for the contact): a handout never prints another clinic's name."""
+    return known_clinic(view, template) or template.clinic.name_blank
+
+
+def known_clinic(view: View, template: Template) -> str:
+    """The clinic named on the plan, else the template's ("" when neither names one)."""
+    return str(view.clinic or template.clinic.name or "").strip()
 
 
 def contact_line(ctx: Ctx) -> str:

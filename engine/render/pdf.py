@@ -17,7 +17,7 @@ from typing import Any
 
 from engine.models.template import Template
 from engine.render import text
-from engine.render.frame import Ctx, clinic_name, flow, new_doc, set_metadata
+from engine.render.frame import Ctx, flow, known_clinic, new_doc, set_metadata
 from engine.render.report import render_clinician_report
 from engine.render.sections import SECTIONS, draw_credits
 from engine.render.urgent import urgent_page
@@ -54,7 +54,7 @@ def render_handout(view: View, template: Template, template_dir: Path, *, paper:
     pdf = new_doc(template, template_dir, paper, template.wording.footer, view.client_name)
     title = template.wording.header.title
     day = text.format_date(text.parse_date(view.plan.assessed_on), template)
-    set_metadata(pdf, title, f"{title}, {day}", clinic_name(view, template), view)
+    set_metadata(pdf, title, f"{title}, {day}", known_clinic(view, template), view)
     pdf.add_page()
     if view.plan.status == "refer_urgent":
         urgent_page(Ctx(pdf, view, template, template_dir))

@@ -12,11 +12,12 @@ from fpdf import FPDF
 from fpdf.enums import TableCellFillMode, XPos, YPos
 from fpdf.fonts import FontFace
 
-from engine.models.plan import DoseAt, Plan, PlanExercise, TextItem
+from engine.models.plan import DoseAt, Plan, PlanExercise, TextItem, WalkRunStep
 from engine.models.template import Template
+from engine.plan.overrides import RULE as CLINICIAN
 from engine.render import text
-from engine.render.exercise_page import exercise_name
-from engine.render.frame import PT_TO_MM, Ctx, clinic_name, new_doc, para, rgb, set_metadata, use_font
+from engine.render.exercise_page import exercise_name, shown, sore_hips
+from engine.render.frame import PT_TO_MM, Ctx, known_clinic, new_doc, para, rgb, set_metadata, use_font
 from engine.render.urgent import STOP
 from engine.render.view import View
 
@@ -29,7 +30,7 @@ def render_clinician_report(view: View, template: Template, template_dir: Path, 
     r = template.report
     pdf = new_doc(template, template_dir, paper, r.footer, view.client_name)
     day = text.format_date(text.parse_date(view.plan.assessed_on), template)
-    set_metadata(pdf, r.title, f"{r.title}, {day}", clinic_name(view, template), view)
+    set_metadata(pdf, r.title, f"{r.title}, {day}", known_clinic(view, template), view)
     ctx = Ctx(pdf, view, template, template_dir)
     pdf.add_page()
     _report_title(ctx)
@@ -69,7 +70,7 @@ def _title_fields(ctx: Ctx) -> list[tuple[str, str]]:
         (lab.client_id, view.client_id),
         (lab.assessed_on, plan.assessed_on),
         (lab.clinician, view.clinician_name),
-        (lab.clinic, clinic_name(view, ctx.t)),
+        (lab.clinic, known_clinic(view, ctx.t)),
         (lab.status, plan.status),
         (lab.revision, _s(plan.revision)),
         (lab.previous, prev),
@@ -119,6 +120,7 @@ def _report_tables(ctx: Ctx) -> list[TableSpec]:
             (0.5, 2.6, 2.6, 2, 1, 3, 1.4),
             [_exercise_row(ctx, n, i) for n, i in enumerate(items, start=1)],
         ),
+        *_side_tables(ctx),
         (
             h.because,
             [col.exercise, col.rule, col.findings, col.evidence],
@@ -131,12 +133,8 @@ def _report_tables(ctx: Ctx) -> list[TableSpec]:
             (2.3, 2.3, 4.4),
             [[_s(e.exercise), _s(e.rule), _s(e.reason)] for e in plan.excluded],
         ),
-        (
-            h.not_included,
-            [col.exercise, col.rule, col.reason],
-            (2.3, 2.3, 4.4),
-            [[_s(e.exercise), _s(e.rule), _s(e.reason)] for e in plan.not_included],
-        ),
+        *_not_included_tables(ctx),
+        *_running_table(ctx),
         (h.cues, [col.text, col.rule], (5, 2), _text_rows(plan.cues)),
         (h.education, [col.text, col.rule], (5, 2), _text_rows(plan.education)),
         (
@@ -146,6 +144,62 @@ def _report_tables(ctx: Ctx) -> list[TableSpec]:
             [[str(n), _s(t.rule), _s(t.fired_on)] for n, t in enumerate(plan.trace, start=1)],
         ),
     ]
+
+
+def _not_included_tables(ctx: Ctx) -> list[TableSpec]:
+    """Exercises the plan left out, under a heading by reason: the rules' choices left out (over
+    the cap, one per ladder; always shown), those an urgent referral took out, those a clinician
+    removed (each only when there are some)."""
+    h, col, plan = ctx.t.report.headings, ctx.t.report.columns, ctx.plan
+    urgent = {r.rule for r in plan.referrals if r.urgency in STOP}
+    groups: dict[str, list[list[str]]] = {h.not_included: [], h.not_included_urgent: [], h.not_included_clinician: []}
+    for e in plan.not_included:
+        heading = (
+            h.not_included_urgent
+            if e.rule in urgent
+            else h.not_included_clinician
+            if e.rule == CLINICIAN
+            else h.not_included
+        )
+        groups[heading].append([_s(e.exercise), _s(e.rule), _s(e.reason)])
+    return [
+        (heading, [col.exercise, col.rule, col.reason], (2.3, 2.3, 4.4), rows)
+        for n, (heading, rows) in enumerate(groups.items())
+        if rows or n == 0
+    ]
+
+
+def _running_table(ctx: Ctx) -> list[TableSpec]:
+    """The plan's running section as the handout's source: status, distances, stages, pain limit
+    and the rule that set it (none when the plan has no running section)."""
+    run, r = ctx.plan.running, ctx.t.report
+    if run is None:
+        return []
+    lab = r.running
+
+    def stage(st: WalkRunStep) -> str:
+        return text.fill(
+            lab.stage, stage=st.stage, walk=text.number(st.walk_min), run=text.number(st.run_min), repeats=st.repeats
+        )
+
+    stages = text.fill(lab.stages, count=len(run.walk_run), first=stage(run.walk_run[0])) if run.walk_run else ""
+    rows = [
+        (lab.status, run.status),
+        (lab.summary, run.summary),
+        (lab.weekly_km, _s(run.weekly_km) if run.weekly_km is not None else ""),
+        (lab.target_weekly_km, _s(run.target_weekly_km) if run.target_weekly_km is not None else ""),
+        (lab.target_pct, _s(run.target_pct) if run.target_pct is not None else ""),
+        (lab.pain_limit, _s(run.pain_limit_nrs)),
+        (lab.max_increase, _s(run.max_increase_2wk_pct) if run.max_increase_2wk_pct else ""),
+        (lab.entry_criteria, str(len(run.entry_criteria)) if run.entry_criteria else ""),
+        (lab.walk_run, stages),
+        (lab.rule, run.rule),
+        (lab.change, run.change or ""),
+        (lab.because, _s([b.rule for b in run.because]) if run.because else ""),
+        *((lab.advice, f"{a.text} ({a.rule})") for a in run.advice),
+    ]
+    col = r.columns
+    return [(r.headings.running, [col.text, col.value], (2, 5), [[k, v] for k, v in rows if v])]
 
 
 def _review_tables(ctx: Ctx) -> list[TableSpec]:
@@ -262,10 +316,35 @@ def _exercise_row(ctx: Ctx, number: int, item: PlanExercise) -> list[str]:
         _s(item.id),
         exercise_name(ctx, item),
         f"{_s(item.ladder)} L{_s(item.level)}",
-        _s(item.side),
+        _side_cell(ctx, item),
         _s(text.dosage_text(item.dosage.model_dump(mode="json"), words)),
         _s(item.change),
     ]
+
+
+def _printed_side(ctx: Ctx, item: PlanExercise) -> str | None:
+    """The side the handout prints a side-lying exercise on, when it is not the plan's (turned
+    off a sore hip)."""
+    how = shown(ctx.view, ctx.t, item)
+    return how.side if item.sided and how.side != item.side else None
+
+
+def _side_cell(ctx: Ctx, item: PlanExercise) -> str:
+    """The plan's side, and the handout's when it differs (so clinician and client see the same
+    exercise; the table of sides printed says why)."""
+    printed = _printed_side(ctx, item)
+    return text.fill(ctx.t.report.side_printed, side=item.side, shown=printed) if printed else _s(item.side)
+
+
+def _side_tables(ctx: Ctx) -> list[TableSpec]:
+    h, col, r = ctx.t.report.headings, ctx.t.report.columns, ctx.t.report
+    sore = ", ".join(sorted(sore_hips(ctx.view)))
+    rows = [
+        [_named(ctx, item.id), _s(item.side), printed, text.fill(r.side_reason, sore=sore)]
+        for item in ctx.plan.exercises
+        if (printed := _printed_side(ctx, item))
+    ]
+    return [(h.side_printed, [col.exercise, col.side, col.printed, col.reason], (3, 1, 1.2, 4), rows)] if rows else []
 
 
 def _because_rows(items: Sequence[PlanExercise]) -> list[list[str]]:

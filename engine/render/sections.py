@@ -117,10 +117,7 @@ def _no_findings(ctx: Ctx) -> None:
     keep_together(ctx, lambda: draw_box(ctx, inner, ctx.t.colours.green, ctx.t.colours.box_fill), BOX_GAP)
 
 
-def pain_override(plan: Plan, template: Template) -> str | None:
-    """The condition whose pain guide replaces the traffic light on this plan, if any."""
-    conditions = set(plan.conditions)
-    return next((c for c in template.wording.pain_guide.overrides if c in conditions), None)
+pain_override = running.pain_override
 
 
 def _pain_guide(ctx: Ctx) -> None:
@@ -175,14 +172,25 @@ def _light_row(ctx: Ctx, light: Light, colour: str) -> None:
 
 
 def _running_cues(ctx: Ctx) -> None:
-    w = ctx.t.wording.running_cues
-    simple_section(ctx, w.heading, w.intro, texts(ctx.plan.cues))
-    simple_section(ctx, running.HEADING, *(running.running_lines(ctx.plan.running) or ("", [])))  # i12
+    w, run = ctx.t.wording.running_cues, ctx.plan.running
+    status = run.status if run is not None else None
+    if status != "stop":  # no running cues while running is stopped
+        heading = w.walk_run_heading if status == "walk_run" else w.heading
+        simple_section(ctx, heading, w.intro, _guided(ctx, texts(ctx.plan.cues)))
+    lines = running.running_lines(run, ctx.t, running.override_guide(ctx.plan, ctx.t))
+    simple_section(ctx, ctx.t.wording.running.heading, *(lines or ("", [])))  # i12
+
+
+def _guided(ctx: Ctx, items: list[str]) -> list[str]:
+    """Plan texts as printed: under an override pain guide, none gives a pain limit in numbers."""
+    if running.override_guide(ctx.plan, ctx.t) is None:
+        return items
+    return running.without_pain_numbers(items, ctx.t, None)
 
 
 def _education(ctx: Ctx) -> None:
     w = ctx.t.wording.education
-    simple_section(ctx, w.heading, w.intro, education_texts(ctx.plan, ctx.t))
+    simple_section(ctx, w.heading, w.intro, _guided(ctx, education_texts(ctx.plan, ctx.t)))
 
 
 def education_texts(plan: Plan, template: Template) -> list[str]:
@@ -202,7 +210,7 @@ def education_texts(plan: Plan, template: Template) -> list[str]:
 
 def _precautions(ctx: Ctx) -> None:
     w = ctx.t.wording.precautions
-    simple_section(ctx, w.heading, w.intro, texts(ctx.plan.precautions))
+    simple_section(ctx, w.heading, w.intro, _guided(ctx, texts(ctx.plan.precautions)))
 
 
 def _tracking_log(ctx: Ctx) -> None:

@@ -108,7 +108,7 @@ def _dose_main(dosage: Mapping[str, Any], words: DoseWording) -> str:
     if dosage.get("hold_s") is not None:
         pieces.append(fill(words.hold, n=number(dosage["hold_s"])))
     if dosage.get("minutes") is not None:
-        pieces.append(fill(words.minutes, n=number(dosage["minutes"])))
+        pieces.append(_count(dosage["minutes"], words.minutes, words.minutes_one))
     return words.times.join(pieces)
 
 

@@ -35,18 +35,31 @@ _FRAMES = {
 }
 
 
+_NOW = re.compile(r"\bnow\b", re.IGNORECASE)
+_STOP = re.compile(r"^\s*(stop|do not|don't)\b", re.IGNORECASE)
+
+
+def _frames(sentence: str) -> set[str]:
+    """The time frames a sentence names. "Now" is the emergency's ("a doctor's check now" is not
+    "today"), except in what to stop ("Stop running now"), which holds on any sheet."""
+    named = {f for f, rx in _FRAMES.items() if rx.search(sentence)}
+    if _NOW.search(sentence) and not _STOP.search(sentence):
+        named.add("emergency")
+    return named
+
+
 def sheet_reasons(referrals: Sequence[Referral], frame: str) -> list[str]:
     """The referral reasons for an emergency/urgent sheet, keeping only sentences that agree with
-    the sheet's one time frame: a sentence naming another frame ("this week" on a "today" sheet,
-    "today" on a "now" sheet) is left out, since the sheet says where to go and how fast once.
-    Sentences starting with "If" (what to do if things get worse) stay."""
+    the sheet's one time frame: a sentence naming another frame ("this week" or "now" on a "today"
+    sheet, "today" on a "now" sheet) is left out, since the sheet says where to go and how fast
+    once. Sentences starting with "If" (what to do if things get worse) stay."""
     out: list[str] = []
     for r in referrals:
         if r.urgency not in STOP:
             continue
         kept = []
         for sentence in SENTENCE.split(r.reason.strip()):
-            other = [f for f, rx in _FRAMES.items() if f != frame and rx.search(sentence)]
+            other = _frames(sentence) - {frame}
             if other and not sentence.lower().startswith("if "):
                 continue
             kept.append(sentence)

@@ -1,10 +1,11 @@
 """The one typed view the renderer reads: the plan, the exercise records it names, and what only
-the first-visit assessment knows (pain sites, red flags, notes).
+the first-visit assessment knows (pain scores, notes).
 
 Built once per render from the typed models; the PDF code reads nothing else. Who the client and
-clinician are comes from the plan alone (the planner copies them from the assessment), so a plan
-made at review renders without an assessment: its view simply has no pain sites, red flags or
-notes to show.
+clinician are, the red flags named and the sore sides come from the plan (the planner copies them
+from the assessment and a review carries them on, adding its new red flags), so a plan made at
+review renders true without an assessment: its view has no pain scores or notes to show. With an
+assessment, its red flags and painful areas are added (a plan written before it carried them).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from engine.models.assessment import Assessment, Pain
 from engine.models.exercise import Exercise
-from engine.models.plan import Plan, PlanExercise
+from engine.models.plan import PainSite, Plan, PlanExercise
 from engine.plan import targets
 
 __all__ = ["View", "build", "used_exercises"]
@@ -31,9 +32,11 @@ class View:
     """Library records of every exercise the plan names (its exercises, and those a review or an
     override moved out of it)."""
     pains: tuple[Pain, ...] = ()
-    """The assessment's pain entries (none for a plan made at review)."""
+    """The assessment's pain entries with their scores (none for a plan made at review)."""
     red_flags: tuple[str, ...] = ()
-    """The assessment's red flags, as recorded."""
+    """The red flags named (the plan's: the first visit's and each review's new ones)."""
+    sites: tuple[PainSite, ...] = ()
+    """The painful areas (region, side, diagnosis): the plan's (carried to review plans) and the assessment's."""
     notes: str | None = None
     """The assessment's free-text notes (clinician report only)."""
     exercises_dir: Path | None = None
@@ -90,11 +93,15 @@ def build(
     """The view of ``plan`` (with the first-visit ``assessment`` when there is one)."""
     exercises = {i: library[i] for i in sorted(used_exercises(plan)) if i in library}
     findings = [f.model_dump(mode="json") for f in plan.findings]
+    pains = tuple(assessment.pains) if assessment is not None else ()
+    flags = [*plan.red_flags, *(assessment.flags if assessment is not None else ())]
+    sites = [*plan.pain_sites, *(PainSite(region=p.region, side=p.side, diagnosis=p.diagnosis) for p in pains)]
     return View(
         plan=plan,
         exercises=exercises,
-        pains=tuple(assessment.pains) if assessment is not None else (),
-        red_flags=tuple(assessment.red_flags or ()) if assessment is not None else (),
+        pains=pains,
+        red_flags=tuple(dict.fromkeys(flags)),
+        sites=tuple(dict.fromkeys(sites)),
         notes=assessment.notes if assessment is not None else None,
         exercises_dir=exercises_dir,
         measured_cadence=targets.measured_cadence(findings),
