@@ -51,6 +51,8 @@ def _clean_env() -> dict[str, str]:
         if k not in {"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP"} and not k.startswith("REHAB_")
     }
     env["PYTHONNOUSERSITE"] = "1"
+    if "REHAB_CACHE_DIR" in os.environ:  # the test run's own content cache, never the user's ~/.cache
+        env["REHAB_CACHE_DIR"] = os.environ["REHAB_CACHE_DIR"]
     return env
 
 
