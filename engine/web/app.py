@@ -257,7 +257,16 @@ def build(
 
     def review_page(request: Request, c: Any, n: int, state: FormState, status: int = 200) -> Response:
         return page(
-            request, "review.html", status, client=c, info=c.info(), n=n, rows=desk.review_rows(c, n), state=state
+            request,
+            "review.html",
+            status,
+            client=c,
+            info=c.info(),
+            n=n,
+            rows=desk.review_rows(c, n),
+            running=desk.review_running(c, n),
+            library=desk.library_ids(),
+            state=state,
         )
 
     @app.get("/c/{folder}/visits/{n}/review", response_class=HTMLResponse)

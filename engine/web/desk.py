@@ -50,6 +50,11 @@ def upload_name(raw: str, fallback: str) -> str:
     return base or fallback
 
 
+def _stage_lines(running: tuple[str, list[str]] | None) -> list[str]:
+    """The handout's 'Stage N: …' lines, in order."""
+    return [line for line in (running[1] if running else []) if line.startswith("Stage ")]
+
+
 class Desk:
     """The clinic desk: clients, visits, plans, reviews and the rules editor."""
 
@@ -353,6 +358,7 @@ class Desk:
         refs = content.book.references
         return {
             "plan": data,
+            "running_lines": self.engine.running_lines(plan),
             "explain": explain,
             "references": {k: v.citation for k, v in refs.items()},
             "review": plan.status != "refer_urgent" and bool(plan.exercises),
@@ -406,11 +412,31 @@ class Desk:
 
     def review_rows(self, c: Client, n: int) -> list[dict[str, Any]]:
         """The plan's exercises and sides, to prefill the feedback form."""
-        plan = self.engine.load_plan(c.file(n, "plan"))
+        plan = self.engine.load_plan(self._plan_path(c, n))
         return [
             {"id": e.id, "side": e.side, "name": e.name, "dose": self.engine.dose_text(e.dosage.model_dump())}
             for e in plan.exercises
         ]
+
+    @staticmethod
+    def _plan_path(c: Client, n: int) -> Path:
+        path = c.file(n, "plan")
+        if not path.is_file():
+            raise NotFound(path.name)
+        return path
+
+    def review_running(self, c: Client, n: int) -> dict[str, Any] | None:
+        """The plan's running section, to ask the running feedback it needs (walk-run stages)."""
+        plan = self.engine.load_plan(self._plan_path(c, n))
+        if plan.running is None:
+            return None
+        return {
+            "status": plan.running.status,
+            "stages": [
+                {"stage": w.stage, "text": line}
+                for w, line in zip(plan.running.walk_run, _stage_lines(self.engine.running_lines(plan)), strict=False)
+            ],
+        }
 
     def library_ids(self) -> list[str]:
         """Every exercise id (choices for swap and add)."""
@@ -422,8 +448,7 @@ class Desk:
 
     def save_review(self, c: Client, n: int, form: forms.FormData) -> Outcome:
         """Write NNN-feedback.yaml and the next NNN-plan.json, or return the form with errors."""
-        plan_path = c.file(n, "plan")
-        plan = self.engine.load_plan(plan_path)
+        plan = self.engine.load_plan(self._plan_path(c, n))
         rows: list[tuple[str, str]] = [(e.id, str(e.side)) for e in plan.exercises]
         data, errors = forms.decode_feedback(form, rows)
         state = FormState(dict(form.items), dict(errors))

@@ -372,8 +372,11 @@ RUNNING_FIELDS: tuple[Field, ...] = tuple(
     for name, label in (
         ("pain_during", "Running: pain during (0–10)"),
         ("pain_next_morning", "Running: pain next morning (0–10)"),
+        ("walk_run_stage", "Walk-run: highest stage done twice without a flare"),
     )
 )
+WALK_RUN_STAGE = "walk_run_stage"
+"""Asked only when the plan under review is on the walk-run plan (the next plan goes on from it)."""
 REPORTED_ON = field(Feedback, "reported_on", "Review date")
 SPREADING = field(Feedback, "spreading_leg_symptoms", "Leg symptoms spread further down the leg")
 
