@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -112,6 +113,13 @@ def build(
             name="error.html",
             context={"status": exc.status_code, "message": exc.detail},
             status_code=exc.status_code,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        # a malformed URL (/visits/abc): the HTML 404 page, never FastAPI's JSON
+        return pages.TemplateResponse(
+            request=request, name="error.html", context={"status": 404, "message": "not found"}, status_code=404
         )
 
     @app.exception_handler(NotFound)

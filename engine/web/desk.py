@@ -471,7 +471,9 @@ class Desk:
         try:
             nxt = self.engine.progress(plan, feedback, plans_dir=c.path, overrides=overrides)
         except EngineError as exc:
-            state.problems += [d.message for d in exc.diagnostics]
+            errors, problems = forms.review_errors(exc.diagnostics)
+            state.errors.update(errors)
+            state.problems += problems
             return Outcome(form=state)
         text = "# written by rehab serve\n" + self.engine.dump_yaml(data)
         with c.lock():

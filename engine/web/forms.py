@@ -451,12 +451,13 @@ def decode_overrides(form: FormData) -> tuple[dict[str, Any] | None, dict[str, s
             errors[f"ov[{i}].kind"] = f"'{kind}' is not allowed; use one of: {', '.join(OVERRIDE_KINDS)}"
             continue
         body: dict[str, Any] = {}
+        keys = OVERRIDE_KEYS[kind]
         for key in ("exercise", "side", "with", "reason", "despite_exclusion"):
             raw = form.get(f"ov[{i}].{key}")
-            if raw:
+            if raw and key in keys:
                 body[key] = raw
         raw = form.get(f"ov[{i}].step")
-        if raw:
+        if raw and "step" in keys:
             if INT_RE.match(raw):
                 body["step"] = int(raw)
             else:
@@ -465,6 +466,32 @@ def decode_overrides(form: FormData) -> tuple[dict[str, Any] | None, dict[str, s
     if not items:
         return None, errors
     return {"version": 1, "overrides": items}, errors
+
+
+OVERRIDE_KEYS: dict[str, tuple[str, ...]] = {
+    "swap": ("exercise", "side", "with", "step", "reason", "despite_exclusion"),
+    "dose": ("exercise", "side", "step", "reason"),
+    "remove": ("exercise", "side", "reason"),
+    "add": ("exercise", "side", "step", "reason", "despite_exclusion"),
+}
+"""The fields each kind of override reads (the row shows them all; the others are ignored)."""
+
+
+def review_errors(diagnostics: Any) -> tuple[dict[str, str], list[str]]:
+    """``rehab progress`` diagnostics as errors beside review-form fields, and the rest as problems."""
+    errors: dict[str, str] = {}
+    problems: list[str] = []
+    feedback_field = re.compile(r"^(reported_on|spreading_leg_symptoms|running\.\w+|exercises\[\d+\]\.\w+)$")
+    for d in diagnostics:
+        msg = d.message + (f" ({d.hint})" if d.hint else "")
+        path = d.path or ""
+        if feedback_field.match(path):
+            errors[path] = f"{errors[path]}; {msg}" if path in errors else msg
+        elif path.startswith("overrides["):
+            errors.update(override_errors(types.SimpleNamespace(diagnostics=[d])))
+        else:
+            problems.append(msg)
+    return errors, problems
 
 
 def override_errors(exc: Any) -> dict[str, str]:
