@@ -228,3 +228,17 @@ def test_every_control_has_a_label_and_every_reference_exists(tc: Any, tmp_path:
         assert unlabelled == [], f"{name}: controls without a label: {unlabelled[:5]}"
         assert p.radios_outside_group == [], f"{name}: yes/no radios not grouped: {p.radios_outside_group[:5]}"
     assert 'aria-invalid="true" aria-describedby="f-findings-cadence_spm-err"' in pages["assess-422"]
+
+
+def test_review_form_asks_every_feedback_field(tc: Any, tmp_path: Path) -> None:
+    """A field the CLI's feedback file accepts can be entered on the form (a new model field fails here)."""
+    from engine.models.feedback import ExerciseFeedback, Feedback, RunningFeedback
+
+    folder, _ = _seed_visit(tc, tmp_path)
+    form = tc.get(f"/c/{folder}/visits/1/review").text
+    names = set(re.findall(r'name="([^"]+)"', form))
+    wanted = {f"exercises[0].{k}" for k in ExerciseFeedback.model_fields if k not in ("id", "side")}
+    wanted |= {f"running.{k}" for k in RunningFeedback.model_fields}
+    wanted |= {k for k in Feedback.model_fields if k not in ("version", "exercises", "running", "new_red_flags")}
+    wanted |= {n for n in names if n.startswith("new_red_flags.")} or {"new_red_flags.*"}
+    assert sorted(wanted - names) == []
