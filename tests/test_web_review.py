@@ -242,3 +242,28 @@ def test_review_form_asks_every_feedback_field(tc: Any, tmp_path: Path) -> None:
     wanted |= {k for k in Feedback.model_fields if k not in ("version", "exercises", "running", "new_red_flags")}
     wanted |= {n for n in names if n.startswith("new_red_flags.")} or {"new_red_flags.*"}
     assert sorted(wanted - names) == []
+
+
+def test_preview_names_the_running_status(tc: Any, tmp_path: Path) -> None:
+    folder = new_client(tc)
+    r = tc.post(f"/c/{folder}/preview", data={**seed_form(), "csrf_token": token(tc)}, headers={"HX-Request": "true"})
+    assert r.status_code == 200
+    assert "<strong>Running: walk-run.</strong>" in r.text
+
+
+def test_client_history_shows_running_per_visit(tc: Any, tmp_path: Path) -> None:
+    folder, _ = _seed_visit(tc, tmp_path)
+    form = tc.get(f"/c/{folder}/visits/1/review").text
+    data = {
+        **feedback_form(form),
+        "csrf_token": token(tc),
+        "running.pain_during": "2",
+        "running.pain_next_morning": "1",
+        "running.walk_run_stage": "2",
+    }
+    assert tc.post(f"/c/{folder}/visits/1/review", data=data, follow_redirects=False).status_code == 303
+    page = tc.get(f"/c/{folder}").text
+    lines = re.findall(r'<p class="running">(.*?)</p>', page, re.S)
+    assert len(lines) == 2
+    assert lines[0] == "running: walk-run"  # not started: the entry checks come first
+    assert lines[1].startswith("running: walk-run") and "from walk-run stage 3" in lines[1]

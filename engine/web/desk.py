@@ -119,7 +119,25 @@ class Desk:
             v["files"][e.kind] = e.name
             if e.kind == "plan":
                 v["plan"] = history.get(e.name) or self.latest_plan_file(c, e.number)
+                v["running"] = self._running_status(c, e.number)
         return [visits[n] for n in sorted(visits)]
+
+    def _running_status(self, c: Client, number: int) -> dict[str, Any] | None:
+        """The plan's running status and how it moved at review (for the visit list)."""
+        try:
+            data = json.loads(c.file(number, "plan").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        run = data.get("running") if isinstance(data, dict) else None
+        if not isinstance(run, dict):
+            return None
+        stages = [w.get("stage") for w in run.get("walk_run") or [] if isinstance(w, dict)]
+        return {
+            "status": run.get("status"),
+            "change": run.get("change"),
+            "target_km": run.get("target_weekly_km"),
+            "first_stage": stages[0] if stages and not run.get("entry_criteria") else None,
+        }
 
     def latest_plan_file(self, c: Client, number: int) -> dict[str, Any] | None:
         """A plan file's summary when ``rehab history`` skipped it."""
