@@ -267,3 +267,24 @@ def test_client_history_shows_running_per_visit(tc: Any, tmp_path: Path) -> None
     assert len(lines) == 2
     assert lines[0] == "running: walk-run"  # not started: the entry checks come first
     assert lines[1].startswith("running: walk-run") and "from walk-run stage 3" in lines[1]
+
+
+def test_an_internal_error_is_a_plain_page_without_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from engine.web import create_app
+    from engine.web.desk import Desk
+
+    def broken(self: Any, query: str = "") -> Any:
+        raise RuntimeError("secret client detail")
+
+    monkeypatch.setattr(Desk, "clients", broken)
+    with TestClient(create_app(tmp_path), base_url="http://127.0.0.1", raise_server_exceptions=False) as tc:
+        r = tc.get("/")
+    assert r.status_code == 500
+    assert r.headers["content-type"].startswith("text/html")
+    assert "internal error" in r.text and "RuntimeError at test_web_review.py:" in r.text
+    assert "Traceback" not in r.text and "secret client detail" not in r.text
+    assert "secret client detail" not in caplog.text

@@ -115,6 +115,26 @@ def build(
             status_code=exc.status_code,
         )
 
+    @app.exception_handler(Exception)
+    def internal_error(request: Request, exc: Exception) -> Response:
+        # a bug, not bad input: a page in plain words (no traceback, no client data in the log line)
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        where = f"{Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}" if tb is not None else "?"
+        log.error("internal error %s at %s", type(exc).__name__, where)
+        return pages.TemplateResponse(
+            request=request,
+            name="error.html",
+            context={
+                "status": 500,
+                "message": "The desk hit an internal error and did not finish this. "
+                "Anything already saved is unchanged; go back and try again, and if it happens again, "
+                f"report it with this reference: {type(exc).__name__} at {where}.",
+            },
+            status_code=500,
+        )
+
     @app.exception_handler(RequestValidationError)
     def bad_request(request: Request, exc: RequestValidationError) -> Response:
         # a malformed URL (/visits/abc): the HTML 404 page, never FastAPI's JSON

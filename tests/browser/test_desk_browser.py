@@ -175,6 +175,8 @@ def test_first_visit_and_review(driver: Any, tmp_path: Path, downloads: Path, sc
 
 
 def test_forms_work_without_javascript(browser_ok: None, tmp_path: Path, downloads: Path) -> None:
+    from selenium.webdriver.common.by import By
+
     from engine.web import create_app
 
     clinic = tmp_path / "clinic"
@@ -202,5 +204,24 @@ def test_forms_work_without_javascript(browser_ok: None, tmp_path: Path, downloa
             by_id(driver, "save-assessment").click()
             wait(driver, lambda d: d.current_url.endswith("/c/sam-ng/visits/1"))
             assert (clinic / "sam-ng" / "001-plan.json").is_file()
+            # the review too: a plain post, a 422 page with the error beside the field, then a 303
+            by_id(driver, "start-review").click()
+            wait(driver, present("review-form"))
+            rows = len(driver.find_elements(By.CSS_SELECTOR, "fieldset.fb-row"))
+            for i in range(rows):
+                click_all(driver, f"input[name='exercises[{i}].completed'][value='yes']")
+                type_into(driver, f"f-exercises-{i}-pain_during", "1")
+                type_into(driver, f"f-exercises-{i}-pain_next_morning", "0")
+                choose(driver, f"f-exercises-{i}-control", "good")
+            click_all(driver, RED_FLAGS_NO.format(prefix="new_red_flags"))
+            type_into(driver, "f-running-pain_during", "11")
+            type_into(driver, "f-running-pain_next_morning", "1")
+            by_id(driver, "save-review").click()
+            err = wait(driver, present("f-running-pain_during-err"))
+            assert err.text == "must be between 0 and 10 (got 11)"
+            type_into(driver, "f-running-pain_during", "2")
+            by_id(driver, "save-review").click()
+            wait(driver, lambda d: d.current_url.endswith("/c/sam-ng/visits/2"))
+            assert (clinic / "sam-ng" / "002-feedback.yaml").is_file()
     finally:
         driver.quit()
