@@ -288,3 +288,31 @@ def test_an_internal_error_is_a_plain_page_without_traceback(
     assert "internal error" in r.text and "RuntimeError at test_web_review.py:" in r.text
     assert "Traceback" not in r.text and "secret client detail" not in r.text
     assert "secret client detail" not in caplog.text
+
+
+def test_plan_page_states_each_override_in_words(tc: Any, tmp_path: Path) -> None:
+    from engine.web.core import Engine
+
+    folder, plan = _seed_visit(tc, tmp_path)
+    ex = plan["exercises"][0]
+    lib = Engine(None, None, None, "A4").content().library
+    planned = {e["id"] for e in plan["exercises"]}
+    excluded = {x["exercise"] for x in plan["excluded"]}
+    other = next(e.id for e in lib.ladder(ex["ladder"]) if e.id not in planned and e.id not in excluded)
+    form = tc.get(f"/c/{folder}/visits/1/review").text
+    data = {
+        **feedback_form(form),
+        "csrf_token": token(tc),
+        "ov[0].kind": "swap",
+        "ov[0].exercise": ex["id"],
+        "ov[0].side": ex["side"],
+        "ov[0].with": other,
+        "ov[0].reason": "Hurts her wrist.",
+    }
+    r = tc.post(f"/c/{folder}/visits/1/review", data=data, follow_redirects=False)
+    assert r.status_code == 303, ERROR_RE.findall(r.text)
+    page = tc.get(f"/c/{folder}/visits/2").text
+    item = re.search(r'<ul class="overrides"><li>(.*?)</li>', page, re.S)
+    assert item
+    text = re.sub(r"<[^>]+>", "", item.group(1))
+    assert text.startswith(f"swapped {ex['id']} ({ex['side']}) for {other} at dose step 1: Hurts her wrist. (")
