@@ -316,3 +316,11 @@ def test_plan_page_states_each_override_in_words(tc: Any, tmp_path: Path) -> Non
     assert item
     text = re.sub(r"<[^>]+>", "", item.group(1))
     assert text.startswith(f"swapped {ex['id']} ({ex['side']}) for {other} at dose step 1: Hurts her wrist. (")
+
+
+def test_range_hints_read_plainly(tc: Any) -> None:
+    from engine.web import forms
+
+    hints = {f.name: f.hint for g in forms.ASSESSMENT_GROUPS for f in g.fields}
+    assert hints["findings.cadence_spm"] == "120–230"
+    assert hints["findings.step_width.cm"] == "−15 to 40"  # not "-15–40"

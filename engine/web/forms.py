@@ -94,7 +94,8 @@ def _range_hint(model: type[BaseModel], path: str) -> str:
             lo = getattr(meta, "lo", getattr(meta, "ge", None))
             hi = getattr(meta, "hi", getattr(meta, "le", None))
             if lo is not None and hi is not None:
-                return f"{lo:g}–{hi:g}"
+                # "-15–40" reads as a dash; a negative bound is written out: "−15 to 40"
+                return f"{lo:g} to {hi:g}".replace("-", "−") if lo < 0 else f"{lo:g}–{hi:g}"
     return ""
 
 
