@@ -324,3 +324,40 @@ def test_range_hints_read_plainly(tc: Any) -> None:
     hints = {f.name: f.hint for g in forms.ASSESSMENT_GROUPS for f in g.fields}
     assert hints["findings.cadence_spm"] == "120–230"
     assert hints["findings.step_width.cm"] == "−15 to 40"  # not "-15–40"
+
+
+def test_review_pdfs_are_the_bytes_rehab_progress_writes(tc: Any, tmp_path: Path) -> None:
+    folder, plan = _seed_visit(tc, tmp_path)
+    ex = plan["exercises"][0]
+    form = tc.get(f"/c/{folder}/visits/1/review").text
+    data = {
+        **feedback_form(form),
+        "csrf_token": token(tc),
+        "running.pain_during": "2",
+        "running.pain_next_morning": "1",
+        "running.walk_run_stage": "3",
+        "ov[0].kind": "remove",
+        "ov[0].exercise": ex["id"],
+        "ov[0].side": ex["side"],
+        "ov[0].reason": "Already does these at the gym.",
+    }
+    assert tc.post(f"/c/{folder}/visits/1/review", data=data, follow_redirects=False).status_code == 303
+    replay = tmp_path / "replay"
+    replay.mkdir()
+    for name in ("001-plan.json", "002-feedback.yaml", "002-overrides.yaml"):
+        (replay / name).write_bytes((tmp_path / folder / name).read_bytes())
+    cli = rehab(
+        "progress",
+        str(replay / "001-plan.json"),
+        str(replay / "002-feedback.yaml"),
+        "--overrides",
+        str(replay / "002-overrides.yaml"),
+        "-o",
+        str(replay / "h.pdf"),
+        "--clinician-report",
+        str(replay / "r.pdf"),
+    )
+    assert cli.returncode == 0, cli.stderr
+    h = tc.get(f"/c/{folder}/visits/2/handout.pdf")
+    assert h.status_code == 200 and h.content == (replay / "h.pdf").read_bytes()
+    assert tc.get(f"/c/{folder}/visits/2/report.pdf").content == (replay / "r.pdf").read_bytes()
