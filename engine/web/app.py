@@ -208,9 +208,10 @@ def build(
         c = client_or_404(folder)
         fields, files = upload
         tool = fields.get("import.format", "")
-        errors = desk.import_upload(c, tool, files)
+        options = {k: v for k, v in fields.items() if k in forms.IMPORT_OPTION_FIELDS}
+        errors = desk.import_upload(c, tool, files, options)
         if errors:
-            return client_page(request, c, 422, values={"import.format": tool}, errors=errors)
+            return client_page(request, c, 422, values={"import.format": tool, **options}, errors=errors)
         return RedirectResponse(f"/c/{c.folder}/assess", status_code=303)
 
     @app.post("/c/{folder}/import/discard", response_class=HTMLResponse)

@@ -287,7 +287,13 @@ class Desk:
                 c.drop_draft("import")
                 c.drop_draft("assessment")
 
-    def import_upload(self, c: Client, tool: str, uploads: dict[str, tuple[str, bytes]]) -> dict[str, str]:
+    def import_upload(
+        self,
+        c: Client,
+        tool: str,
+        uploads: dict[str, tuple[str, bytes]],
+        fields: dict[str, str] | None = None,
+    ) -> dict[str, str]:
         """Import uploaded gait files into the assessment draft; errors by upload field (empty when done).
 
         Nothing is written unless the import succeeds and its YAML reads back as a valid assessment.
@@ -302,17 +308,20 @@ class Desk:
                 errors[key] = "choose a file"
                 continue
             named[key] = (upload_name(raw_name, key), blob)
+        extra, option_errors = forms.import_options(fields or {})
+        errors.update(option_errors)
         if errors:
             return errors
         info = c.info()
-        options: dict[str, Any] = {"name": str(info.get("name", "")) or None}
+        options: dict[str, Any] = {"name": str(info.get("name", "")) or None, **extra}
         if info.get("id"):
             options["client_id"] = str(info["id"])
         try:
             data, text, notes = self.engine.import_gait(tool, list(named.values()), options)
         except EngineError as exc:
+            by_option = {opt: key for key, opt in forms.IMPORT_OPTION_FIELDS.items()}
             for d in exc.diagnostics:
-                key = next((k for k, (n, _) in named.items() if d.file == n), "import.format")
+                key = next((k for k, (n, _) in named.items() if d.file == n), by_option.get(d.file, "import.format"))
                 errors.setdefault(key, d.render())
             return errors or {"import.format": "the import failed"}
         warnings = [d.render() for d in notes]

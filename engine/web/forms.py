@@ -178,6 +178,45 @@ PAIN_FIELDS: tuple[Field, ...] = tuple(
 NOTES = _f("notes", "Notes", kind="longtext")
 
 
+IMPORT_OPTION_FIELDS: dict[str, str] = {
+    "import.units": "--units",
+    "import.trunk": "--trunk",
+    "import.heel_markers": "--heel-markers",
+    "import.map": "--map",
+    "import.date": "--date",
+}
+"""The upload form's fields for ``rehab import``'s options, and the option each one is."""
+
+
+def import_options(fields: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """``ImportOptions`` fields from the upload form (empty = the CLI's default), and errors by field."""
+    out: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    units = fields.get("import.units", "").strip()
+    if units:
+        out["units"] = units
+    trunk = fields.get("import.trunk", "").strip()
+    if trunk:
+        out["trunk"] = trunk
+    heels = fields.get("import.heel_markers", "").strip()
+    if heels:
+        parts = [p.strip() for p in heels.split(",")]
+        if len(parts) != 2 or not all(parts):
+            errors["import.heel_markers"] = "give two marker names: RIGHT,LEFT"
+        else:
+            out["heel_markers"] = (parts[0], parts[1])
+    mapping = [line.strip() for line in fields.get("import.map", "").splitlines() if line.strip()]
+    if mapping:
+        out["mapping"] = tuple(mapping)
+    day = fields.get("import.date", "").strip()
+    if day:
+        try:
+            out["assessed_on"] = dt.date.fromisoformat(day)
+        except ValueError:
+            errors["import.date"] = f"must be a date written like 2026-11-20 (got '{day}')"
+    return out, errors
+
+
 IMPORT_ONLY = frozenset({"source", "to_complete"})
 NO_PAIN = "to_complete.no_pain"
 """Completing a gait import: the checkbox that says the pain history was asked and there is none."""
