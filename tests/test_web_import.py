@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -205,3 +206,45 @@ def test_adding_a_pain_row_keeps_the_banner_and_discard_forgets_the_import(tc: A
     assert not (clinic / folder / "drafts" / "import.yaml").exists()
     assert not (clinic / folder / "drafts" / "assessment.yaml").exists()
     assert 'id="import-banner"' not in tc.get(f"/c/{folder}/assess").text
+
+
+def _upload_with(tc: Any, folder: str, trc: bool = False, **options: str) -> Any:
+    c = synthetic.Capture()
+    events = ("run.trc", synthetic.trc_text(c).encode()) if trc else capture()[1]
+    return tc.post(
+        f"/c/{folder}/import",
+        data={"csrf_token": token(tc), "import.format": "opencap", **{f"import.{k}": v for k, v in options.items()}},
+        files={"import.kinematics": ("run.mot", synthetic.mot_text(c).encode()), "import.events": events},
+        follow_redirects=False,
+    )
+
+
+def test_import_options_of_the_cli_can_be_given_on_the_form(tc: Any, tmp_path: Path) -> None:
+    """--trunk, --map, --heel-markers, --date, --units: each has a field, and its error sits beside it."""
+    clinic = _clinic(tmp_path)
+    folder = new_client(tc)
+    page = tc.get(f"/c/{folder}").text
+    for key in ("units", "trunk", "heel_markers", "map", "date"):
+        assert f'name="import.{key}"' in page and f'for="f-import-{key}"' in page
+    before = files_under(clinic)
+    r = _upload_with(tc, folder, map="nonsense")
+    assert r.status_code == 422
+    assert re.search(r'id="f-import-map-err">--map: &#39;nonsense&#39; is not COLUMN=SIGNAL', r.text)
+    r = _upload_with(tc, folder, date="2099-01-01")
+    assert r.status_code == 422 and re.search(r'id="f-import-date-err">--date: 2099-01-01 is in the future', r.text)
+    r = _upload_with(tc, folder, heel_markers="RHEE")
+    assert r.status_code == 422 and 'id="f-import-heel_markers-err">give two marker names: RIGHT,LEFT' in r.text
+    assert 'value="RHEE"' in r.text  # what was typed is kept
+    r = _upload_with(tc, folder, trc=True, heel_markers="NOPE_R,NOPE_L")
+    assert r.status_code == 422 and "run.trc:4:1: no marker &#39;NOPE_R&#39;" in r.text
+    assert files_under(clinic) == before
+    # a good option changes the import as on the command line: trunk lean to the pelvis
+    assert _upload_with(tc, folder).status_code == 303
+    default = (clinic / folder / "drafts" / "assessment.yaml").read_text(encoding="utf-8")
+    tc.post(f"/c/{folder}/import/discard", data={"csrf_token": token(tc)})
+    assert _upload_with(tc, folder, trunk="pelvis", date="2026-11-20").status_code == 303
+    pelvis = (clinic / folder / "drafts" / "assessment.yaml").read_text(encoding="utf-8")
+    lean = re.compile(r"findings\.trunk_lean\.right_stance_deg: '([^']+)'")
+    assert lean.search(default) and lean.search(pelvis)
+    assert lean.search(default).group(1) != lean.search(pelvis).group(1)  # type: ignore[union-attr]
+    assert "assessed_on: '2026-11-20'" in pelvis

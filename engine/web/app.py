@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -114,6 +115,33 @@ def build(
             status_code=exc.status_code,
         )
 
+    @app.exception_handler(Exception)
+    def internal_error(request: Request, exc: Exception) -> Response:
+        # a bug, not bad input: a page in plain words (no traceback, no client data in the log line)
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        where = f"{Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}" if tb is not None else "?"
+        log.error("internal error %s at %s", type(exc).__name__, where)
+        return pages.TemplateResponse(
+            request=request,
+            name="error.html",
+            context={
+                "status": 500,
+                "message": "The desk hit an internal error and did not finish this. "
+                "Anything already saved is unchanged; go back and try again, and if it happens again, "
+                f"report it with this reference: {type(exc).__name__} at {where}.",
+            },
+            status_code=500,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        # a malformed URL (/visits/abc): the HTML 404 page, never FastAPI's JSON
+        return pages.TemplateResponse(
+            request=request, name="error.html", context={"status": 404, "message": "not found"}, status_code=404
+        )
+
     @app.exception_handler(NotFound)
     def not_found(request: Request, exc: NotFound) -> Response:
         return pages.TemplateResponse(
@@ -180,9 +208,10 @@ def build(
         c = client_or_404(folder)
         fields, files = upload
         tool = fields.get("import.format", "")
-        errors = desk.import_upload(c, tool, files)
+        options = {k: v for k, v in fields.items() if k in forms.IMPORT_OPTION_FIELDS}
+        errors = desk.import_upload(c, tool, files, options)
         if errors:
-            return client_page(request, c, 422, values={"import.format": tool}, errors=errors)
+            return client_page(request, c, 422, values={"import.format": tool, **options}, errors=errors)
         return RedirectResponse(f"/c/{c.folder}/assess", status_code=303)
 
     @app.post("/c/{folder}/import/discard", response_class=HTMLResponse)
@@ -257,7 +286,16 @@ def build(
 
     def review_page(request: Request, c: Any, n: int, state: FormState, status: int = 200) -> Response:
         return page(
-            request, "review.html", status, client=c, info=c.info(), n=n, rows=desk.review_rows(c, n), state=state
+            request,
+            "review.html",
+            status,
+            client=c,
+            info=c.info(),
+            n=n,
+            rows=desk.review_rows(c, n),
+            running=desk.review_running(c, n),
+            library=desk.library_ids(),
+            state=state,
         )
 
     @app.get("/c/{folder}/visits/{n}/review", response_class=HTMLResponse)

@@ -100,6 +100,12 @@ class Engine:
 
         return dose_text(dosage, self.templates)
 
+    def running_lines(self, plan: Plan) -> tuple[str, list[str]] | None:
+        """The handout's running section (summary, lines) for the plan, or None when it has none."""
+        from engine.render.running import running_lines
+
+        return running_lines(plan.running)
+
     # ---- review ------------------------------------------------------------------------------------
 
     def load_plan(self, path: Path) -> Plan:

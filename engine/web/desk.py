@@ -50,6 +50,11 @@ def upload_name(raw: str, fallback: str) -> str:
     return base or fallback
 
 
+def _stage_lines(running: tuple[str, list[str]] | None) -> list[str]:
+    """The handout's 'Stage N: …' lines, in order."""
+    return [line for line in (running[1] if running else []) if line.startswith("Stage ")]
+
+
 class Desk:
     """The clinic desk: clients, visits, plans, reviews and the rules editor."""
 
@@ -114,7 +119,25 @@ class Desk:
             v["files"][e.kind] = e.name
             if e.kind == "plan":
                 v["plan"] = history.get(e.name) or self.latest_plan_file(c, e.number)
+                v["running"] = self._running_status(c, e.number)
         return [visits[n] for n in sorted(visits)]
+
+    def _running_status(self, c: Client, number: int) -> dict[str, Any] | None:
+        """The plan's running status and how it moved at review (for the visit list)."""
+        try:
+            data = json.loads(c.file(number, "plan").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        run = data.get("running") if isinstance(data, dict) else None
+        if not isinstance(run, dict):
+            return None
+        stages = [w.get("stage") for w in run.get("walk_run") or [] if isinstance(w, dict)]
+        return {
+            "status": run.get("status"),
+            "change": run.get("change"),
+            "target_km": run.get("target_weekly_km"),
+            "first_stage": stages[0] if stages and not run.get("entry_criteria") else None,
+        }
 
     def latest_plan_file(self, c: Client, number: int) -> dict[str, Any] | None:
         """A plan file's summary when ``rehab history`` skipped it."""
@@ -264,7 +287,13 @@ class Desk:
                 c.drop_draft("import")
                 c.drop_draft("assessment")
 
-    def import_upload(self, c: Client, tool: str, uploads: dict[str, tuple[str, bytes]]) -> dict[str, str]:
+    def import_upload(
+        self,
+        c: Client,
+        tool: str,
+        uploads: dict[str, tuple[str, bytes]],
+        fields: dict[str, str] | None = None,
+    ) -> dict[str, str]:
         """Import uploaded gait files into the assessment draft; errors by upload field (empty when done).
 
         Nothing is written unless the import succeeds and its YAML reads back as a valid assessment.
@@ -279,17 +308,20 @@ class Desk:
                 errors[key] = "choose a file"
                 continue
             named[key] = (upload_name(raw_name, key), blob)
+        extra, option_errors = forms.import_options(fields or {})
+        errors.update(option_errors)
         if errors:
             return errors
         info = c.info()
-        options: dict[str, Any] = {"name": str(info.get("name", "")) or None}
+        options: dict[str, Any] = {"name": str(info.get("name", "")) or None, **extra}
         if info.get("id"):
             options["client_id"] = str(info["id"])
         try:
             data, text, notes = self.engine.import_gait(tool, list(named.values()), options)
         except EngineError as exc:
+            by_option = {opt: key for key, opt in forms.IMPORT_OPTION_FIELDS.items()}
             for d in exc.diagnostics:
-                key = next((k for k, (n, _) in named.items() if d.file == n), "import.format")
+                key = next((k for k, (n, _) in named.items() if d.file == n), by_option.get(d.file, "import.format"))
                 errors.setdefault(key, d.render())
             return errors or {"import.format": "the import failed"}
         warnings = [d.render() for d in notes]
@@ -353,6 +385,7 @@ class Desk:
         refs = content.book.references
         return {
             "plan": data,
+            "running_lines": self.engine.running_lines(plan),
             "explain": explain,
             "references": {k: v.citation for k, v in refs.items()},
             "review": plan.status != "refer_urgent" and bool(plan.exercises),
@@ -406,11 +439,31 @@ class Desk:
 
     def review_rows(self, c: Client, n: int) -> list[dict[str, Any]]:
         """The plan's exercises and sides, to prefill the feedback form."""
-        plan = self.engine.load_plan(c.file(n, "plan"))
+        plan = self.engine.load_plan(self._plan_path(c, n))
         return [
             {"id": e.id, "side": e.side, "name": e.name, "dose": self.engine.dose_text(e.dosage.model_dump())}
             for e in plan.exercises
         ]
+
+    @staticmethod
+    def _plan_path(c: Client, n: int) -> Path:
+        path = c.file(n, "plan")
+        if not path.is_file():
+            raise NotFound(path.name)
+        return path
+
+    def review_running(self, c: Client, n: int) -> dict[str, Any] | None:
+        """The plan's running section, to ask the running feedback it needs (walk-run stages)."""
+        plan = self.engine.load_plan(self._plan_path(c, n))
+        if plan.running is None:
+            return None
+        return {
+            "status": plan.running.status,
+            "stages": [
+                {"stage": w.stage, "text": line}
+                for w, line in zip(plan.running.walk_run, _stage_lines(self.engine.running_lines(plan)), strict=False)
+            ],
+        }
 
     def library_ids(self) -> list[str]:
         """Every exercise id (choices for swap and add)."""
@@ -422,8 +475,7 @@ class Desk:
 
     def save_review(self, c: Client, n: int, form: forms.FormData) -> Outcome:
         """Write NNN-feedback.yaml and the next NNN-plan.json, or return the form with errors."""
-        plan_path = c.file(n, "plan")
-        plan = self.engine.load_plan(plan_path)
+        plan = self.engine.load_plan(self._plan_path(c, n))
         rows: list[tuple[str, str]] = [(e.id, str(e.side)) for e in plan.exercises]
         data, errors = forms.decode_feedback(form, rows)
         state = FormState(dict(form.items), dict(errors))
@@ -446,7 +498,9 @@ class Desk:
         try:
             nxt = self.engine.progress(plan, feedback, plans_dir=c.path, overrides=overrides)
         except EngineError as exc:
-            state.problems += [d.message for d in exc.diagnostics]
+            errors, problems = forms.review_errors(exc.diagnostics)
+            state.errors.update(errors)
+            state.problems += problems
             return Outcome(form=state)
         text = "# written by rehab serve\n" + self.engine.dump_yaml(data)
         with c.lock():

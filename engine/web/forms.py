@@ -94,7 +94,8 @@ def _range_hint(model: type[BaseModel], path: str) -> str:
             lo = getattr(meta, "lo", getattr(meta, "ge", None))
             hi = getattr(meta, "hi", getattr(meta, "le", None))
             if lo is not None and hi is not None:
-                return f"{lo:g}–{hi:g}"
+                # "-15–40" reads as a dash; a negative bound is written out: "−15 to 40"
+                return f"{lo:g} to {hi:g}".replace("-", "−") if lo < 0 else f"{lo:g}–{hi:g}"
     return ""
 
 
@@ -175,6 +176,45 @@ PAIN_FIELDS: tuple[Field, ...] = tuple(
     )
 )
 NOTES = _f("notes", "Notes", kind="longtext")
+
+
+IMPORT_OPTION_FIELDS: dict[str, str] = {
+    "import.units": "--units",
+    "import.trunk": "--trunk",
+    "import.heel_markers": "--heel-markers",
+    "import.map": "--map",
+    "import.date": "--date",
+}
+"""The upload form's fields for ``rehab import``'s options, and the option each one is."""
+
+
+def import_options(fields: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """``ImportOptions`` fields from the upload form (empty = the CLI's default), and errors by field."""
+    out: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    units = fields.get("import.units", "").strip()
+    if units:
+        out["units"] = units
+    trunk = fields.get("import.trunk", "").strip()
+    if trunk:
+        out["trunk"] = trunk
+    heels = fields.get("import.heel_markers", "").strip()
+    if heels:
+        parts = [p.strip() for p in heels.split(",")]
+        if len(parts) != 2 or not all(parts):
+            errors["import.heel_markers"] = "give two marker names: RIGHT,LEFT"
+        else:
+            out["heel_markers"] = (parts[0], parts[1])
+    mapping = [line.strip() for line in fields.get("import.map", "").splitlines() if line.strip()]
+    if mapping:
+        out["mapping"] = tuple(mapping)
+    day = fields.get("import.date", "").strip()
+    if day:
+        try:
+            out["assessed_on"] = dt.date.fromisoformat(day)
+        except ValueError:
+            errors["import.date"] = f"must be a date written like 2026-11-20 (got '{day}')"
+    return out, errors
 
 
 IMPORT_ONLY = frozenset({"source", "to_complete"})
@@ -372,8 +412,11 @@ RUNNING_FIELDS: tuple[Field, ...] = tuple(
     for name, label in (
         ("pain_during", "Running: pain during (0–10)"),
         ("pain_next_morning", "Running: pain next morning (0–10)"),
+        ("walk_run_stage", "Walk-run: highest stage done twice without a flare"),
     )
 )
+WALK_RUN_STAGE = "walk_run_stage"
+"""Asked only when the plan under review is on the walk-run plan (the next plan goes on from it)."""
 REPORTED_ON = field(Feedback, "reported_on", "Review date")
 SPREADING = field(Feedback, "spreading_leg_symptoms", "Leg symptoms spread further down the leg")
 
@@ -448,12 +491,13 @@ def decode_overrides(form: FormData) -> tuple[dict[str, Any] | None, dict[str, s
             errors[f"ov[{i}].kind"] = f"'{kind}' is not allowed; use one of: {', '.join(OVERRIDE_KINDS)}"
             continue
         body: dict[str, Any] = {}
+        keys = OVERRIDE_KEYS[kind]
         for key in ("exercise", "side", "with", "reason", "despite_exclusion"):
             raw = form.get(f"ov[{i}].{key}")
-            if raw:
+            if raw and key in keys:
                 body[key] = raw
         raw = form.get(f"ov[{i}].step")
-        if raw:
+        if raw and "step" in keys:
             if INT_RE.match(raw):
                 body["step"] = int(raw)
             else:
@@ -462,6 +506,32 @@ def decode_overrides(form: FormData) -> tuple[dict[str, Any] | None, dict[str, s
     if not items:
         return None, errors
     return {"version": 1, "overrides": items}, errors
+
+
+OVERRIDE_KEYS: dict[str, tuple[str, ...]] = {
+    "swap": ("exercise", "side", "with", "step", "reason", "despite_exclusion"),
+    "dose": ("exercise", "side", "step", "reason"),
+    "remove": ("exercise", "side", "reason"),
+    "add": ("exercise", "side", "step", "reason", "despite_exclusion"),
+}
+"""The fields each kind of override reads (the row shows them all; the others are ignored)."""
+
+
+def review_errors(diagnostics: Any) -> tuple[dict[str, str], list[str]]:
+    """``rehab progress`` diagnostics as errors beside review-form fields, and the rest as problems."""
+    errors: dict[str, str] = {}
+    problems: list[str] = []
+    feedback_field = re.compile(r"^(reported_on|spreading_leg_symptoms|running\.\w+|exercises\[\d+\]\.\w+)$")
+    for d in diagnostics:
+        msg = d.message + (f" ({d.hint})" if d.hint else "")
+        path = d.path or ""
+        if feedback_field.match(path):
+            errors[path] = f"{errors[path]}; {msg}" if path in errors else msg
+        elif path.startswith("overrides["):
+            errors.update(override_errors(types.SimpleNamespace(diagnostics=[d])))
+        else:
+            problems.append(msg)
+    return errors, problems
 
 
 def override_errors(exc: Any) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,7 @@ def test_first_visit_and_review(driver: Any, tmp_path: Path, downloads: Path, sc
         # the review, two weeks later (today, since dates may not be in the future)
         by_id(driver, "start-review").click()
         wait(driver, present("review-form"))
+        driver.execute_script("window.__samePage = 1")
         rows = 0
         while True:
             try:
@@ -136,18 +138,45 @@ def test_first_visit_and_review(driver: Any, tmp_path: Path, downloads: Path, sc
             rows += 1
         assert rows >= 1
         assert click_all(driver, RED_FLAGS_NO.format(prefix="new_red_flags")) == len(RED_FLAGS)
+        # running: pain and the walk-run stage reached (a list of the plan's stages)
+        type_into(driver, "f-running-pain_during", "2")
+        type_into(driver, "f-running-pain_next_morning", "1")
+        choose(driver, "f-running-walk_run_stage", "2")
+        # an override, picked from the lists: re-dose the first exercise; first without a reason
+        first = json.loads((clinic / "c-0042" / "001-plan.json").read_text(encoding="utf-8"))["exercises"][0]
+        choose(driver, "f-ov-0-kind", "dose")
+        choose(driver, "f-ov-0-exercise", first["id"])
+        choose(driver, "f-ov-0-side", first["side"])
+        type_into(driver, "f-ov-0-step", "2")
+        by_id(driver, "save-review").click()
+        err = wait(driver, present("f-ov-0-reason-err"))
+        assert err.text == "is required but missing"
+        assert driver.execute_script("return window.__samePage") == 1  # swapped in place
+        assert by_id(driver, "f-running-walk_run_stage").get_attribute("value") == "2"  # kept
+        assert not (clinic / "c-0042" / "002-feedback.yaml").exists()
+        type_into(driver, "f-ov-0-reason", "Step 1 was far too easy.")
         by_id(driver, "save-review").click()
         wait(driver, lambda d: d.current_url.endswith("/c/c-0042/visits/2"))
         wait(driver, present("dl-handout"))
         assert "was:" in driver.page_source and "now:" in driver.page_source
         assert (clinic / "c-0042" / "002-feedback.yaml").is_file()
+        assert "walk_run_stage: 2" in (clinic / "c-0042" / "002-feedback.yaml").read_text(encoding="utf-8")
+        from selenium.webdriver.common.by import By
+
+        running = by_id(driver, "running").find_element(By.XPATH, "following-sibling::ul[1]").text
+        assert "Stage 3:" in running and "Stage 1:" not in running
+        assert "Step 1 was far too easy." in driver.page_source  # the override, listed
+        driver.save_screenshot(str(screenshots / "review-plan.png"))
         assert severe_console_lines(driver) == []
     assert (screenshots / "assessment-error.png").stat().st_size > 1000
+    assert (screenshots / "review-plan.png").stat().st_size > 1000
     assert (screenshots / "plan.png").stat().st_size > 1000
     assert time.monotonic() - started < 60
 
 
 def test_forms_work_without_javascript(browser_ok: None, tmp_path: Path, downloads: Path) -> None:
+    from selenium.webdriver.common.by import By
+
     from engine.web import create_app
 
     clinic = tmp_path / "clinic"
@@ -175,5 +204,24 @@ def test_forms_work_without_javascript(browser_ok: None, tmp_path: Path, downloa
             by_id(driver, "save-assessment").click()
             wait(driver, lambda d: d.current_url.endswith("/c/sam-ng/visits/1"))
             assert (clinic / "sam-ng" / "001-plan.json").is_file()
+            # the review too: a plain post, a 422 page with the error beside the field, then a 303
+            by_id(driver, "start-review").click()
+            wait(driver, present("review-form"))
+            rows = len(driver.find_elements(By.CSS_SELECTOR, "fieldset.fb-row"))
+            for i in range(rows):
+                click_all(driver, f"input[name='exercises[{i}].completed'][value='yes']")
+                type_into(driver, f"f-exercises-{i}-pain_during", "1")
+                type_into(driver, f"f-exercises-{i}-pain_next_morning", "0")
+                choose(driver, f"f-exercises-{i}-control", "good")
+            click_all(driver, RED_FLAGS_NO.format(prefix="new_red_flags"))
+            type_into(driver, "f-running-pain_during", "11")
+            type_into(driver, "f-running-pain_next_morning", "1")
+            by_id(driver, "save-review").click()
+            err = wait(driver, present("f-running-pain_during-err"))
+            assert err.text == "must be between 0 and 10 (got 11)"
+            type_into(driver, "f-running-pain_during", "2")
+            by_id(driver, "save-review").click()
+            wait(driver, lambda d: d.current_url.endswith("/c/sam-ng/visits/2"))
+            assert (clinic / "sam-ng" / "002-feedback.yaml").is_file()
     finally:
         driver.quit()
