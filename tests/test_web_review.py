@@ -74,11 +74,13 @@ def test_walk_run_stage_is_asked_and_the_next_plan_goes_on_from_it(tc: Any, tmp_
 
 def test_running_section_is_the_handouts_running_text(tc: Any, tmp_path: Path) -> None:
     from engine.models.plan import Plan
-    from engine.render.running import running_lines
+    from engine.render.handout import load_template
+    from engine.render.running import override_guide, running_lines
 
     folder, plan = _seed_visit(tc, tmp_path)
     page = tc.get(f"/c/{folder}/visits/1").text
-    lines = running_lines(Plan.model_validate(plan).running)
+    typed, template = Plan.model_validate(plan), load_template()[0]
+    lines = running_lines(typed.running, template, override_guide(typed, template))
     assert lines is not None
     shown = re.search(r'<ul class="running"[^>]*>(.*?)</ul>', page, re.S)
     assert shown

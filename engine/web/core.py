@@ -102,9 +102,11 @@ class Engine:
 
     def running_lines(self, plan: Plan) -> tuple[str, list[str]] | None:
         """The handout's running section (summary, lines) for the plan, or None when it has none."""
-        from engine.render.running import running_lines
+        from engine.render.handout import load_template
+        from engine.render.running import override_guide, running_lines
 
-        return running_lines(plan.running)
+        template, _ = load_template(self.templates)
+        return running_lines(plan.running, template, override_guide(plan, template))
 
     # ---- review ------------------------------------------------------------------------------------
 
