@@ -13,7 +13,7 @@ from typing import Any
 
 from engine.errors import Diagnostic, EngineError, LinkError, RuleCompileError
 from engine.evaluate.compiler import compile_rules
-from engine.evaluate.facts import CATALOGUE, FieldSpec
+from engine.evaluate.facts import CATALOGUE, FieldSpec, FieldType
 from engine.load import yamlio
 from engine.load.library import ExerciseLibrary, content_hash
 from engine.load.validation import dotted_path, validate
@@ -174,11 +174,13 @@ class Linker:
     def __init__(self, book: RuleBook, library: ExerciseLibrary, catalogues: dict[str, Catalogue]) -> None:
         self.book, self.lib, self.catalogues = book, library, catalogues
         self.diags: list[Diagnostic] = []
+        self._conflicts: set[tuple[Any, ...]] = set()
+        self._alias_fields: dict[str, list[dict[str, FieldSpec]]] = {}
 
     def run(self) -> list[Diagnostic]:
         """Check everything; return diagnostics (errors and warnings)."""
         for stage, rules in self.book.rules.items():
-            derived = self._derived(rules)
+            derived = self._derived(rules, self.catalogues[stage])
             used: set[str] = set()
             for rule in rules:
                 src = self.book.sources[rule.id]
@@ -314,31 +316,79 @@ class Linker:
                     hint=self._did_you_mean(ev, self.book.references),
                 )
 
-    def _derived(self, rules: list[Rule]) -> dict[str, tuple[str, dict[str, FieldSpec]]]:
+    def _derived(self, rules: list[Rule], cat: Catalogue) -> dict[str, tuple[str, dict[str, FieldSpec]]]:
+        """Each derived kind, the first rule deriving it and its fields' types.
+
+        A copied field (``from: alias.field``) has the type of the field it copies. A field set
+        to different types by different derive actions is refused: the engine would compare a
+        word with a number by converting one of them, which the rule language never does.
+        """
         out: dict[str, tuple[str, dict[str, FieldSpec]]] = {}
-        for rule in rules:
-            for action in rule.then:
-                if action.derive is not None:
+        setters: dict[tuple[str, str], tuple[FieldType, Rule, int]] = {}
+        for _ in range(3):  # derived facts copied from derived facts: settle their types
+            for rule in rules:
+                kinds = _aliases(rule.when)
+                for i, action in enumerate(rule.then):
+                    if action.derive is None:
+                        continue
                     kind = action.derive.fact
-                    fields = out.get(kind, (rule.id, {}))[1]
+                    fields = out.setdefault(kind, (rule.id, {}))[1]
                     for name, value in action.derive.set.items():
-                        fields[name] = FieldSpec(
-                            "str" if isinstance(value, From | str) else "bool" if isinstance(value, bool) else "num"
-                        )
-                    out.setdefault(kind, (rule.id, fields))
+                        if isinstance(value, From):
+                            alias, attr = value.from_.split(".", 1)
+                            found = {
+                                spec.type
+                                for k in kinds.get(alias, ())
+                                for spec in [(cat.get(k) or (out.get(k) or ("", {}))[1]).get(attr)]
+                                if spec is not None
+                            }
+                            if len(found) != 1:
+                                continue  # unknown source field (reported by _from) or not settled yet
+                            typ: FieldType = found.pop()
+                        else:
+                            typ = "str" if isinstance(value, str) else "bool" if isinstance(value, bool) else "num"
+                        first = setters.setdefault((kind, name), (typ, rule, i))
+                        if first[0] != typ and (first[1].id, first[2]) != (rule.id, i):
+                            self._type_conflict(kind, name, first, (typ, rule, i))
+                        fields.setdefault(name, FieldSpec(first[0]))
         return out
+
+    def _type_conflict(
+        self, kind: str, name: str, first: tuple[FieldType, Rule, int], other: tuple[FieldType, Rule, int]
+    ) -> None:
+        loc = ("then", other[2], "derive", "set", name)
+        key = (self.book.sources[other[1].id].file, *self.book.sources[other[1].id].at(*loc))
+        if key in self._conflicts:
+            return
+        self._conflicts.add(key)
+        src = self.book.sources[first[1].id]
+        line, _ = src.at("then", first[2], "derive", "set", name)
+        self._add(
+            self.book.sources[other[1].id],
+            loc,
+            f"'{kind}.{name}' is {_TYPE_WORD[other[0]]} here but {_TYPE_WORD[first[0]]} where "
+            f"'{first[1].id}' derives it ({Path(src.file).name}:{line}); a field has one type",
+            "link.type_conflict",
+            hint="use another field name for the other kind of value",
+        )
 
     def _when(
         self, rule: Rule, src: RuleSource, cat: Catalogue, derived: dict[str, tuple[str, dict[str, FieldSpec]]]
     ) -> set[str]:
         used = set()
+        self._alias_fields = {}
+        for _, pattern in _patterns(rule.when, ("when",)):
+            kind = str(pattern.fact)
+            known = cat.get(kind) or ({"side": FieldSpec("str"), **derived[kind][1]} if kind in derived else None)
+            if known is not None:
+                self._alias_fields.setdefault(pattern.alias, []).append(known)
         for loc, pattern in _patterns(rule.when, ("when",)):
             kind = str(pattern.fact)
             used.add(kind)
             if kind in cat:
                 fields = cat[kind]
             elif kind in derived:
-                fields = {**derived[kind][1], "side": FieldSpec("str")}
+                fields = {"side": FieldSpec("str"), **derived[kind][1]}
             else:
                 self._add(
                     src,
@@ -372,11 +422,30 @@ class Linker:
             )
             return
         value = test.value()
-        if isinstance(value, Ref) or op == "exists":
+        if isinstance(value, Ref):
+            self._join_types(src, (*loc, "eq"), kind, name, spec, value)
+            return
+        if op == "exists":
             return
         values = value if isinstance(value, list) else [value]
         for v in values:
             self._check_value(src, (*loc, "in" if op == "in" else op), kind, name, spec, op, v)
+
+    def _join_types(self, src: RuleSource, loc: Loc, kind: str, name: str, spec: FieldSpec, ref: Ref) -> None:
+        """A join compares like with like: the engine would convert a word to a number (or not
+        join a true with a 1), which the rule language never does."""
+        alias, attr = ref.ref.split(".", 1)
+        other = {f[attr].type for f in self._alias_fields.get(alias, []) if attr in f}
+        if other and spec.type not in other:
+            self._add(
+                src,
+                loc,
+                f"'{kind}.{name}' is {_TYPE_WORD[spec.type]} but '{ref.ref}' is "
+                + " or ".join(_TYPE_WORD[t] for t in sorted(other))
+                + ": they are never equal",
+                "link.type_mismatch",
+                hint="join fields that hold the same kind of value",
+            )
 
     def _check_value(self, src: RuleSource, loc: Loc, kind: str, name: str, spec: FieldSpec, op: str, v: Any) -> None:
         is_num = isinstance(v, int | float) and not isinstance(v, bool)

@@ -1,0 +1,149 @@
+"""Red-team reproducers (issue 11, second pass): shapes `rules check` used to accept that then
+fired a rule whose condition is false by the rule language, or missed one whose condition holds.
+
+Each either works exactly as README "What a rule means exactly" says (checked against the
+reference evaluator, tests/reference.py) or is refused by `rules check` with file:line:col.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from engine.cli import app
+from engine.evaluate.compiler import compile_rules
+from engine.evaluate.runtime import runtime
+from engine.load.content import derive_fn
+from engine.models.rule import RuleFile
+from tests.conftest import ROOT
+from tests.reference import binding_key
+from tests.reference import evaluate as reference
+
+
+def rules_dir(tmp_path: Path, body: str) -> tuple[Path, Path]:
+    r = tmp_path / "rules"
+    r.mkdir(parents=True, exist_ok=True)
+    for name in ("thresholds.yaml", "references.yaml"):
+        shutil.copy(ROOT / "rules" / name, r / name)
+    f = r / "t.yaml"
+    f.write_text("version: 1\nrules:\n" + body, encoding="utf-8")
+    return r, f
+
+
+def rule(rid: str, when: str, then: str = "[{cue: x}]") -> str:
+    return f"  - id: {rid}\n    description: x\n    evidence: [bramah-2018]\n    when: {when}\n    then: {then}\n"
+
+
+def check(r: Path) -> Any:
+    return CliRunner().invoke(app, ["rules", "check", "--rules", str(r)])
+
+
+def line_of(f: Path, needle: str) -> int:
+    return next(i for i, ln in enumerate(f.read_text().splitlines(), 1) if needle in ln)
+
+
+def refused_at(result: Any, f: Path, needle: str, words: str) -> None:
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    where = rf"{re.escape(str(f))}:{line_of(f, needle)}:\d+: [^\n]*{words}"
+    assert re.search(where, result.output), (where, result.output)
+
+
+# Typed derived fields: durable_rules converts between words and numbers when it compares them
+# ("1" equalled a derived 1, "true" equalled true), the rule language never does.
+
+
+def test_a_derived_side_set_to_a_number_is_a_number_field(tmp_path: Path) -> None:
+    # before: the derived 'side' was always typed a word, so `eq: "1"` passed the check and fired
+    body = rule("mk", "{fact: assessment}", "[{derive: {fact: ee, set: {side: 1}}}]") + rule(
+        "use", '{fact: ee, where: {field: side, eq: "1"}}'
+    )
+    r, f = rules_dir(tmp_path, body)
+    refused_at(check(r), f, 'eq: "1"', "is a number; '1' can never match")
+
+
+def test_a_copied_field_has_the_type_of_the_field_it_copies(tmp_path: Path) -> None:
+    # before: `from: drop.deg` was typed a word; `eq: "9"` passed, `gt: 5` was refused
+    body = rule("mk", "{fact: pelvic_drop, as: drop}", "[{derive: {fact: dd, set: {v: {from: drop.deg}}}}]")
+    body += rule("use-word", '{fact: dd, where: {field: v, eq: "9"}}')
+    body += rule("use-num", "{fact: dd, where: {field: v, gt: 5}}")
+    r, f = rules_dir(tmp_path, body)
+    result = check(r)
+    refused_at(result, f, 'eq: "9"', "is a number")
+    assert f":{line_of(f, 'gt: 5')}:" not in result.output, result.output
+
+
+def test_one_derived_field_with_two_types_is_refused_naming_both_places(tmp_path: Path) -> None:
+    body = rule("as-word", "{fact: assessment}", '[{derive: {fact: dd, set: {v: "5"}}}]')
+    body += rule("as-num", "{fact: pain}", "[{derive: {fact: dd, set: {v: 5}}}]")
+    body += rule("use", "{fact: dd, where: {field: v, eq: 5}}")
+    r, f = rules_dir(tmp_path, body)
+    result = check(r)
+    first = line_of(f, 'v: "5"')
+    refused_at(result, f, "set: {v: 5}", rf"a number here but a word where 'as-word' derives it \(t.yaml:{first}\)")
+
+
+def test_a_join_between_fields_of_different_types_is_refused(tmp_path: Path) -> None:
+    body = rule("mk", "{fact: assessment}", "[{derive: {fact: ee, set: {n: 1, w: left}}}]")
+    body += rule("j-bool", "{all: [{fact: ee, as: e}, {fact: pelvic_drop, where: {field: flagged, eq: {ref: e.n}}}]}")
+    body += rule("j-word", "{all: [{fact: ee, as: e}, {fact: pelvic_drop, where: {field: deg, eq: {ref: e.w}}}]}")
+    body += rule("j-ok", "{all: [{fact: ee, as: e}, {fact: pelvic_drop, where: {field: side, eq: {ref: e.w}}}]}")
+    r, f = rules_dir(tmp_path, body)
+    result = check(r)
+    for rid in ("j-bool", "j-word"):  # each rule's one-line 'when' is 3 lines below its id
+        assert re.search(rf"{re.escape(str(f))}:{line_of(f, 'id: ' + rid) + 3}:\d+: [^\n]*never equal", result.output)
+    assert result.output.count("never equal") == 2, result.output
+
+
+def test_a_long_word_in_a_rule_is_refused(tmp_path: Path) -> None:
+    # before: durable compared only the start of a 70,000-character word (a different one matched)
+    r, f = rules_dir(
+        tmp_path, rule("long", "{fact: assessment}", "[{derive: {fact: dd, set: {v: " + "x" * 70000 + "}}}]")
+    )
+    result = check(r)
+    assert result.exit_code == 2 and "at most 1000 characters" in result.output, result.output[:500]
+    assert f"{f}:" in result.output
+
+
+# Numbers by value: 3 joins 3.0 and -0.0 joins 0 (durable joined neither).
+
+JOINS = [
+    {
+        "id": "r",
+        "description": "t",
+        "evidence": ["x"],
+        "when": {"all": [{"fact": "a", "as": "x"}, {"fact": "b", "where": {"field": "f", "eq": {"ref": "x.f"}}}]},
+        "then": [{"derive": {"fact": "d", "set": {"v": {"from": "x.f"}}}}],
+    },
+    {
+        "id": "s",
+        "description": "t",
+        "evidence": ["x"],
+        "when": {"all": [{"fact": "d", "as": "dd"}, {"fact": "b", "where": {"field": "f", "eq": {"ref": "dd.v"}}}]},
+        "then": [{"cue": "c"}],
+    },
+]
+
+
+@pytest.mark.parametrize(("left", "right"), [(1, 1.0), (2.0, 2), (-0.0, 0), (0, -0.0), (10**16, 10**17), (3, 4.0)])
+def test_numbers_join_by_value(left: float, right: float) -> None:
+    doc = RuleFile.model_validate({"version": 1, "rules": JOINS})
+    compiled = compile_rules(doc.rules, "redteam")
+    rt = runtime()
+    rt.register(compiled, derive_fn({x.id: x for x in doc.rules}))
+    facts = [{"kind": "a", "fid": "a1", "f": left}, {"kind": "b", "fid": "b1", "f": right}]
+    try:
+        firings = rt.evaluate(compiled, facts)
+    finally:
+        rt.unregister(compiled.name)
+    got = {(x.rule, binding_key(x.bindings)) for x in firings}
+    assert got == reference(list(doc.rules), facts)
+    assert bool(got) == (left == right or min(left, right) >= 1e15)
+    for x in firings:  # whole numbers reach the actions whole
+        if x.rule == "r" and abs(left) < 1e15:
+            assert type(x.bindings["x"]["f"]) is type(left), x.bindings
