@@ -7,6 +7,7 @@ reference evaluator, tests/reference.py) or is refused by `rules check` with fil
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -147,3 +148,35 @@ def test_numbers_join_by_value(left: float, right: float) -> None:
     for x in firings:  # whole numbers reach the actions whole
         if x.rule == "r" and abs(left) < 1e15:
             assert type(x.bindings["x"]["f"]) is type(left), x.bindings
+
+
+# Rules with identical conditions: durable_rules refuses more than 256 rules ending on one node of
+# its network (error 108). Before: `rules check` said "durable_rules refuses these rules" with no
+# position, and `rehab plan` exited 3.
+
+PIRIFORMIS = ROOT / "examples" / "piriformis-buttock.yaml"
+
+
+def _same(n: int) -> str:
+    return "".join(
+        f"  - {{id: r{i:03d}, description: x, evidence: [bramah-2018], when: {{fact: assessment}}, then: [{{cue: c{i}}}]}}\n"
+        for i in range(n)
+    )
+
+
+def test_too_many_rules_with_identical_conditions_are_refused_at_a_rule(tmp_path: Path) -> None:
+    r, f = rules_dir(tmp_path, _same(257))
+    result = check(r)
+    refused_at(result, f, "id: r250,", "257 rules end on exactly the same tests")
+    planned = CliRunner().invoke(app, ["plan", "--rules", str(r), str(PIRIFORMIS), "--json", str(tmp_path / "p.json")])
+    assert planned.exit_code == 2, planned.output
+    assert not (tmp_path / "p.json").exists()
+
+
+def test_the_most_rules_with_identical_conditions_all_fire(tmp_path: Path) -> None:
+    r, _ = rules_dir(tmp_path, _same(250))
+    assert check(r).exit_code == 0
+    out = tmp_path / "p.json"
+    planned = CliRunner().invoke(app, ["plan", "--rules", str(r), str(PIRIFORMIS), "--json", str(out)])
+    assert planned.exit_code == 0, planned.output
+    assert len(json.loads(out.read_text())["trace"]) == 250

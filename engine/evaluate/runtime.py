@@ -48,7 +48,7 @@ import durable_rules_engine
 from durable import engine
 from durable.engine import MessageNotHandledException, MessageObservedException
 
-from engine.errors import Diagnostic, EvaluationError, RunawayError
+from engine.errors import Diagnostic, EvaluationError, RuleCompileError, RunawayError
 from engine.evaluate.compiler import SINK, SINK_KIND, CompiledRuleset
 from engine.models.firing import Firing
 
@@ -171,7 +171,11 @@ class Runtime:
             try:
                 self._host.register_rulesets({compiled.name: definition})
             except Exception as exc:  # durable raises bare Exception with an error code
-                raise EvaluationError(f"rules engine refused the compiled rules: {_reason(exc)}") from None
+                raise RuleCompileError.at(  # the rule set is at fault (exit 2), not the program
+                    compiled.where or compiled.name,
+                    f"the rules engine refused the compiled rules: {_reason(exc)}; run `rehab rules check`",
+                    code="compile.engine_refused",
+                ) from None
             self._names.add(compiled.name)
 
     def unregister(self, name: str) -> None:
