@@ -180,3 +180,15 @@ def test_the_most_rules_with_identical_conditions_all_fire(tmp_path: Path) -> No
     planned = CliRunner().invoke(app, ["plan", "--rules", str(r), str(PIRIFORMIS), "--json", str(out)])
     assert planned.exit_code == 0, planned.output
     assert len(json.loads(out.read_text())["trace"]) == 250
+
+
+@pytest.mark.parametrize("name", ["red-flags.yml", "Red-Flags.YAML", "sub/cases.test.yml"])
+def test_a_rule_file_not_named_yaml_is_refused_not_skipped(tmp_path: Path, name: str) -> None:
+    # before: `rules check` said OK with 0 rules; a clinic's red-flags.yml referrals never fired
+    r, f = rules_dir(tmp_path, rule("a", "{fact: assessment}"))
+    other = r / name
+    other.parent.mkdir(parents=True, exist_ok=True)
+    other.write_text(f.read_text().replace("id: a", "id: b"), encoding="utf-8")
+    result = check(r)
+    assert result.exit_code == 2, result.output
+    assert f"{other}: rule and test files must end in '.yaml'" in result.output.replace("\n", ""), result.output

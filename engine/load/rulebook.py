@@ -62,10 +62,11 @@ class RuleBook:
 def rule_files(folder: Path) -> list[Path]:
     """Return ``rules/**/*.yaml`` except thresholds, references and ``*.test.yaml``.
 
-    Symlinked subfolders are followed; a link that loops back or leads nowhere is an error.
+    Symlinked subfolders are followed; a link that loops back or leads nowhere is an error, and
+    so is a ``.yml`` (or ``.YAML``) file, which would otherwise be skipped without a word.
 
     Raises:
-        LinkError: a subfolder link that loops or dangles.
+        LinkError: a subfolder link that loops or dangles; a YAML file not named ``*.yaml``.
     """
     import os
 
@@ -79,6 +80,10 @@ def rule_files(folder: Path) -> list[Path]:
         dirs.sort()
         for name in files:
             path = Path(top) / name
+            if name.lower().endswith((".yaml", ".yml")) and not name.endswith(".yaml"):
+                raise LinkError.at(  # a skipped file would silently drop its rules (or its test cases)
+                    str(path), "rule and test files must end in '.yaml' (lower case); rename this file"
+                )
             if not name.endswith(".yaml") or name.endswith(".test.yaml"):
                 continue
             if top == str(folder) and name in NOT_RULES:
