@@ -107,7 +107,9 @@ def test_a_long_word_in_a_rule_is_refused(tmp_path: Path) -> None:
         tmp_path, rule("long", "{fact: assessment}", "[{derive: {fact: dd, set: {v: " + "x" * 70000 + "}}}]")
     )
     result = check(r)
-    assert result.exit_code == 2 and "at most 1000 characters" in result.output, result.output[:500]
+    assert result.exit_code == 2 and "at most 1000 characters (this one has 70000)" in result.output, result.output[
+        :500
+    ]
     assert f"{f}:" in result.output
 
 

@@ -63,7 +63,19 @@ Number = Annotated[float, AfterValidator(_engine_number)]
 MAX_WORD_VALUE = 1000
 """A word a rule compares with or derives has at most this many characters (durable_rules
 compares only the start of very long strings: two different 70,000-character words were equal)."""
-WordValue = Annotated[str, StringConstraints(max_length=MAX_WORD_VALUE)]
+
+
+def _word_length(v: str) -> str:
+    if len(v) > MAX_WORD_VALUE:
+        raise PydanticCustomError(
+            "word_length",
+            "a word in a rule has at most {limit} characters (this one has {n})",
+            {"limit": MAX_WORD_VALUE, "n": len(v)},
+        )
+    return v
+
+
+WordValue = Annotated[str, AfterValidator(_word_length)]
 Scalar = WordValue | bool | Annotated[int, AfterValidator(_engine_number)] | Number
 """A literal value in a condition or a derived fact."""
 FieldName = Annotated[Word, AfterValidator(_not_reserved)]
