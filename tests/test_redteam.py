@@ -194,3 +194,67 @@ def test_a_rule_file_not_named_yaml_is_refused_not_skipped(tmp_path: Path, name:
     result = check(r)
     assert result.exit_code == 2, result.output
     assert f"{other}: rule and test files must end in '.yaml'" in result.output.replace("\n", ""), result.output
+
+
+# Combinations: k patterns on one kind of fact bind n!/(n-k)! ordered combinations, and durable_rules
+# builds them all before any action (where the firing budget is counted) runs. Before: five
+# patterns on 'pain' passed `rules check`; a client with 20 pains ran 164 s, 1 GB, then exit 2.
+
+TWENTY_PAINS = "version: 1\nclient: {name: P, weekly_km: 30}\nassessed_on: 2026-11-01\npain:\n" + "".join(
+    f"  - {{region: {region}, side: {side}, nrs_rest: 1, nrs_activity: 4, weeks: {i + 1}}}\n"
+    for i, (region, side) in enumerate(
+        (r, s)
+        for s in ("left", "right")
+        for r in (
+            "shin",
+            "calf",
+            "medial_knee",
+            "lateral_hip",
+            "buttock",
+            "foot",
+            "achilles",
+            "hamstring",
+            "groin",
+            "lumbar",
+        )
+    )
+)
+
+
+def _pains(rid: str, k: int, then: str = "[{cue: c}]") -> str:
+    pats = ", ".join(f"{{fact: pain, as: p{i}}}" for i in range(k))
+    return rule(rid, f"{{all: [{pats}]}}", then)
+
+
+def test_a_rule_binding_more_combinations_than_the_budget_is_refused(tmp_path: Path) -> None:
+    r, f = rules_dir(tmp_path, _pains("five", 5))
+    result = check(r)
+    refused_at(result, f, "when: {all: [{fact: pain, as: p0", "this condition can match")
+    assert "1860480 combinations" in result.output and "5 patterns on up to 20 'pain' facts" in result.output
+    a = tmp_path / "a.yaml"
+    a.write_text(TWENTY_PAINS, encoding="utf-8")
+    planned = CliRunner().invoke(app, ["plan", "--rules", str(r), str(a), "--json", str(tmp_path / "p.json")])
+    assert planned.exit_code == 2 and "1860480 combinations" in planned.output, planned.output
+
+
+def test_rules_that_together_exceed_the_budget_are_refused_and_one_below_runs(tmp_path: Path) -> None:
+    derive = "[{derive: {fact: dd, set: {s: {from: p0.side}}}}]"
+    both = _pains("three", 3, derive) + rule("join", "{all: [{fact: dd}, {fact: pain, as: q}, {fact: pain, as: w}]}")
+    r, f = rules_dir(tmp_path, both)
+    result = check(r)
+    assert result.exit_code == 2 and "together the rules of this stage can fire up to 14440 times" in result.output
+    r2, _ = rules_dir(tmp_path / "ok", _pains("three", 3))
+    assert check(r2).exit_code == 0
+    a = tmp_path / "a.yaml"
+    a.write_text(TWENTY_PAINS, encoding="utf-8")
+    out = tmp_path / "p.json"
+    planned = CliRunner().invoke(app, ["plan", "--rules", str(r2), str(a), "--json", str(out)])
+    assert planned.exit_code == 0, planned.output
+    assert sum(t["rule"] == "three" for t in json.loads(out.read_text())["trace"]) == 20 * 19 * 18
+
+
+def test_the_binding_budget_is_the_firing_budget() -> None:
+    from engine.evaluate.runtime import MAX_FIRINGS
+    from engine.load.rulebook import MAX_BINDINGS
+
+    assert MAX_BINDINGS == MAX_FIRINGS

@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import Diagnostic, EngineError, LinkError, RuleCompileError
-from engine.evaluate.compiler import compile_rules
+from engine.evaluate.compiler import MAX_VARIANTS_PER_RULE, compile_rules, count_variants, merge_singletons, when_dnf
 from engine.evaluate.facts import CATALOGUE, FieldSpec, FieldType
 from engine.load import yamlio
 from engine.load.library import ExerciseLibrary, content_hash
 from engine.load.validation import dotted_path, validate
 from engine.load.yamlio import Loc, LocationIndex
+from engine.models.assessment import MAX_PAINS, RED_FLAGS
 from engine.models.exercise import TAGS, Reference, ReferenceFile
 from engine.models.rule import From, Ref, Rule, RuleFile, Test, When
 from engine.models.thresholds import Thresholds
@@ -196,6 +197,7 @@ class Linker:
                 self._red_flag_coverage(rules)
                 self._no_running_change(rules)
             self._cycles(rules, derived)
+            self._bindings(rules, derived)
             self._engine(rules, self.catalogues[stage])
             for kind, (rule_id, _) in sorted(derived.items()):
                 if kind not in used:
@@ -239,6 +241,60 @@ class Linker:
                 "link.derive_cycle",
                 hint="derive a new fact kind that no rule of the cycle matches",
             )
+
+    def _bindings(self, rules: list[Rule], derived: dict[str, tuple[str, dict[str, FieldSpec]]]) -> None:
+        """Refuse rules whose patterns can bind more combinations of facts than an evaluation may
+        fire (the firing budget): durable_rules builds every partial combination before any action
+        runs, so five patterns on 20 'pain' facts ran 164 s and took 1 GB before the budget could
+        stop them. Counted from the most facts of each kind an assessment can have (derived kinds:
+        what their rules can derive), without the tests, so it is an upper bound."""
+        counts: dict[str, int] = {}
+        bounds: dict[str, tuple[int, str]] = {}
+        for _ in range(len(derived) + 1):
+            made: dict[str, int] = {}
+            for rule in rules:
+                bound, why = _rule_bindings(rule, counts, derived)
+                bounds[rule.id] = (bound, why)
+                kinds = _aliases(rule.when)
+                for action in rule.then:
+                    if action.derive is not None:  # derived facts are a set: as many as the copied values
+                        distinct = 1
+                        for alias in {v.from_.split(".")[0] for v in action.derive.set.values() if isinstance(v, From)}:
+                            most = max(
+                                (counts.get(k, 0) if k in derived else FACTS_PER_KIND.get(k, 1) for k in kinds[alias]),
+                                default=1,
+                            )
+                            distinct = min(_CAP, distinct * most)
+                        kind = action.derive.fact
+                        made[kind] = min(_CAP, made.get(kind, 0) + min(bound, distinct))
+            if made == counts:
+                break
+            counts = made
+        total = sum(b for b, _ in bounds.values())
+        if total > MAX_BINDINGS and all(b <= MAX_BINDINGS for b, _ in bounds.values()):
+            biggest = sorted(rules, key=lambda r: (-bounds[r.id][0], r.id))[:3]
+            self._add(
+                self.book.sources[biggest[0].id],
+                ("when",),
+                f"together the rules of this stage can fire up to {total} times, more than the "
+                f"{MAX_BINDINGS} an evaluation allows ("
+                + ", ".join(f"'{r.id}' up to {bounds[r.id][0]} ({bounds[r.id][1]})" for r in biggest)
+                + "); a plan could stop without its exercises or referrals",
+                "link.too_many_bindings",
+                hint="use fewer patterns on the same kind of fact, or derive a fact that sums them up",
+            )
+        for rule in rules:
+            bound, why = bounds[rule.id]
+            if bound > MAX_BINDINGS:
+                self._add(
+                    self.book.sources[rule.id],
+                    ("when",),
+                    f"this condition can match up to {bound if bound < _CAP else 'more than a billion'} "
+                    f"combinations of facts ({why}); an evaluation fires at most {MAX_BINDINGS} times, so a "
+                    "plan would stop without its exercises or referrals",
+                    "link.too_many_bindings",
+                    hint="use fewer patterns on the same kind of fact, or derive a fact that sums them up",
+                )
 
     def _engine(self, rules: list[Rule], cat: Catalogue) -> None:
         """Compile every rule alone, then the whole stage, and place each engine problem."""
@@ -598,6 +654,45 @@ class Linker:
 
 
 _TYPE_WORD = {"num": "a number", "bool": "true/false", "str": "a word"}
+
+
+MAX_BINDINGS = 10_000
+"""The most combinations of facts the rules of one stage may bind: runtime.MAX_FIRINGS, the
+evaluation's firing budget (a test keeps the two equal; runtime is not imported at load time)."""
+_CAP = 10**9
+FACTS_PER_KIND = {
+    "pain": MAX_PAINS,
+    "red_flag": len(RED_FLAGS),
+    "pelvic_drop": 2,
+    "trunk_lean": 2,
+    "single_leg_squat": 2,
+    "feedback": 24,  # one per plan exercise: at most 12 by the plan's cap, twice that for overrides
+}
+"""The most facts of one kind an assessment (or review) can give; every other kind gives one."""
+
+
+def _rule_bindings(rule: Rule, derived: dict[str, int], derived_kinds: Any) -> tuple[int, str]:
+    """Upper bound of the fact combinations ``rule`` can bind, and which kinds make it up."""
+    if count_variants(rule.when) > MAX_VARIANTS_PER_RULE:
+        return 0, ""  # refused by the compiler anyway
+    best, most, why = 0, 0, ""
+    for written in when_dnf(rule.when):
+        conj, _ = merge_singletons(written)
+        per_kind: dict[str, int] = {}
+        for p in conj:
+            per_kind[p.kind] = per_kind.get(p.kind, 0) + 1
+        n = 1
+        parts = []
+        for kind, k in per_kind.items():
+            have = derived.get(kind, 0) if kind in derived_kinds else FACTS_PER_KIND.get(kind, 1)
+            for i in range(k):  # distinct facts, every order
+                n = min(_CAP, n * max(have - i, 0))
+            if k > 1 or have > 1:
+                parts.append(f"{k} pattern{'s' if k > 1 else ''} on up to {have} '{kind}' facts")
+        if n > most:
+            most, why = n, ", ".join(parts)
+        best = min(_CAP, best + n)  # each alternative binds its own combinations
+    return best, why
 
 
 def _patterns(when: When, loc: Loc) -> Iterator[tuple[Loc, When]]:
