@@ -240,7 +240,7 @@ def test_a_rule_binding_more_combinations_than_the_budget_is_refused(tmp_path: P
 def test_rules_that_together_exceed_the_budget_are_refused_and_one_below_runs(tmp_path: Path) -> None:
     derive = "[{derive: {fact: dd, set: {s: {from: p0.side}}}}]"
     both = _pains("three", 3, derive) + rule("join", "{all: [{fact: dd}, {fact: pain, as: q}, {fact: pain, as: w}]}")
-    r, f = rules_dir(tmp_path, both)
+    r, _ = rules_dir(tmp_path, both)
     result = check(r)
     assert result.exit_code == 2 and "together the rules of this stage can fire up to 14440 times" in result.output
     r2, _ = rules_dir(tmp_path / "ok", _pains("three", 3))
