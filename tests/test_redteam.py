@@ -258,3 +258,79 @@ def test_the_binding_budget_is_the_firing_budget() -> None:
     from engine.load.rulebook import MAX_BINDINGS
 
     assert MAX_BINDINGS == MAX_FIRINGS
+
+
+# A typed differential run (seeded): numbers that are equal as values but not as JSON (1 and 1.0,
+# 0 and -0.0), words that look like numbers or booleans, joins between number fields, derived
+# facts copying them. test_differential's generator joins only on 'side'.
+
+_NUMS = [0, -0.0, 1, 1.0, 2.5, 3, 3.0, 1e-9, -1e-9, 10**16, -7, 0.1, 0.30000000000000004]
+_TYPED = {"n": _NUMS, "m": _NUMS, "s": ["1", "a", "true", "", "é😀", "1.0", "0"], "b": [True, False]}
+
+
+def _literal(rng: Any, values: list[Any]) -> Any:
+    v = rng.choice(values)
+    return 4 if isinstance(v, int | float) and not isinstance(v, bool) and abs(v) >= 1e15 else v
+
+
+def _typed_leaf(rng: Any, joinable: list[str]) -> dict[str, Any]:
+    f = rng.choice(list(_TYPED))
+    if joinable and rng.random() < 0.3:
+        other = {"n": "m", "m": "n"}.get(f, f) if rng.random() < 0.3 else f
+        return {"field": f, "eq": {"ref": f"{rng.choice(joinable)}.{other}"}}
+    if rng.random() < 0.1:
+        return {"field": f, "exists": rng.random() < 0.5}
+    op = rng.choice(["eq", "ne", "in"] + (["lt", "lte", "gt", "gte"] if f in "nm" else []))
+    if op == "in":
+        return {"field": f, "in": [_literal(rng, _TYPED[f]) for _ in range(rng.randint(1, 3))]}
+    return {"field": f, op: _literal(rng, _TYPED[f])}
+
+
+def _typed_tree(rng: Any, joinable: list[str], depth: int = 2) -> dict[str, Any]:
+    if depth == 0 or rng.random() < 0.5:
+        return _typed_leaf(rng, joinable)
+    return {rng.choice(["all", "any"]): [_typed_tree(rng, joinable, depth - 1) for _ in range(rng.randint(1, 3))]}
+
+
+def _typed_rules(rng: Any) -> list[dict[str, Any]]:
+    out = []
+    copy = [{"derive": {"fact": "d", "set": {"n": {"from": "x.n"}, "s": {"from": "x.s"}}}}]
+    for i in range(rng.randint(1, 4)):
+        pats: list[dict[str, Any]] = [{"fact": "a", "as": "x", "where": _typed_tree(rng, [])}]
+        if rng.random() < 0.6:
+            pats.append({"fact": rng.choice(["a", "b"]), "as": "y", "where": _typed_tree(rng, ["x"])})
+        when = {"all": pats} if len(pats) > 1 else pats[0]
+        then = copy if rng.random() < 0.4 else [{"cue": "c"}]
+        out.append({"id": f"r{i}", "description": "t", "evidence": ["x"], "when": when, "then": then})
+    join_d = {"all": [{"fact": "d", "as": "q"}, {"fact": "b", "where": {"field": "n", "eq": {"ref": "q.n"}}}]}
+    out.append({"id": "dd", "description": "t", "evidence": ["x"], "when": join_d, "then": [{"cue": "c"}]})
+    return out
+
+
+def test_typed_values_match_the_reference() -> None:
+    import random
+
+    rng = random.Random(20261202)
+    rt = runtime()
+    evaluations = 0
+    for _ in range(40):
+        doc = RuleFile.model_validate({"version": 1, "rules": _typed_rules(rng)})
+        compiled = compile_rules(doc.rules, "typed")
+        rt.register(compiled, derive_fn({x.id: x for x in doc.rules}))
+        try:
+            for _ in range(10):
+                facts = [
+                    {
+                        "kind": kind,
+                        "fid": f"{kind}{i}",
+                        **{k: rng.choice(v) for k, v in _TYPED.items() if rng.random() < 0.85},
+                    }
+                    for kind, most in (("a", 3), ("b", 2))
+                    for i in range(rng.randint(0, most))
+                ]
+                got = {(x.rule, binding_key(x.bindings)) for x in rt.evaluate(compiled, facts)}
+                assert got == reference(list(doc.rules), facts), facts
+                evaluations += 1
+        finally:
+            rt.unregister(compiled.name)
+    assert evaluations == 400
