@@ -34,6 +34,7 @@ _CMP = {"gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte", "ne": "$neq"}
 MAX_BOOL_NODES = 15  # a pattern with 16 or more $and/$or nodes fails to register (error 113), measured
 MAX_EQ_CHILDREN = 500  # 512 equality tests under one alpha node hang durable at 100 % CPU, measured
 MAX_TRUE_SIBLINGS = 60  # more than 64 tests true at once under one alpha node: error 303, measured
+MAX_RULES_AT_NODE = 250  # more than 256 rules ending on one alpha node (same conditions): error 108, measured
 RESERVED_FIELDS = frozenset({"kind", "fid", "sid", "id", "derived_by", "_j"})
 """Field names the engine itself uses in every fact; rules may not set or test them."""
 SINGLETON_KINDS = frozenset({"assessment"})
@@ -356,10 +357,12 @@ def network_problems(spec: dict[str, dict[str, Any]], rule_of: dict[str, str], w
     node: at most ~511 equality tests (more hang the engine) and at most 64 children true for one
     fact at once (error 303). A child counts as possibly true at once unless it is an equality on
     a field another counted child already tests; each join (a pattern of a rule with several
-    patterns) hanging under a node counts as one child.
+    patterns) hanging under a node counts as one child. At most 256 rule patterns may end on one
+    node (error 108): rules with identical conditions.
     """
     children: dict[tuple[str, ...], dict[str, tuple[str | None, int, int]]] = {}
     joins: dict[tuple[str, ...], set[str]] = {}
+    ends: dict[tuple[str, ...], list[str]] = {}
     blame: dict[tuple[str, ...], str] = {}
     for dname, body in spec.items():
         if dname == SINK:
@@ -379,7 +382,19 @@ def network_problems(spec: dict[str, dict[str, Any]], rule_of: dict[str, str], w
             if multi:
                 joins.setdefault(path, set()).add(f"{dname}/{n}")
                 blame.setdefault(path, rule_of[dname])
+            ends.setdefault(path, []).append(rule_of[dname])
     diags = []
+    for path, rules in sorted(ends.items()):
+        if len(rules) > MAX_RULES_AT_NODE:
+            diags.append(
+                _net(
+                    where,
+                    rules[MAX_RULES_AT_NODE],
+                    f"{len(rules)} rules end on exactly the same tests of '{_kind_of(path)}' facts (at most "
+                    f"{MAX_RULES_AT_NODE}; the engine fails above 256, error 108): merge rules with the same conditions into one rule "
+                    f"with several actions, or make their conditions differ",
+                )
+            )
     for path in sorted(set(children) | set(joins)):
         kids = children.get(path, {})
         eq = sum(shape[2] for shape in kids.values())

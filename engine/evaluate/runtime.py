@@ -48,7 +48,7 @@ import durable_rules_engine
 from durable import engine
 from durable.engine import MessageNotHandledException, MessageObservedException
 
-from engine.errors import Diagnostic, EvaluationError, RunawayError
+from engine.errors import Diagnostic, EvaluationError, RuleCompileError, RunawayError
 from engine.evaluate.compiler import SINK, SINK_KIND, CompiledRuleset
 from engine.models.firing import Firing
 
@@ -133,6 +133,8 @@ class _Session:
     runaway: str | None = None
     derived: set[str] = field(default_factory=set)
     abandoned: bool = False
+    originals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Facts as given, by fid: their whole numbers went to the engine as floats."""
 
 
 class _SyncHost(engine.Host):  # type: ignore[misc]
@@ -169,7 +171,11 @@ class Runtime:
             try:
                 self._host.register_rulesets({compiled.name: definition})
             except Exception as exc:  # durable raises bare Exception with an error code
-                raise EvaluationError(f"rules engine refused the compiled rules: {_reason(exc)}") from None
+                raise RuleCompileError.at(  # the rule set is at fault (exit 2), not the program
+                    compiled.where or compiled.name,
+                    f"the rules engine refused the compiled rules: {_reason(exc)}; run `rehab rules check`",
+                    code="compile.engine_refused",
+                ) from None
             self._names.add(compiled.name)
 
     def unregister(self, name: str) -> None:
@@ -187,7 +193,7 @@ class Runtime:
             if session.runaway is not None or session.abandoned:
                 return
             matched = c._m  # alias -> fact, as durable passes it (Closure internals, 2.0.28)
-            bindings = {a: {k: v for k, v in matched[d].items() if k not in _SKIP} for a, d in aliases}
+            bindings = {a: _restore(matched[d], session.originals) for a, d in aliases}
             key = (rule_id, tuple(sorted((a, str(b.get("fid"))) for a, b in bindings.items())))
             if key in session.seen:  # DNF variants of one rule on the same facts (same alias binding)
                 return
@@ -209,8 +215,9 @@ class Runtime:
                 session.derived.add(sig)
                 fact = dict(fact, fid=f"{fact['kind']}#{next(session.counter)}<{rule_id}")
                 made.append(fact)
+                session.originals[fact["fid"]] = fact
                 try:
-                    c.assert_fact(dict(fact))
+                    c.assert_fact(_as_floats(fact))
                 except (MessageNotHandledException, MessageObservedException):
                     pass  # no rule uses it / already derived: recorded in the firing anyway
             session.firings.append(Firing(rule_id, bindings, tuple(made)))
@@ -235,8 +242,10 @@ class Runtime:
             ruleset = self._host.get_ruleset(name)
             try:
                 for fact in facts:
+                    if "fid" in fact:
+                        session.originals[str(fact["fid"])] = fact
                     try:
-                        ruleset.assert_fact(dict(fact, sid=sid))
+                        ruleset.assert_fact(_as_floats(dict(fact, sid=sid)))
                     except (MessageNotHandledException, MessageObservedException):
                         pass  # no rule mentions this fact
                 state = self._host.assert_fact(name, {"sid": sid, "kind": SINK_KIND})
@@ -308,6 +317,24 @@ def _reason(exc: Any) -> str:
 
 
 _SKIP = frozenset({"sid", "id", "$s"})
+
+
+def _as_floats(fact: dict[str, Any]) -> dict[str, Any]:
+    """Every number as a float, -0.0 as 0.0: durable_rules never joins an int with an equal float
+    (3 and 3.0) nor -0.0 with 0, while the rule language compares numbers by value."""
+    return {k: float(v) + 0.0 if isinstance(v, int | float) and not isinstance(v, bool) else v for k, v in fact.items()}
+
+
+def _restore(matched: dict[str, Any], originals: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A matched fact as the action sees it: engine keys dropped, whole numbers whole again."""
+    orig = originals.get(str(matched.get("fid")), {})
+    out = {}
+    for k, v in matched.items():
+        if k in _SKIP:
+            continue
+        was = orig.get(k)
+        out[k] = was if isinstance(was, int) and not isinstance(was, bool) and was == v else v
+    return out
 
 
 _RUNTIME: Runtime | None = None

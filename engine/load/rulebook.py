@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import Diagnostic, EngineError, LinkError, RuleCompileError
-from engine.evaluate.compiler import compile_rules
-from engine.evaluate.facts import CATALOGUE, FieldSpec
+from engine.evaluate.compiler import MAX_VARIANTS_PER_RULE, compile_rules, count_variants, merge_singletons, when_dnf
+from engine.evaluate.facts import CATALOGUE, FieldSpec, FieldType
 from engine.load import yamlio
 from engine.load.library import ExerciseLibrary, content_hash
 from engine.load.validation import dotted_path, validate
 from engine.load.yamlio import Loc, LocationIndex
+from engine.models.assessment import MAX_PAINS, RED_FLAGS
 from engine.models.exercise import TAGS, Reference, ReferenceFile
 from engine.models.rule import From, Ref, Rule, RuleFile, Test, When
 from engine.models.thresholds import Thresholds
@@ -62,10 +63,11 @@ class RuleBook:
 def rule_files(folder: Path) -> list[Path]:
     """Return ``rules/**/*.yaml`` except thresholds, references and ``*.test.yaml``.
 
-    Symlinked subfolders are followed; a link that loops back or leads nowhere is an error.
+    Symlinked subfolders are followed; a link that loops back or leads nowhere is an error, and
+    so is a ``.yml`` (or ``.YAML``) file, which would otherwise be skipped without a word.
 
     Raises:
-        LinkError: a subfolder link that loops or dangles.
+        LinkError: a subfolder link that loops or dangles; a YAML file not named ``*.yaml``.
     """
     import os
 
@@ -79,6 +81,10 @@ def rule_files(folder: Path) -> list[Path]:
         dirs.sort()
         for name in files:
             path = Path(top) / name
+            if name.lower().endswith((".yaml", ".yml")) and not name.endswith(".yaml"):
+                raise LinkError.at(  # a skipped file would silently drop its rules (or its test cases)
+                    str(path), "rule and test files must end in '.yaml' (lower case); rename this file"
+                )
             if not name.endswith(".yaml") or name.endswith(".test.yaml"):
                 continue
             if top == str(folder) and name in NOT_RULES:
@@ -174,11 +180,13 @@ class Linker:
     def __init__(self, book: RuleBook, library: ExerciseLibrary, catalogues: dict[str, Catalogue]) -> None:
         self.book, self.lib, self.catalogues = book, library, catalogues
         self.diags: list[Diagnostic] = []
+        self._conflicts: set[tuple[Any, ...]] = set()
+        self._alias_fields: dict[str, list[dict[str, FieldSpec]]] = {}
 
     def run(self) -> list[Diagnostic]:
         """Check everything; return diagnostics (errors and warnings)."""
         for stage, rules in self.book.rules.items():
-            derived = self._derived(rules)
+            derived = self._derived(rules, self.catalogues[stage])
             used: set[str] = set()
             for rule in rules:
                 src = self.book.sources[rule.id]
@@ -189,6 +197,7 @@ class Linker:
                 self._red_flag_coverage(rules)
                 self._no_running_change(rules)
             self._cycles(rules, derived)
+            self._bindings(rules, derived)
             self._engine(rules, self.catalogues[stage])
             for kind, (rule_id, _) in sorted(derived.items()):
                 if kind not in used:
@@ -232,6 +241,60 @@ class Linker:
                 "link.derive_cycle",
                 hint="derive a new fact kind that no rule of the cycle matches",
             )
+
+    def _bindings(self, rules: list[Rule], derived: dict[str, tuple[str, dict[str, FieldSpec]]]) -> None:
+        """Refuse rules whose patterns can bind more combinations of facts than an evaluation may
+        fire (the firing budget): durable_rules builds every partial combination before any action
+        runs, so five patterns on 20 'pain' facts ran 164 s and took 1 GB before the budget could
+        stop them. Counted from the most facts of each kind an assessment can have (derived kinds:
+        what their rules can derive), without the tests, so it is an upper bound."""
+        counts: dict[str, int] = {}
+        bounds: dict[str, tuple[int, str]] = {}
+        for _ in range(len(derived) + 1):
+            made: dict[str, int] = {}
+            for rule in rules:
+                bound, why = _rule_bindings(rule, counts, derived)
+                bounds[rule.id] = (bound, why)
+                kinds = _aliases(rule.when)
+                for action in rule.then:
+                    if action.derive is not None:  # derived facts are a set: as many as the copied values
+                        distinct = 1
+                        for alias in {v.from_.split(".")[0] for v in action.derive.set.values() if isinstance(v, From)}:
+                            most = max(
+                                (counts.get(k, 0) if k in derived else FACTS_PER_KIND.get(k, 1) for k in kinds[alias]),
+                                default=1,
+                            )
+                            distinct = min(_CAP, distinct * most)
+                        kind = action.derive.fact
+                        made[kind] = min(_CAP, made.get(kind, 0) + min(bound, distinct))
+            if made == counts:
+                break
+            counts = made
+        total = sum(b for b, _ in bounds.values())
+        if total > MAX_BINDINGS and all(b <= MAX_BINDINGS for b, _ in bounds.values()):
+            biggest = sorted(rules, key=lambda r: (-bounds[r.id][0], r.id))[:3]
+            self._add(
+                self.book.sources[biggest[0].id],
+                ("when",),
+                f"together the rules of this stage can fire up to {total} times, more than the "
+                f"{MAX_BINDINGS} an evaluation allows ("
+                + ", ".join(f"'{r.id}' up to {bounds[r.id][0]} ({bounds[r.id][1]})" for r in biggest)
+                + "); a plan could stop without its exercises or referrals",
+                "link.too_many_bindings",
+                hint="use fewer patterns on the same kind of fact, or derive a fact that sums them up",
+            )
+        for rule in rules:
+            bound, why = bounds[rule.id]
+            if bound > MAX_BINDINGS:
+                self._add(
+                    self.book.sources[rule.id],
+                    ("when",),
+                    f"this condition can match up to {bound if bound < _CAP else 'more than a billion'} "
+                    f"combinations of facts ({why}); an evaluation fires at most {MAX_BINDINGS} times, so a "
+                    "plan would stop without its exercises or referrals",
+                    "link.too_many_bindings",
+                    hint="use fewer patterns on the same kind of fact, or derive a fact that sums them up",
+                )
 
     def _engine(self, rules: list[Rule], cat: Catalogue) -> None:
         """Compile every rule alone, then the whole stage, and place each engine problem."""
@@ -314,31 +377,79 @@ class Linker:
                     hint=self._did_you_mean(ev, self.book.references),
                 )
 
-    def _derived(self, rules: list[Rule]) -> dict[str, tuple[str, dict[str, FieldSpec]]]:
+    def _derived(self, rules: list[Rule], cat: Catalogue) -> dict[str, tuple[str, dict[str, FieldSpec]]]:
+        """Each derived kind, the first rule deriving it and its fields' types.
+
+        A copied field (``from: alias.field``) has the type of the field it copies. A field set
+        to different types by different derive actions is refused: the engine would compare a
+        word with a number by converting one of them, which the rule language never does.
+        """
         out: dict[str, tuple[str, dict[str, FieldSpec]]] = {}
-        for rule in rules:
-            for action in rule.then:
-                if action.derive is not None:
+        setters: dict[tuple[str, str], tuple[FieldType, Rule, int]] = {}
+        for _ in range(3):  # derived facts copied from derived facts: settle their types
+            for rule in rules:
+                kinds = _aliases(rule.when)
+                for i, action in enumerate(rule.then):
+                    if action.derive is None:
+                        continue
                     kind = action.derive.fact
-                    fields = out.get(kind, (rule.id, {}))[1]
+                    fields = out.setdefault(kind, (rule.id, {}))[1]
                     for name, value in action.derive.set.items():
-                        fields[name] = FieldSpec(
-                            "str" if isinstance(value, From | str) else "bool" if isinstance(value, bool) else "num"
-                        )
-                    out.setdefault(kind, (rule.id, fields))
+                        if isinstance(value, From):
+                            alias, attr = value.from_.split(".", 1)
+                            found = {
+                                spec.type
+                                for k in kinds.get(alias, ())
+                                for spec in [(cat.get(k) or (out.get(k) or ("", {}))[1]).get(attr)]
+                                if spec is not None
+                            }
+                            if len(found) != 1:
+                                continue  # unknown source field (reported by _from) or not settled yet
+                            typ: FieldType = found.pop()
+                        else:
+                            typ = "str" if isinstance(value, str) else "bool" if isinstance(value, bool) else "num"
+                        first = setters.setdefault((kind, name), (typ, rule, i))
+                        if first[0] != typ and (first[1].id, first[2]) != (rule.id, i):
+                            self._type_conflict(kind, name, first, (typ, rule, i))
+                        fields.setdefault(name, FieldSpec(first[0]))
         return out
+
+    def _type_conflict(
+        self, kind: str, name: str, first: tuple[FieldType, Rule, int], other: tuple[FieldType, Rule, int]
+    ) -> None:
+        loc = ("then", other[2], "derive", "set", name)
+        key = (self.book.sources[other[1].id].file, *self.book.sources[other[1].id].at(*loc))
+        if key in self._conflicts:
+            return
+        self._conflicts.add(key)
+        src = self.book.sources[first[1].id]
+        line, _ = src.at("then", first[2], "derive", "set", name)
+        self._add(
+            self.book.sources[other[1].id],
+            loc,
+            f"'{kind}.{name}' is {_TYPE_WORD[other[0]]} here but {_TYPE_WORD[first[0]]} where "
+            f"'{first[1].id}' derives it ({Path(src.file).name}:{line}); a field has one type",
+            "link.type_conflict",
+            hint="use another field name for the other kind of value",
+        )
 
     def _when(
         self, rule: Rule, src: RuleSource, cat: Catalogue, derived: dict[str, tuple[str, dict[str, FieldSpec]]]
     ) -> set[str]:
         used = set()
+        self._alias_fields = {}
+        for _, pattern in _patterns(rule.when, ("when",)):
+            kind = str(pattern.fact)
+            known = cat.get(kind) or ({"side": FieldSpec("str"), **derived[kind][1]} if kind in derived else None)
+            if known is not None:
+                self._alias_fields.setdefault(pattern.alias, []).append(known)
         for loc, pattern in _patterns(rule.when, ("when",)):
             kind = str(pattern.fact)
             used.add(kind)
             if kind in cat:
                 fields = cat[kind]
             elif kind in derived:
-                fields = {**derived[kind][1], "side": FieldSpec("str")}
+                fields = {"side": FieldSpec("str"), **derived[kind][1]}
             else:
                 self._add(
                     src,
@@ -372,11 +483,30 @@ class Linker:
             )
             return
         value = test.value()
-        if isinstance(value, Ref) or op == "exists":
+        if isinstance(value, Ref):
+            self._join_types(src, (*loc, "eq"), kind, name, spec, value)
+            return
+        if op == "exists":
             return
         values = value if isinstance(value, list) else [value]
         for v in values:
             self._check_value(src, (*loc, "in" if op == "in" else op), kind, name, spec, op, v)
+
+    def _join_types(self, src: RuleSource, loc: Loc, kind: str, name: str, spec: FieldSpec, ref: Ref) -> None:
+        """A join compares like with like: the engine would convert a word to a number (or not
+        join a true with a 1), which the rule language never does."""
+        alias, attr = ref.ref.split(".", 1)
+        other = {f[attr].type for f in self._alias_fields.get(alias, []) if attr in f}
+        if other and spec.type not in other:
+            self._add(
+                src,
+                loc,
+                f"'{kind}.{name}' is {_TYPE_WORD[spec.type]} but '{ref.ref}' is "
+                + " or ".join(_TYPE_WORD[t] for t in sorted(other))
+                + ": they are never equal",
+                "link.type_mismatch",
+                hint="join fields that hold the same kind of value",
+            )
 
     def _check_value(self, src: RuleSource, loc: Loc, kind: str, name: str, spec: FieldSpec, op: str, v: Any) -> None:
         is_num = isinstance(v, int | float) and not isinstance(v, bool)
@@ -524,6 +654,45 @@ class Linker:
 
 
 _TYPE_WORD = {"num": "a number", "bool": "true/false", "str": "a word"}
+
+
+MAX_BINDINGS = 10_000
+"""The most combinations of facts the rules of one stage may bind: runtime.MAX_FIRINGS, the
+evaluation's firing budget (a test keeps the two equal; runtime is not imported at load time)."""
+_CAP = 10**9
+FACTS_PER_KIND = {
+    "pain": MAX_PAINS,
+    "red_flag": len(RED_FLAGS),
+    "pelvic_drop": 2,
+    "trunk_lean": 2,
+    "single_leg_squat": 2,
+    "feedback": 24,  # one per plan exercise: at most 12 by the plan's cap, twice that for overrides
+}
+"""The most facts of one kind an assessment (or review) can give; every other kind gives one."""
+
+
+def _rule_bindings(rule: Rule, derived: dict[str, int], derived_kinds: Any) -> tuple[int, str]:
+    """Upper bound of the fact combinations ``rule`` can bind, and which kinds make it up."""
+    if count_variants(rule.when) > MAX_VARIANTS_PER_RULE:
+        return 0, ""  # refused by the compiler anyway
+    best, most, why = 0, 0, ""
+    for written in when_dnf(rule.when):
+        conj, _ = merge_singletons(written)
+        per_kind: dict[str, int] = {}
+        for p in conj:
+            per_kind[p.kind] = per_kind.get(p.kind, 0) + 1
+        n = 1
+        parts = []
+        for kind, k in per_kind.items():
+            have = derived.get(kind, 0) if kind in derived_kinds else FACTS_PER_KIND.get(kind, 1)
+            for i in range(k):  # distinct facts, every order
+                n = min(_CAP, n * max(have - i, 0))
+            if k > 1 or have > 1:
+                parts.append(f"{k} pattern{'s' if k > 1 else ''} on up to {have} '{kind}' facts")
+        if n > most:
+            most, why = n, ", ".join(parts)
+        best = min(_CAP, best + n)  # each alternative binds its own combinations
+    return best, why
 
 
 def _patterns(when: When, loc: Loc) -> Iterator[tuple[Loc, When]]:

@@ -60,7 +60,23 @@ def _not_reserved(name: Any) -> Any:
 
 
 Number = Annotated[float, AfterValidator(_engine_number)]
-Scalar = str | bool | Annotated[int, AfterValidator(_engine_number)] | Number
+MAX_WORD_VALUE = 1000
+"""A word a rule compares with or derives has at most this many characters (durable_rules
+compares only the start of very long strings: two different 70,000-character words were equal)."""
+
+
+def _word_length(v: str) -> str:
+    if len(v) > MAX_WORD_VALUE:
+        raise PydanticCustomError(
+            "word_length",
+            "a word in a rule has at most {limit} characters (this one has {n})",
+            {"limit": MAX_WORD_VALUE, "n": len(v)},
+        )
+    return v
+
+
+WordValue = Annotated[str, AfterValidator(_word_length)]
+Scalar = WordValue | bool | Annotated[int, AfterValidator(_engine_number)] | Number
 """A literal value in a condition or a derived fact."""
 FieldName = Annotated[Word, AfterValidator(_not_reserved)]
 """A fact field a rule tests or sets (not one of the engine's own keys)."""
