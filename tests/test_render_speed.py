@@ -29,6 +29,7 @@ def test_speedups_give_the_same_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
     fast_cold = _render_all(clinic)  # cache misses
     fast_warm = _render_all(clinic, EXAMPLES[:3])  # cache hits
     assert fonts.stats()["hits"] > 0
+    assert linebreak.stats()["hits"] > 0  # remembered line breaks were replayed
     monkeypatch.setattr(fonts, "enabled", False)
     monkeypatch.setattr(linebreak, "install", linebreak.uninstall)
     linebreak.uninstall()
