@@ -122,6 +122,7 @@ def _remember_faces(fragments: Any) -> None:
         if id(cw) not in _tables:
             if len(_tables) >= FACES:
                 _memory.clear()
+                _sums.clear()
                 _tables.clear()
             _tables[id(cw)] = cw
 
@@ -205,17 +206,49 @@ class _Breaks(MultiLineBreak):
         return line
 
 
+_ORIGINAL_GET_WIDTH = Fragment.get_width
+_sums: OrderedDict[tuple[int, str], int] = OrderedDict()
+
+
+def _get_width(
+    self: Fragment, start: int = 0, end: int | None = None, chars: str | None = None, initial_cs: bool = True
+) -> float:
+    """``Fragment.get_width`` with the integer glyph-width sum of a whole plain fragment
+    remembered per (face, text); the rest of the arithmetic is fpdf2's own, in its order."""
+    if chars is not None or start or end is not None or not _plain(self):
+        return _ORIGINAL_GET_WIDTH(self, start, end, chars, initial_cs)
+    font: Any = self.graphics_state.current_font
+    text = "".join(self.characters)
+    cw = font.cw
+    key = (id(cw), text)
+    total = _sums.get(key)
+    if total is None or _tables.get(id(cw)) is not cw:
+        _remember_faces((self,))
+        total = sum(cw[ord(c)] for c in text)
+        _sums[key] = total
+        if len(_sums) > PARAGRAPHS * 4:
+            _sums.popitem(last=False)
+    size = self.font_size_pt
+    if size > font.biggest_size_pt:
+        font.biggest_size_pt = size
+    w: float = total * size * 0.001
+    return w / self.k
+
+
 def install() -> None:
     """Use the memoised line width and remembered line breaks in every fpdf2 ``multi_cell``."""
     fpdf.line_break.CurrentLine = _Line  # type: ignore[misc]
     setattr(fpdf.fpdf, "MultiLineBreak", _Breaks)  # noqa: B010
+    Fragment.get_width = _get_width  # type: ignore[method-assign]
 
 
 def uninstall() -> None:
     """Back to fpdf2's own ``CurrentLine`` and ``MultiLineBreak`` (tests compare both)."""
     fpdf.line_break.CurrentLine = _ORIGINAL  # type: ignore[misc]
     setattr(fpdf.fpdf, "MultiLineBreak", _ORIGINAL_BREAK)  # noqa: B010
+    Fragment.get_width = _ORIGINAL_GET_WIDTH  # type: ignore[method-assign]
     _memory.clear()
+    _sums.clear()
     _tables.clear()
 
 
