@@ -29,6 +29,7 @@ def test_speedups_give_the_same_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
     fast_cold = _render_all(clinic)  # cache misses
     fast_warm = _render_all(clinic, EXAMPLES[:3])  # cache hits
     assert fonts.stats()["hits"] > 0
+    assert linebreak.stats()["hits"] > 0  # remembered line breaks were replayed
     monkeypatch.setattr(fonts, "enabled", False)
     monkeypatch.setattr(linebreak, "install", linebreak.uninstall)
     linebreak.uninstall()
@@ -114,3 +115,42 @@ def test_a_block_taken_back_leaves_nothing_behind(monkeypatch: pytest.MonkeyPatc
     assert len(rewinds) >= 3, "the plan is long enough for blocks to be taken back"
     monkeypatch.setattr(frame, "LAYOUT_ONCE", False)
     assert render_handout(view, template, folder, paper="letter") == once
+
+
+def _paragraphs(font: Path) -> bytes:
+    """The same paragraph three times (twice in one colour, once in another, once narrower),
+    with a bold run and a link, as plain fpdf2 calls."""
+    from datetime import UTC, datetime
+
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_creation_date(datetime(2026, 1, 1, tzinfo=UTC))
+    pdf.add_font("x", "", str(font))
+    pdf.add_font("x", "B", str(font))
+    pdf.add_page()
+    pdf.set_font("x", size=11)
+    words = "Stand tall, **feet hip-width apart**, and lower yourself slowly until your knees bend. " * 3
+    for colour, width in (((0, 0, 0), 120), ((0, 0, 0), 120), ((200, 30, 30), 120), ((0, 0, 0), 60)):
+        pdf.set_text_color(*colour)
+        pdf.multi_cell(width, 5, words, markdown=True, link="https://example.org", new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def test_replayed_line_breaks_keep_each_paragraphs_own_colour_and_width() -> None:
+    """A paragraph whose lines are replayed prints what fpdf2 itself prints, in its own colour."""
+    from engine.render import linebreak
+
+    font = next(iter(sorted((Path(__file__).resolve().parent.parent / "templates" / "fonts").glob("*.ttf"))))
+    linebreak.uninstall()
+    plain = _paragraphs(font)
+    linebreak.install()
+    try:
+        before = linebreak.stats()["hits"]
+        fast = _paragraphs(font)
+        assert linebreak.stats()["hits"] > before  # the second black paragraph was replayed
+        assert fast == plain
+        assert _paragraphs(font) == plain  # and again with every paragraph remembered
+    finally:
+        linebreak.uninstall()
+        linebreak.install()

@@ -13,19 +13,33 @@ character spacing, stretching, fragment subclasses) take fpdf2's own path.
 
 Upstream-style, the same fix is a running width in ``CurrentLine.add_character``; this keeps
 fpdf2's arithmetic instead so the output stays byte-identical.
+
+``_Breaks`` remembers whole line breaks: ``multi_cell`` breaks a paragraph into lines (``TextLine``)
+before drawing any of them, and the breaks are a pure function of the characters, the glyph
+widths of each fragment's face, the sizes, the styles and the fixed column width. A paragraph
+seen before (a block drawn again on a new page, the same exercise text in the next handout of a
+batch) gets its lines rebuilt from the remembered ones: fresh fragments cloned from the new
+paragraph's own fragments (so colours and font objects are the current document's), with the
+remembered characters and the very same widths and counts. Anything else (a width callback, soft
+hyphens, fragments the memoised width cannot vouch for) is broken by fpdf2 as usual.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
+import fpdf.fpdf
 import fpdf.line_break
 from fpdf.fonts import TTFFont
-from fpdf.line_break import CurrentLine, Fragment
+from fpdf.line_break import SOFT_HYPHEN, CurrentLine, Fragment, MultiLineBreak, TextLine
 
-__all__ = ["install", "installed", "uninstall"]
+__all__ = ["install", "installed", "stats", "uninstall"]
 
 _ORIGINAL = fpdf.line_break.CurrentLine
+_ORIGINAL_BREAK = getattr(fpdf.fpdf, "MultiLineBreak")  # noqa: B009 (not re-exported for mypy)
+PARAGRAPHS = 4096  # LRU bound on remembered paragraphs: memory stays flat over any batch
+FACES = 16  # width tables remembered at once (a document with its own parsed faces adds 4)
 
 
 class _Line(CurrentLine):
@@ -74,16 +88,175 @@ class _Line(CurrentLine):
         return w / fragment.k
 
 
+def _plain(fragment: Fragment) -> bool:
+    """A fragment whose width is the plain integer sum of its face's glyph widths."""
+    font = fragment.graphics_state.current_font
+    return (
+        type(fragment) is Fragment
+        and type(font) is TTFFont
+        and not font.is_symbol
+        and not fragment.text_shaping_parameters
+        and fragment.char_spacing == 0
+        and fragment.font_stretching == 100
+        and SOFT_HYPHEN not in fragment.characters
+    )
+
+
+def _widths(fragment: Fragment) -> Any:
+    """The glyph-width table of a fragment's face (shared by every document, ``fonts``)."""
+    return getattr(fragment.graphics_state.current_font, "cw", None)
+
+
+# One remembered paragraph: the glyph-width tables it was measured with (kept alive, so their ids
+# in the key stay theirs), and per line the TextLine fields with (source fragment, characters, link).
+_Remembered = tuple[tuple[Any, ...], list[tuple[list[tuple[int, str, Any]], tuple[Any, ...]]]]
+_memory: OrderedDict[tuple[Any, ...], _Remembered] = OrderedDict()
+_tables: dict[int, Any] = {}
+_counts = {"hits": 0, "misses": 0}
+
+
+def _remember_faces(fragments: Any) -> None:
+    """Keep the width tables the keys name alive; forget everything past ``FACES`` of them."""
+    for f in fragments:
+        cw = _widths(f)
+        if id(cw) not in _tables:
+            if len(_tables) >= FACES:
+                _memory.clear()
+                _sums.clear()
+                _tables.clear()
+            _tables[id(cw)] = cw
+
+
+class _Breaks(MultiLineBreak):
+    """``MultiLineBreak`` that replays the lines of a paragraph it has broken before."""
+
+    def __init__(self, fragments: Any, max_width: Any, margins: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(fragments, max_width, margins, *args, **kwargs)
+        self._key: tuple[Any, ...] | None = None
+        self._replay: list[TextLine] | None = None
+        self._record: list[tuple[list[tuple[int, str, Any]], tuple[Any, ...]]] = []
+        if callable(max_width) or not all(_plain(f) for f in fragments):
+            return
+        styles: list[int] = []  # per fragment: the first fragment of the same style (has_same_style)
+        for i, f in enumerate(fragments):
+            styles.append(next(j for j in range(i + 1) if j == i or f.has_same_style(fragments[j])))
+        key = (
+            float(max_width),
+            tuple(float(m) for m in margins),
+            self.align,
+            self.print_sh,
+            self.wrapmode,
+            self.line_height,
+            self.skip_leading_spaces,
+            self.first_line_indent,
+            tuple(
+                (
+                    "".join(f.characters),
+                    id(_widths(f)),
+                    f.font_size_pt,
+                    f.font_size,
+                    f.k,
+                    f.link,
+                    styles[i],
+                )
+                for i, f in enumerate(fragments)
+            ),
+        )
+        self._key = key
+        _remember_faces(fragments)
+        seen = _memory.get(key)
+        if seen is None:
+            _counts["misses"] += 1
+            return
+        widths, lines = seen
+        if any(w is not _widths(f) for w, f in zip(widths, fragments, strict=True)):
+            self._key = None  # not the same faces after all
+            return
+        _counts["hits"] += 1
+        _memory.move_to_end(key)
+        for f in fragments:  # what fpdf2's width look-ups do on the way
+            font = f.graphics_state.current_font
+            if f.characters and f.font_size_pt > font.biggest_size_pt:
+                font.biggest_size_pt = f.font_size_pt
+        self._replay = [
+            TextLine([fragments[src].clone(characters=list(chars), link=link) for src, chars, link in parts], *rest)
+            for parts, rest in reversed(lines)
+        ]
+
+    def get_line(self) -> TextLine | None:
+        if self._replay is not None:
+            return self._replay.pop() if self._replay else None
+        line = super().get_line()
+        if self._key is None:
+            return line
+        if line is None:
+            _memory[self._key] = (tuple(_widths(f) for f in self.fragments), self._record)
+            if len(_memory) > PARAGRAPHS:
+                _memory.popitem(last=False)
+            self._key = None
+            return None
+        parts = []
+        for f in line.fragments:
+            src = next((i for i, g in enumerate(self.fragments) if g.graphics_state is f.graphics_state), None)
+            if src is None or type(f) is not Fragment or f.k != self.fragments[src].k:
+                self._key = None  # a fragment this cannot rebuild: do not remember the paragraph
+                return line
+            parts.append((src, "".join(f.characters), f.link))
+        self._record.append((parts, tuple(line[1:])))
+        return line
+
+
+_ORIGINAL_GET_WIDTH = Fragment.get_width
+_sums: OrderedDict[tuple[int, str], int] = OrderedDict()
+
+
+def _get_width(
+    self: Fragment, start: int = 0, end: int | None = None, chars: str | None = None, initial_cs: bool = True
+) -> float:
+    """``Fragment.get_width`` with the integer glyph-width sum of a whole plain fragment
+    remembered per (face, text); the rest of the arithmetic is fpdf2's own, in its order."""
+    if chars is not None or start or end is not None or not _plain(self):
+        return _ORIGINAL_GET_WIDTH(self, start, end, chars, initial_cs)
+    font: Any = self.graphics_state.current_font
+    text = "".join(self.characters)
+    cw = font.cw
+    key = (id(cw), text)
+    total = _sums.get(key)
+    if total is None or _tables.get(id(cw)) is not cw:
+        _remember_faces((self,))
+        total = sum(cw[ord(c)] for c in text)
+        _sums[key] = total
+        if len(_sums) > PARAGRAPHS * 4:
+            _sums.popitem(last=False)
+    size = self.font_size_pt
+    if size > font.biggest_size_pt:
+        font.biggest_size_pt = size
+    w: float = total * size * 0.001
+    return w / self.k
+
+
 def install() -> None:
-    """Use the memoised line width in every fpdf2 line break of this process."""
+    """Use the memoised line width and remembered line breaks in every fpdf2 ``multi_cell``."""
     fpdf.line_break.CurrentLine = _Line  # type: ignore[misc]
+    setattr(fpdf.fpdf, "MultiLineBreak", _Breaks)  # noqa: B010
+    Fragment.get_width = _get_width  # type: ignore[method-assign]
 
 
 def uninstall() -> None:
-    """Back to fpdf2's own ``CurrentLine`` (tests compare both)."""
+    """Back to fpdf2's own ``CurrentLine`` and ``MultiLineBreak`` (tests compare both)."""
     fpdf.line_break.CurrentLine = _ORIGINAL  # type: ignore[misc]
+    setattr(fpdf.fpdf, "MultiLineBreak", _ORIGINAL_BREAK)  # noqa: B010
+    Fragment.get_width = _ORIGINAL_GET_WIDTH  # type: ignore[method-assign]
+    _memory.clear()
+    _sums.clear()
+    _tables.clear()
 
 
 def installed() -> bool:
     """Whether the memoised width is in use."""
     return fpdf.line_break.CurrentLine is _Line
+
+
+def stats() -> dict[str, int]:
+    """Remembered paragraphs and how often one was replayed (tests, benchmarks)."""
+    return {"paragraphs": len(_memory), **_counts}
