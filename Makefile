@@ -21,10 +21,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-# test-fast: the tests not marked slow (their own files, or tests/conftest.py SLOW_IN_FAST), on two
-# worker processes (pytest-xdist, a test dependency). Under 60 s on an idle 2-core machine.
+# test-fast: the tests not marked slow (their own files, tests/conftest.py SLOW_IN_FAST, all but the
+# first case of each SWEEPS_IN_FAST sweep), Hypothesis tests capped at 20 examples
+# (REHAB_TEST_PROFILE=fast), on two worker processes (pytest-xdist). Under 60 s on an idle 2-core machine.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 -m "not slow"
+	REHAB_TEST_PROFILE=fast $(BIN)/python -m pytest -q -n 2 -m "not slow"
 
 # Rewrite tests/golden/*.plan.json after a reviewed change to rules or exercises; review the diff.
 golden: $(STAMP)
