@@ -18,8 +18,10 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python -m engine.app.demo examples examples/out
 
+# test: every test, each Hypothesis test at its own example count, on two worker processes
+# (pytest-xdist; passed twice that way with REHAB_BROWSER_TESTS=require). `-n 0` for one process.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 # test-fast: the tests not marked slow (their own files, tests/conftest.py SLOW_IN_FAST, all but the
 # first case of each SWEEPS_IN_FAST sweep), Hypothesis tests capped at 20 examples
