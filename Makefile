@@ -18,13 +18,16 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python -m engine.app.demo examples examples/out
 
+# test: every test, each Hypothesis test at its own example count, on two worker processes
+# (pytest-xdist; passed twice that way with REHAB_BROWSER_TESTS=require). `-n 0` for one process.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
-# test-fast: the tests not marked slow (their own files, or tests/conftest.py SLOW_IN_FAST), on two
-# worker processes (pytest-xdist, a test dependency). Under 60 s on an idle 2-core machine.
+# test-fast: the tests not marked slow (their own files, tests/conftest.py SLOW_IN_FAST, all but the
+# first case of each SWEEPS_IN_FAST sweep), Hypothesis tests capped at 20 examples
+# (REHAB_TEST_PROFILE=fast), on two worker processes (pytest-xdist). Under 60 s on an idle 2-core machine.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 -m "not slow"
+	REHAB_TEST_PROFILE=fast $(BIN)/python -m pytest -q -n 2 -m "not slow"
 
 # Rewrite tests/golden/*.plan.json after a reviewed change to rules or exercises; review the diff.
 golden: $(STAMP)
