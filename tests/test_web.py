@@ -19,6 +19,7 @@ from tests.web_helpers import (
     clinic_with_content,
     feedback_form,
     new_client,
+    replay_review,
     seed_form,
     token,
 )
@@ -607,16 +608,9 @@ def test_review_with_overrides_is_rehab_progress_with_overrides(tc: Any, tmp_pat
     nxt = json.loads((tmp_path / folder / "002-plan.json").read_text())
     assert first["id"] not in [e["id"] for e in nxt["exercises"]]
     assert nxt["overrides"][0]["reason"] == "Already does these at the gym."
-    replay = tmp_path / "replay"
-    replay.mkdir()
-    for name in ("001-plan.json", "002-feedback.yaml", "002-overrides.yaml"):
-        (replay / name).write_bytes((tmp_path / folder / name).read_bytes())
-    cli = rehab(
-        "progress",
-        str(replay / "001-plan.json"),
-        str(replay / "002-feedback.yaml"),
-        "--overrides",
-        str(replay / "002-overrides.yaml"),
+    cli = replay_review(
+        tmp_path,
+        folder,
         "--json",
         "-",
     )

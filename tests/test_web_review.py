@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import rehab
-from tests.web_helpers import ERROR_RE, client_for, feedback_form, new_client, seed_form, token
+from tests.web_helpers import ERROR_RE, client_for, feedback_form, new_client, replay_review, seed_form, token
 
 
 @pytest.fixture
@@ -344,21 +344,15 @@ def test_review_pdfs_are_the_bytes_rehab_progress_writes(tc: Any, tmp_path: Path
         "ov[0].reason": "Already does these at the gym.",
     }
     assert tc.post(f"/c/{folder}/visits/1/review", data=data, follow_redirects=False).status_code == 303
-    replay = tmp_path / "replay"
-    replay.mkdir()
-    for name in ("001-plan.json", "002-feedback.yaml", "002-overrides.yaml"):
-        (replay / name).write_bytes((tmp_path / folder / name).read_bytes())
-    cli = rehab(
-        "progress",
-        str(replay / "001-plan.json"),
-        str(replay / "002-feedback.yaml"),
-        "--overrides",
-        str(replay / "002-overrides.yaml"),
+    cli = replay_review(
+        tmp_path,
+        folder,
         "-o",
-        str(replay / "h.pdf"),
+        "{replay}/h.pdf",
         "--clinician-report",
-        str(replay / "r.pdf"),
+        "{replay}/r.pdf",
     )
+    replay = tmp_path / "replay"
     assert cli.returncode == 0, cli.stderr
     h = tc.get(f"/c/{folder}/visits/2/handout.pdf")
     assert h.status_code == 200 and h.content == (replay / "h.pdf").read_bytes()

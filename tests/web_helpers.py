@@ -97,3 +97,21 @@ def live_server(app: Any) -> Iterator[str]:
         server.should_exit = True
         thread.join(10)
         sock.close()
+
+
+def replay_review(tmp_path: Path, folder: str, *args: str) -> Any:
+    """Copy visit 1's plan and visit 2's feedback and overrides out of the web desk's client folder
+    and run `rehab progress` on them with ``args``: what the CLI makes of the same files."""
+    from tests.conftest import rehab
+
+    replay = tmp_path / "replay"
+    replay.mkdir()
+    for name in ("001-plan.json", "002-feedback.yaml", "002-overrides.yaml"):
+        (replay / name).write_bytes((tmp_path / folder / name).read_bytes())
+    fixed = [
+        str(replay / "001-plan.json"),
+        str(replay / "002-feedback.yaml"),
+        "--overrides",
+        str(replay / "002-overrides.yaml"),
+    ]
+    return rehab("progress", *fixed, *(a.replace("{replay}", str(replay)) for a in args))
