@@ -290,6 +290,9 @@ def test_an_internal_error_is_a_plain_page_without_traceback(
     assert "internal error" in r.text and "RuntimeError at test_web_review.py:" in r.text
     assert "Traceback" not in r.text and "secret client detail" not in r.text
     assert "secret client detail" not in caplog.text
+    # sent from outside the middleware, it still carries the desk's security headers
+    assert "default-src" in r.headers["content-security-policy"] and r.headers["cache-control"] == "no-store"
+    assert r.headers["x-frame-options"] == "DENY"
 
 
 def test_plan_page_states_each_override_in_words(tc: Any, tmp_path: Path) -> None:

@@ -21,7 +21,15 @@ from engine.errors import EngineError
 from engine.web import forms
 from engine.web.core import Engine
 from engine.web.desk import Desk, FormState
-from engine.web.security import BodyLimit, CrossOrigin, CsrfCookie, SecurityHeaders, TokenAuth, csrf_ok
+from engine.web.security import (
+    BodyLimit,
+    CrossOrigin,
+    CsrfCookie,
+    SecurityHeaders,
+    TokenAuth,
+    csrf_ok,
+    security_headers,
+)
 from engine.web.store import NotFound
 
 HERE = Path(__file__).resolve().parent
@@ -133,6 +141,7 @@ def build(
                 f"report it with this reference: {type(exc).__name__} at {where}.",
             },
             status_code=500,
+            headers={k.decode(): v.decode() for k, v in security_headers()},
         )
 
     @app.exception_handler(RequestValidationError)

@@ -49,6 +49,22 @@ async def _plain(send: Any, status: int, text: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+def security_headers(*, static: bool = False) -> list[tuple[bytes, bytes]]:
+    """The headers every response carries (the 500 page adds them itself: it is sent from outside
+    the middleware)."""
+    headers = [
+        (b"content-security-policy", CSP.encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"referrer-policy", b"no-referrer"),
+        (b"cross-origin-opener-policy", b"same-origin"),
+        (b"vary", b"HX-Request"),
+    ]
+    if not static:
+        headers.append((b"cache-control", b"no-store"))
+    return headers
+
+
 class SecurityHeaders:
     """CSP, nosniff, no framing, no referrer; ``no-store`` on everything but static files."""
 
@@ -63,17 +79,7 @@ class SecurityHeaders:
 
         async def wrapped(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers += [
-                    (b"content-security-policy", CSP.encode()),
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"x-frame-options", b"DENY"),
-                    (b"referrer-policy", b"no-referrer"),
-                    (b"cross-origin-opener-policy", b"same-origin"),
-                    (b"vary", b"HX-Request"),
-                ]
-                if not static:
-                    headers.append((b"cache-control", b"no-store"))
+                headers = list(message.get("headers", [])) + security_headers(static=static)
                 message = {**message, "headers": headers}
             await send(message)
 
