@@ -297,7 +297,7 @@ def test_reduce_without_a_distance_says_how_much_less() -> None:
     plan, _, text, _ = _case("v17-missing-optional")
     assert plan["running"]["status"] == "reduce" and plan["running"]["target_weekly_km"] is None
     assert plan["running"]["target_pct"] == 70
-    assert "For the next two weeks: about 70 % of your usual weekly distance." in _section(text, "Your running plan")
+    assert "Until your next check-up: about 70 % of your usual weekly distance." in _section(text, "Your running plan")
 
 
 def test_now_is_the_emergency_time_frame() -> None:

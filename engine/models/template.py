@@ -222,9 +222,9 @@ class RunningWording(_Strict):
 
     heading: Text = "Your running plan"
     """Section heading."""
-    target: Text = "For the next two weeks: about {km} km a week in total."
+    target: Text = "Until your next check-up: about {km} km a week in total."
     """The weekly distance to run, ``{km}``."""
-    target_pct: Text = "For the next two weeks: about {pct}\u00a0% of your usual weekly distance."
+    target_pct: Text = "Until your next check-up: about {pct}\u00a0% of your usual weekly distance."
     """The same as a share of the client's usual distance, ``{pct}`` (no distance recorded)."""
     pain_limit: Text = "Pain limit: keep pain at {n} out of 10 or less while you run, and settled by the next morning."
     """Running pain limit, ``{n}`` out of 10."""
