@@ -13,7 +13,7 @@ import pytest
 
 from engine.errors import EngineError
 from engine.load import cache, content, yamlio
-from engine.load.content import load_content, reload_content
+from engine.load.content import content_files, load_content, reload_content
 from tests.conftest import ROOT, rehab
 
 SEED = ROOT / "examples" / "seed-marathon-bilateral-drop.yaml"
@@ -174,7 +174,7 @@ def test_every_file_the_loader_reads_is_in_the_key(
     monkeypatch.setattr(yamlio, "read", spy)
     monkeypatch.setenv("REHAB_NO_CACHE", "1")
     load_content(rules, exercises)
-    keyed = {*cache.input_files(rules, recursive=True), *cache.input_files(exercises, recursive=False)}
+    keyed = set(content_files(rules, exercises))
     assert read and {p for p in read if p.exists()} <= keyed
     assert rules / "extra" / "trunk.yaml" in keyed
 

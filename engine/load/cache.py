@@ -52,7 +52,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-__all__ = ["cache_dir", "cached", "enabled", "input_files", "key_for", "read_blob", "write_blob"]
+from engine.errors import EngineError
+
+__all__ = ["cache_dir", "cached", "enabled", "key_for", "read_blob", "write_blob"]
 
 T = TypeVar("T")
 
@@ -112,29 +114,6 @@ def _code_fingerprint() -> bytes:
             h.update(p.relative_to(_ENGINE).as_posix().encode() + b"\0")
             h.update(p.read_bytes() + b"\0")
     return h.digest()
-
-
-def input_files(folder: Path, *, recursive: bool) -> list[Path]:
-    """Every ``*.yaml`` in ``folder``, sorted; with ``recursive`` (the rules folder) also in
-    subfolders, folder links followed, and without the ``*.test.yaml`` rule tests.
-
-    Raises:
-        OSError: the folder is missing or a folder link loops (the caller then loads uncached,
-            and the loader reports the problem).
-    """
-    if not folder.is_dir():
-        raise FileNotFoundError(folder)
-    if not recursive:
-        return sorted(folder.glob("*.yaml"))
-    out: list[Path] = []
-    seen: set[str] = set()
-    for top, _dirs, files in os.walk(folder, followlinks=True):
-        real = os.path.realpath(top)
-        if real in seen:
-            raise OSError(f"folder link loop at {top}")
-        seen.add(real)
-        out += [Path(top) / n for n in files if n.endswith(".yaml") and not n.endswith(".test.yaml")]
-    return sorted(out)
 
 
 def key_for(kind: str, folders: Sequence[Path], files: Iterable[Path]) -> tuple[str, str]:
@@ -247,8 +226,8 @@ def cached(
         return build()
     try:
         name, key = key_for(kind, folders, files())
-    except OSError:
-        return build()  # a missing folder or a link loop: the loader reports it
+    except (OSError, EngineError):
+        return build()  # a missing folder, a link loop, a misnamed file: the loader reports it
     hit = _read(name, key, expect)
     if hit is not None:
         return hit  # type: ignore[no-any-return]

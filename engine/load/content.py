@@ -12,7 +12,7 @@ from engine.evaluate.derive import derive_fn
 from engine.load import cache, yamlio
 from engine.load.library import ExerciseLibrary, load_library
 from engine.load.resources import data_dir
-from engine.load.rulebook import REVIEW_FILE, RuleBook, load_rulebook
+from engine.load.rulebook import NOT_RULES, REVIEW_FILE, RuleBook, load_rulebook, rule_files
 from engine.load.validation import validate
 from engine.models.feedback import ReviewSettings
 from engine.models.rule import Rule
@@ -58,10 +58,21 @@ def _load(rules_dir: str, exercises_dir: str) -> Content:
     return cache.cached(
         "content",
         (rules, exercises),
-        lambda: [*cache.input_files(rules, recursive=True), *cache.input_files(exercises, recursive=False)],
+        lambda: content_files(rules, exercises),
         lambda: _build(rules_dir, exercises_dir),
         Content,
     )
+
+
+def content_files(rules: Path, exercises: Path) -> list[Path]:
+    """Every file ``load_content`` reads (the cache key): the rule files as the rule book finds
+    them, the rules folder's settings files and the exercise files.
+
+    Raises:
+        LinkError: a folder link that loops or dangles, a rule file not named ``*.yaml``.
+    """
+    settings = [rules / name for name in sorted(NOT_RULES) if (rules / name).is_file()]
+    return [*rule_files(rules), *settings, *sorted(exercises.glob("*.yaml"))]
 
 
 def _build(rules_dir: str, exercises_dir: str) -> Content:

@@ -134,18 +134,18 @@ def _show(value: Any) -> str:
     return text if len(text) < 60 else text[:57] + "..."
 
 
-def _unwrap(tp: Any) -> list[Any]:
+def unwrap(tp: Any) -> list[Any]:
     """Return the model classes or containers hiding in an annotation."""
     origin = typing.get_origin(tp)
     if origin is typing.Annotated:
-        return _unwrap(typing.get_args(tp)[0])
+        return unwrap(typing.get_args(tp)[0])
     if origin in (typing.Union, types.UnionType):
-        return [t for a in typing.get_args(tp) for t in _unwrap(a)]
+        return [t for a in typing.get_args(tp) for t in unwrap(a)]
     return [tp]
 
 
 def _step(tp: Any, part: str | int) -> Any:
-    for cand in _unwrap(tp):
+    for cand in unwrap(tp):
         origin = typing.get_origin(cand)
         if isinstance(part, int) and origin in (list, tuple):
             return typing.get_args(cand)[0]
@@ -157,7 +157,7 @@ def _step(tp: Any, part: str | int) -> Any:
 
 
 def _models_in(tp: Any) -> list[type[BaseModel]]:
-    return [c for c in _unwrap(tp) if isinstance(c, type) and issubclass(c, BaseModel)]
+    return [c for c in unwrap(tp) if isinstance(c, type) and issubclass(c, BaseModel)]
 
 
 def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:

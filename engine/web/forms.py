@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from engine.load.validation import unwrap
 from engine.models.assessment import RED_FLAGS, Assessment, Pain
 from engine.models.feedback import ExerciseFeedback, Feedback, RunningFeedback
 
@@ -53,26 +54,17 @@ def _annotation(model: type[BaseModel], path: str) -> tuple[Any, bool]:
     required = True
     for part in path.split("."):
         part = part.split("[")[0]
-        m = next(c for c in _unwrap(tp) if isinstance(c, type) and issubclass(c, BaseModel))
+        m = next(c for c in unwrap(tp) if isinstance(c, type) and issubclass(c, BaseModel))
         info = m.model_fields[part]
         tp = info.annotation
         required = required and info.is_required()
-        if typing.get_origin(tp) is list or any(typing.get_origin(c) is list for c in _unwrap(tp)):
-            tp = next(typing.get_args(c)[0] for c in _unwrap(tp) if typing.get_origin(c) is list)
+        if typing.get_origin(tp) is list or any(typing.get_origin(c) is list for c in unwrap(tp)):
+            tp = next(typing.get_args(c)[0] for c in unwrap(tp) if typing.get_origin(c) is list)
     return tp, required
 
 
-def _unwrap(tp: Any) -> list[Any]:
-    origin = typing.get_origin(tp)
-    if origin is typing.Annotated:
-        return _unwrap(typing.get_args(tp)[0])
-    if origin in (typing.Union, types.UnionType):
-        return [t for a in typing.get_args(tp) for t in _unwrap(a)]
-    return [tp]
-
-
 def _kind(tp: Any) -> tuple[str, tuple[str, ...]]:
-    parts = [t for t in _unwrap(tp) if t is not type(None)]
+    parts = [t for t in unwrap(tp) if t is not type(None)]
     if any(typing.get_origin(t) is typing.Literal for t in parts):
         return "choice", tuple(str(v) for t in parts for v in typing.get_args(t))
     base = parts[0]
@@ -231,8 +223,8 @@ def every_assessment_leaf() -> set[str]:
         for name, info in model.model_fields.items():
             if not prefix and name in IMPORT_ONLY:
                 continue
-            models = [c for c in _unwrap(info.annotation) if isinstance(c, type) and issubclass(c, BaseModel)]
-            lists = [c for c in _unwrap(info.annotation) if typing.get_origin(c) is list]
+            models = [c for c in unwrap(info.annotation) if isinstance(c, type) and issubclass(c, BaseModel)]
+            lists = [c for c in unwrap(info.annotation) if typing.get_origin(c) is list]
             if models:
                 walk(models[0], f"{prefix}{name}.")
             elif (
