@@ -4,9 +4,11 @@ Safe normal form, which a differential test checks against a reference:
 
 * the top-level ``when`` tree is expanded to DNF: one durable rule per conjunction of patterns
   (``rule-id``, ``rule-id#1``, …), all sharing one action;
-* a pattern with no join keeps its ``$and``/``$or`` tree; a pattern with a join (``ref``) is
-  expanded to DNF too, each variant a *flat* ``$and``: kind, alpha tests, then join tests;
-* joins are equalities only (durable_rules reads out of bounds on non-equality joins);
+* a rule's first pattern, unless it has a join (``ref``), keeps its ``$and``/``$or`` tree; every
+  other pattern is expanded to DNF too, each variant a *flat* ``$and``: kind, alpha tests, then
+  join tests (durable ignores a join after an ``$or``);
+* joins are equalities only (durable_rules reads out of bounds on non-equality joins); every
+  pattern after a rule's first also joins the first on ``_j`` (one evaluation's facts only);
 * ``in`` becomes an ``$or`` of equalities (durable has no ``$in``);
 * no negation: absence is a prepared fact attribute; ``exists: false`` is ``$nex``;
 * ``pri`` is the rule priority (0..65534); a ``__sink__`` rule at 65535 runs last.
@@ -35,7 +37,9 @@ MAX_BOOL_NODES = 15  # a pattern with 16 or more $and/$or nodes fails to registe
 MAX_EQ_CHILDREN = 500  # 512 equality tests under one alpha node hang durable at 100 % CPU, measured
 MAX_TRUE_SIBLINGS = 60  # more than 64 tests true at once under one alpha node: error 303, measured
 MAX_RULES_AT_NODE = 250  # more than 256 rules ending on one alpha node (same conditions): error 108, measured
-RESERVED_FIELDS = frozenset({"kind", "fid", "sid", "id", "derived_by", "_j"})
+EVALUATION = "_j"
+"""The field every fact sent to the engine carries: which evaluation it belongs to."""
+RESERVED_FIELDS = frozenset({"kind", "fid", "sid", "id", "derived_by", EVALUATION})
 """Field names the engine itself uses in every fact; rules may not set or test them."""
 SINGLETON_KINDS = frozenset({"assessment"})
 """Fact kinds with exactly one fact per evaluation: all patterns on one such kind bind that fact."""
@@ -93,17 +97,41 @@ def _test_count(t: Test) -> int:
     return len(t.value()) if t.op() == "in" else 1
 
 
-def count_variants(when: When) -> int:
-    """Number of durable rules a ``when`` compiles to, counted without expanding (capped)."""
+def _conjunctions(when: When) -> int:
+    """Number of pattern conjunctions :func:`when_dnf` would produce (capped)."""
     if when.fact is not None:
-        return _test_count(when.where) if when.where is not None and _has_ref(when.where) else 1
-    counts = [count_variants(w) for w in (when.all or when.any or [])]
+        return 1
+    counts = [_conjunctions(w) for w in (when.all or when.any or [])]
     if when.any is not None:
         return min(_CAP, sum(counts))
     n = 1
     for c in counts:
         n = min(_CAP, n * c)
     return n
+
+
+def _flat(conj: list[Pattern], i: int) -> bool:
+    """Whether pattern ``i`` of a conjunction compiles to flat conjunctions of tests (DNF): when it
+    joins (a ``ref``, or the ``_j`` join every pattern after the first gets). durable_rules
+    ignores a join placed after an ``$or`` in the same ``$and`` (measured on 2.0.28)."""
+    test = conj[i].test
+    return test is not None and (i > 0 or _has_ref(test))
+
+
+def count_variants(when: When) -> int:
+    """Number of durable rules a ``when`` compiles to, counted without expanding tests (capped)."""
+    conjunctions = _conjunctions(when)
+    if conjunctions > MAX_VARIANTS_PER_RULE:  # each conjunction is at least one durable rule
+        return conjunctions
+    total = 0
+    for written in when_dnf(when):
+        conj, _ = merge_singletons(written)
+        n = 1
+        for i, p in enumerate(conj):
+            if _flat(conj, i):
+                n = min(_CAP, n * _test_count(p.test))  # type: ignore[arg-type]
+        total = min(_CAP, total + n)
+    return total
 
 
 def _has_ref(t: Test) -> bool:
@@ -209,11 +237,11 @@ def _tree(t: Test) -> dict[str, Any]:
     return _leaf(t)
 
 
-def _pattern_variants(p: Pattern) -> list[dict[str, Any]]:
+def _pattern_variants(p: Pattern, flat: bool) -> list[dict[str, Any]]:
     head = {"kind": p.kind}
     if p.test is None:
         return [{p.alias: head}]
-    if not _has_ref(p.test):
+    if not flat:
         tree = _tree(p.test)
         return [{p.alias: {"$and": [head, *tree["$and"]] if list(tree) == ["$and"] else [head, tree]}}]
     variants = []
@@ -299,8 +327,10 @@ def compile_rules(rules: list[Rule], name_prefix: str = "rehab", *, where: str =
             conj, names = merge_singletons(written)
             diags += _check_conjunction(rule, conj, where)
             pairs = tuple((p.alias, names[p.alias]) for p in written)
-            variants += [(pairs, combo) for combo in itertools.product(*(_pattern_variants(p) for p in conj))]
-        for k, (pairs, combo) in enumerate(variants):
+            options = [_pattern_variants(p, _flat(conj, i)) for i, p in enumerate(conj)]
+            variants += [(pairs, combo) for combo in itertools.product(*options)]
+        for k, (pairs, written_combo) in enumerate(variants):
+            combo = same_evaluation(written_combo)
             for pattern in combo:
                 (cond,) = pattern.values()
                 if len(cond.get("$and", [])) > MAX_JOIN_TESTS and any(_is_join(x) for x in cond["$and"]):
@@ -324,7 +354,7 @@ def compile_rules(rules: list[Rule], name_prefix: str = "rehab", *, where: str =
                         )
                     )
             dname = rule.id if k == 0 else f"{rule.id}#{k}"
-            spec[dname] = {"all": [dict(c) for c in combo], "pri": rule.priority}
+            spec[dname] = {"all": combo, "pri": rule.priority}
             rule_of[dname] = rule.id
             aliases[dname] = pairs
     spec[SINK] = {"all": [{"m": {"kind": SINK_KIND}}], "pri": 65535}
@@ -342,6 +372,35 @@ def compile_rules(rules: list[Rule], name_prefix: str = "rehab", *, where: str =
         raise RuleCompileError(sorted(set(diags)))
     digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
     return CompiledRuleset(f"{name_prefix}-{digest}", spec, rule_of, aliases, where)
+
+
+def same_evaluation(combo: tuple[dict[str, Any], ...]) -> list[dict[str, Any]]:
+    """Join every pattern after the first to the first on ``_j``, the evaluation a fact belongs to.
+
+    One engine session serves several evaluations and keeps their facts (runtime module
+    docstring); this equality makes a rule match only facts of one evaluation. A rule's single
+    pattern needs none: a fact is matched once, when it is asserted.
+    """
+    if len(combo) < 2:
+        return [dict(p) for p in combo]
+    ((first, _),) = combo[0].items()
+    out = [dict(combo[0])]
+    for pattern in combo[1:]:
+        ((alias, cond),) = pattern.items()
+        tests = cond["$and"] if list(cond) == ["$and"] else [cond]
+        out.append({alias: {"$and": [*tests, {EVALUATION: {first: EVALUATION}}]}})
+    return out
+
+
+def pattern_kinds(spec: dict[str, dict[str, Any]]) -> set[str]:
+    """The fact kinds the patterns of a compiled ruleset test (every pattern begins with its kind)."""
+    kinds = set()
+    for body in spec.values():
+        for pattern in body["all"]:
+            ((_, cond),) = pattern.items()
+            head = cond["$and"][0] if "$and" in cond else cond
+            kinds.add(str(head["kind"]))
+    return kinds
 
 
 def _is_join(test: dict[str, Any]) -> bool:

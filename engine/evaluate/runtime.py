@@ -1,21 +1,31 @@
 """The only module that imports durable_rules: register compiled rulesets and evaluate facts.
 
-Evaluation protocol: a host without timer threads; a fresh session per
-evaluation; facts staged one by one with the low-level assert (no action runs yet); one sink fact
-through the host runs the whole agenda synchronously; exceptions that durable_rules swallows into
-the session state are raised; the session is then deleted whole (``delete_state``).
+Evaluation protocol: a host without timer threads; evaluations one at a time; facts staged one by
+one with the low-level assert (no action runs yet), then a sink fact, then the agenda is run here
+to the end through durable's C calls (``start_action_for_state`` → action →
+``complete_and_start_action``): durable matches, chains and orders every firing; only its Python
+glue (a JSON state round trip and two clock reads per firing) is left out.
 
-Why not retract the facts and reuse the session (the other clean-up durable_rules allows, faster at 1,000 rules): in
-durable_rules 2.0.28, retracting a fact that took part in a rule that already fired walks the
-fired rule's spent match (``handleDeleteMessage`` → ``deleteActionFrame`` returns "dispatching" →
+Sessions: beginning a durable session allocates and clears match pools for every node of the
+network (≈1 ms at 1,000 rules, more than the evaluation itself), so one session serves
+``SESSION_EVALUATIONS`` evaluations. Each evaluation's facts carry its number, ``_j``; the compiler
+joins every pattern after a rule's first to the first on ``_j`` (in flat conjunctions: durable
+ignores a join after an ``$or``), so no rule ever matches facts of two evaluations. Facts are
+never retracted: the session is deleted whole (``delete_state``) when it has served its share,
+after any failure, and when its ruleset is unregistered.
+
+Why not retract (the clean-up durable_rules offers for reusing a session): in durable_rules
+2.0.28, retracting a fact that took part in a rule that already fired walks the fired rule's
+spent match (``handleDeleteMessage`` → ``deleteActionFrame`` returns "dispatching" →
 ``deleteMessageFromFrame``). That function clears the fact's slot without lowering the match's
 fact count, so retracting the second fact of a two-pattern match scans past the 16-slot array into
 the neighbouring matches of the session's pool and zeroes whatever looks like that fact there.
 Every firing of a rule with two or more patterns did this at clean-up; what it overwrote depended
 on the pool's history and uninitialised memory, hence the rare, unrepeatable SIGSEGVs (issue 11).
-``delete_state`` frees the session's pools without that walk. It is safe once an action has run in
-the session (deleting a session in which no action ran frees uninitialised pointers; the sink guarantees one), so a session whose sink did not run is
-given one more sink before it is deleted, or is left alone if even that fails.
+``delete_state`` frees the session's pools without that walk. It is safe once an action has been
+started in the session (before that, deleting frees uninitialised pointers; the sink guarantees
+one), so a session in which none started is given a closing sink first, or is left alone if even
+that fails.
 
 Numbers: durable_rules' JSON parser refuses exponents (``1e-05``, ``1e+16``) and non-finite
 values, which Python writes for ordinary floats. Every message to the engine is therefore written
@@ -49,7 +59,7 @@ from durable import engine
 from durable.engine import MessageNotHandledException, MessageObservedException
 
 from engine.errors import Diagnostic, EvaluationError, RuleCompileError, RunawayError
-from engine.evaluate.compiler import SINK, SINK_KIND, CompiledRuleset
+from engine.evaluate.compiler import SINK, SINK_KIND, CompiledRuleset, pattern_kinds
 from engine.models.firing import Firing
 
 DeriveFn = Callable[[str, dict[str, dict[str, Any]]], list[dict[str, Any]]]
@@ -62,6 +72,9 @@ MAX_FIRINGS = 10_000
 """Firing budget of one evaluation (the shipped rules fire a few dozen times)."""
 MAX_SECONDS = 10.0
 """Time budget of one evaluation, checked at every firing."""
+SESSION_EVALUATIONS = 64
+"""Evaluations one engine session serves before it is deleted and a new one begun (its facts stay
+until then: this bounds its memory, and the cost of beginning a session is shared by this many)."""
 
 
 def _num_text(x: float) -> str:
@@ -83,15 +96,27 @@ def _clean_numbers(obj: Any) -> Any:
 
 
 def _plain(obj: Any) -> bool:
-    """True when the standard encoder already writes ``obj`` in a form durable parses."""
-    if isinstance(obj, dict):
-        return all(_plain(v) for v in obj.values())
-    if isinstance(obj, list | tuple):
-        return all(_plain(v) for v in obj)
-    if isinstance(obj, float):
-        return math.isfinite(obj) and -NUMBER_BOUND <= obj <= NUMBER_BOUND and "e" not in repr(obj)
-    if isinstance(obj, int) and not isinstance(obj, bool):
-        return -NUMBER_BOUND <= obj <= NUMBER_BOUND
+    """True when the standard encoder already writes ``obj`` in a form durable parses: finite
+    numbers within ±1e15 that ``repr`` writes without an exponent (0, or 1e-4 ≤ |x|)."""
+    values = obj.values() if isinstance(obj, dict) else obj if isinstance(obj, list | tuple) else (obj,)
+    for v in values:
+        t = type(v)
+        if t is str or t is bool or v is None:
+            continue
+        if t is float:
+            if not (v == 0.0 or 1e-4 <= abs(v) <= NUMBER_BOUND):  # NaN fails both
+                return False
+        elif t is int:
+            if not -NUMBER_BOUND <= v <= NUMBER_BOUND:
+                return False
+        elif isinstance(v, dict | list | tuple):
+            if not _plain(v):
+                return False
+        elif isinstance(v, float):
+            if not (math.isfinite(v) and -NUMBER_BOUND <= v <= NUMBER_BOUND and "e" not in repr(v)):
+                return False
+        elif isinstance(v, int) and not isinstance(v, bool) and not -NUMBER_BOUND <= v <= NUMBER_BOUND:
+            return False
     return True
 
 
@@ -124,6 +149,11 @@ engine.json = _EngineJson
 
 @dataclass
 class _Session:
+    """One evaluation: what it fired and derived (the engine session may serve many evaluations)."""
+
+    sid: str = ""
+    j: float = 0.0
+    """This evaluation's number within its engine session: every fact it sends carries it as ``_j``."""
     firings: list[Firing] = field(default_factory=list)
     seen: set[tuple[str, tuple[tuple[str, str], ...]]] = field(default_factory=set)
     errors: list[str] = field(default_factory=list)
@@ -135,6 +165,33 @@ class _Session:
     abandoned: bool = False
     originals: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Facts as given, by fid: their whole numbers went to the engine as floats."""
+    shared: set[str] = field(default_factory=set)
+    """Fids that more than one given fact carries (their matched facts are restored each time)."""
+    restored: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def bound(self, matched: dict[str, Any]) -> dict[str, Any]:
+        """A matched fact as actions see it (:func:`_restore`), made once per fact."""
+        fid = matched.get("fid")
+        if not isinstance(fid, str) or fid in self.shared:
+            return _restore(matched, self.originals)
+        out = self.restored.get(fid)
+        if out is None:
+            out = self.restored[fid] = _restore(matched, self.originals)
+        return out
+
+
+@dataclass
+class _Live:
+    """A durable session (``sid``) serving successive evaluations of one ruleset."""
+
+    sid: str
+    served: int = 0
+    started: bool = False
+    """An action has been started in it: from then on ``delete_state`` is safe (module docstring)."""
+
+
+Action = Callable[[dict[str, Any], int], None]
+"""A rule's action: (the matched facts by durable alias, the ruleset's engine handle)."""
 
 
 class _SyncHost(engine.Host):  # type: ignore[misc]
@@ -144,15 +201,28 @@ class _SyncHost(engine.Host):  # type: ignore[misc]
         pass
 
 
+def _assert(handle: int, fact: dict[str, Any]) -> int:
+    """Assert one fact; return its session's state offset, or 0 when no rule takes the fact or an
+    equal fact is already there (raises on an engine error)."""
+    code, offset = durable_rules_engine.assert_fact(handle, engine_json(fact))
+    return int(offset) if code == 0 else 0
+
+
 class Runtime:
-    """Registered rulesets in one host; evaluate fact lists against them."""
+    """Registered rulesets in one host; evaluate fact lists against them (one at a time)."""
 
     def __init__(self) -> None:
         self._host = _SyncHost()
-        self._sessions: dict[str, _Session] = {}
+        self._actions: dict[str, dict[str, Action]] = {}
+        self._live: dict[str, _Live] = {}
         self._names: set[str] = set()
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._sids = itertools.count()
+        self._current: _Session | None = None
+        self._kinds: set[str] = set()
+        """Every fact kind a pattern of a registered ruleset names (each pattern tests ``kind``)."""
+        self.sessions_begun = 0
+        """Engine sessions begun so far (each serves up to :data:`SESSION_EVALUATIONS` evaluations)."""
         self.leaked = 0
         """Sessions left undeleted because no action could run in them (see the module docstring)."""
 
@@ -161,13 +231,12 @@ class Runtime:
         with self._lock:
             if compiled.name in self._names:
                 return
-            definition: dict[str, Any] = {}
-            for dname, body in copy.deepcopy(compiled.spec).items():
-                if dname == SINK:
-                    body["run"] = _noop
-                else:
-                    body["run"] = self._action(compiled.rule_of[dname], compiled.aliases[dname], derive)
-                definition[dname] = body
+            definition = {dname: dict(body, run=_noop) for dname, body in copy.deepcopy(compiled.spec).items()}
+            actions = {
+                dname: self._action(compiled.rule_of[dname], compiled.aliases[dname], derive)
+                for dname in compiled.spec
+                if dname != SINK
+            }
             try:
                 self._host.register_rulesets({compiled.name: definition})
             except Exception as exc:  # durable raises bare Exception with an error code
@@ -176,25 +245,31 @@ class Runtime:
                     f"the rules engine refused the compiled rules: {_reason(exc)}; run `rehab rules check`",
                     code="compile.engine_refused",
                 ) from None
+            self._actions[compiled.name] = actions
+            self._kinds.update(pattern_kinds(compiled.spec))
             self._names.add(compiled.name)
 
     def unregister(self, name: str) -> None:
-        """Drop a ruleset and free its C handle (only while no evaluation runs)."""
+        """Drop a ruleset, its session and its C handle."""
         with self._lock:
             old = self._host._ruleset_directory.pop(name, None)
             if old is not None:
+                self._retire(name, old._handle)
                 self._host._ruleset_list.remove(old)
                 durable_rules_engine.delete_ruleset(old._handle)
+            self._actions.pop(name, None)
             self._names.discard(name)
 
-    def _action(self, rule_id: str, aliases: tuple[tuple[str, str], ...], derive: DeriveFn) -> Callable[[Any], None]:
-        def action(c: Any) -> None:
-            session = self._sessions[c.s._d["sid"]]
-            if session.runaway is not None or session.abandoned:
+    def _action(self, rule_id: str, aliases: tuple[tuple[str, str], ...], derive: DeriveFn) -> Action:
+        by_alias = sorted({a for a, _ in aliases})
+        kinds = self._kinds
+
+        def action(matched: dict[str, Any], handle: int) -> None:
+            session = self._current
+            if session is None or session.runaway is not None or session.abandoned:
                 return
-            matched = c._m  # alias -> fact, as durable passes it (Closure internals, 2.0.28)
-            bindings = {a: _restore(matched[d], session.originals) for a, d in aliases}
-            key = (rule_id, tuple(sorted((a, str(b.get("fid"))) for a, b in bindings.items())))
+            bindings = {a: session.bound(matched[d]) for a, d in aliases}
+            key = (rule_id, tuple((a, str(bindings[a].get("fid"))) for a in by_alias))
             if key in session.seen:  # DNF variants of one rule on the same facts (same alias binding)
                 return
             session.seen.add(key)
@@ -216,46 +291,55 @@ class Runtime:
                 fact = dict(fact, fid=f"{fact['kind']}#{next(session.counter)}<{rule_id}")
                 made.append(fact)
                 session.originals[fact["fid"]] = fact
-                try:
-                    c.assert_fact(_as_floats(fact))
-                except (MessageNotHandledException, MessageObservedException):
-                    pass  # no rule uses it / already derived: recorded in the firing anyway
+                if fact["kind"] in kinds:  # else no rule uses it: recorded in the firing anyway
+                    _assert(handle, dict(_as_floats(fact), sid=session.sid, _j=session.j))
             session.firings.append(Firing(rule_id, bindings, tuple(made)))
 
         return action
 
     def evaluate(self, compiled: CompiledRuleset, facts: list[dict[str, Any]]) -> list[Firing]:
-        """Run the agenda for these facts in a fresh session; return firings in firing order.
+        """Run the agenda for these facts; return firings in firing order.
 
-        The session is deleted afterwards, whatever happened (see the module docstring for why
-        facts are not retracted from a reused session).
+        The facts go into the ruleset's live session tagged with this evaluation's number
+        (``_j``), which every join of the compiled rules requires to agree, so facts of earlier
+        evaluations still in the session never match with these. Nothing is retracted (module
+        docstring); the session is deleted whole after :data:`SESSION_EVALUATIONS` evaluations or
+        after any failure, and a new one begun.
 
         Raises:
             EvaluationError: the engine failed or an action raised.
         """
         name = compiled.name
-        sid = f"e{next(self._sids)}"
         session = _Session()
-        self._sessions[sid] = session
-        ran = False
-        try:
-            ruleset = self._host.get_ruleset(name)
+        with self._lock:
+            completed = False
             try:
-                for fact in facts:
-                    if "fid" in fact:
-                        session.originals[str(fact["fid"])] = fact
-                    try:
-                        ruleset.assert_fact(_as_floats(dict(fact, sid=sid)))
-                    except (MessageNotHandledException, MessageObservedException):
-                        pass  # no rule mentions this fact
-                state = self._host.assert_fact(name, {"sid": sid, "kind": SINK_KIND})
-                ran = True
-                if state and "exception" in state:
-                    session.errors.append(_reason(state["exception"]))
-            finally:
-                self._close(ruleset, name, sid, session, ran)
-        except Exception as exc:
-            raise EvaluationError.at(compiled.where or name, f"rules engine failure: {_reason(exc)}") from None
+                try:
+                    handle = self._host.get_ruleset(name)._handle
+                    live = self._live.get(name)
+                    if live is None:
+                        live = self._live[name] = _Live(f"e{next(self._sids)}")
+                        self.sessions_begun += 1
+                    session.sid, session.j = live.sid, float(live.served)
+                    live.served += 1
+                    self._current = session
+                    for fact in facts:
+                        if "fid" in fact:
+                            fid = str(fact["fid"])
+                            if fid in session.originals:
+                                session.shared.add(fid)
+                            session.originals[fid] = fact
+                        if fact.get("kind") in self._kinds:  # else no pattern can match it
+                            _assert(handle, dict(_as_floats(fact), sid=live.sid, _j=session.j))
+                    offset = _assert(handle, {"sid": live.sid, "kind": SINK_KIND, "_j": session.j})
+                    self._agenda(handle, offset, self._actions[name], live)
+                    completed = True
+                finally:
+                    self._current = None
+                    if not completed or session.errors or session.runaway or self._due(name):
+                        self._retire(name)
+            except Exception as exc:
+                raise EvaluationError.at(compiled.where or name, f"rules engine failure: {_reason(exc)}") from None
         if session.runaway is not None:
             raise RunawayError.at(
                 compiled.where or name,
@@ -270,18 +354,50 @@ class Runtime:
             raise EvaluationError.at(compiled.where or name, "a rule action failed: " + "; ".join(session.errors))
         return session.firings
 
-    def _close(self, ruleset: Any, name: str, sid: str, session: _Session, ran: bool) -> None:
-        """Delete the session; first run a sink in it if the evaluation's sink did not complete."""
-        if not ran:  # an engine error before the agenda ran: no action may have run yet (B1)
-            session.abandoned = True  # the actions of a failed run derive nothing
+    @staticmethod
+    def _agenda(handle: int, offset: int, actions: dict[str, Action], live: _Live) -> None:
+        """Run the session's agenda to the end: durable picks each next match (priority, then
+        order), the action runs here, its derived facts are asserted, the match is completed."""
+        if not offset:
+            raise EvaluationError.at("rules", "the engine did not take the run marker")
+        result = durable_rules_engine.start_action_for_state(handle, offset)
+        if result is None:
+            return
+        live.started = True
+        messages = result[1]
+        while messages:
+            dname, matched = next(iter(json.loads(messages).items()))  # as durable's own host reads it
             try:
-                self._host.assert_fact(name, {"sid": sid, "kind": SINK_KIND, "closing": 1})
-                ran = True
+                if dname != SINK:
+                    actions[dname](matched, handle)
+            except BaseException:
+                durable_rules_engine.abandon_action(handle, offset)
+                raise
+            messages = durable_rules_engine.complete_and_start_action(handle, offset)
+
+    def _due(self, name: str) -> bool:
+        live = self._live.get(name)
+        return live is not None and live.served >= SESSION_EVALUATIONS
+
+    def _retire(self, name: str, handle: int | None = None) -> None:
+        """Delete the ruleset's live session; first run a closing marker in it if no action was
+        ever started there (deleting it before would free garbage: module docstring)."""
+        live = self._live.pop(name, None)
+        if live is None:
+            return
+        if handle is None:
+            handle = self._host.get_ruleset(name)._handle
+        if not live.started:
+            self._current = _Session(abandoned=True)  # a failed run's actions derive nothing
+            try:
+                offset = _assert(handle, {"sid": live.sid, "kind": SINK_KIND, "closing": 1, "_j": -1.0})
+                self._agenda(handle, offset, self._actions.get(name, {}), live)
             except Exception:  # noqa: S110 - deleting now could free garbage: leave the session
                 pass
-        self._sessions.pop(sid, None)
-        if ran:
-            ruleset.delete_state(sid)
+            finally:
+                self._current = None
+        if live.started:
+            durable_rules_engine.delete_state(handle, live.sid)
         else:
             self.leaked += 1
 
@@ -316,7 +432,7 @@ def _reason(exc: Any) -> str:
     return text[:300]
 
 
-_SKIP = frozenset({"sid", "id", "$s"})
+_SKIP = frozenset({"sid", "id", "$s", "_j"})
 
 
 def _as_floats(fact: dict[str, Any]) -> dict[str, Any]:
@@ -408,7 +524,6 @@ def _probe_child(compiled: CompiledRuleset) -> str:
         for facts in _probe_facts(compiled.spec):
             name = compiled.name
             sid = f"probe{next(rt._sids)}"
-            rt._sessions[sid] = _Session()
             ruleset = rt._host.get_ruleset(name)
             for fact in facts:
                 try:
