@@ -124,7 +124,7 @@ def test_sessions_serve_many_evaluations_and_are_deleted_never_retracted(monkeyp
             live = rt._live.get(compiled.name)
             if live is not None and live.sid not in sids:
                 sids.append(live.sid)
-        assert rt.sessions_begun - begun == -(-1100 // SESSION_EVALUATIONS)
+        assert len(sids) == rt.sessions_begun - begun >= -(-1100 // SESSION_EVALUATIONS) >= 2
         for sid in sids[:-1]:
             with pytest.raises(Exception, match="error code: 309"):  # no such session any more
                 rt._host.get_ruleset(compiled.name).get_facts(sid)

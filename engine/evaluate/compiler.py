@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -392,14 +393,14 @@ def same_evaluation(combo: tuple[dict[str, Any], ...]) -> list[dict[str, Any]]:
     return out
 
 
-def pattern_kinds(spec: dict[str, dict[str, Any]]) -> set[str]:
-    """The fact kinds the patterns of a compiled ruleset test (every pattern begins with its kind)."""
-    kinds = set()
+def pattern_kinds(spec: dict[str, dict[str, Any]]) -> Counter[str]:
+    """How many patterns of a compiled ruleset test each fact kind (every pattern begins with its kind)."""
+    kinds: Counter[str] = Counter()
     for body in spec.values():
         for pattern in body["all"]:
             ((_, cond),) = pattern.items()
             head = cond["$and"][0] if "$and" in cond else cond
-            kinds.add(str(head["kind"]))
+            kinds[str(head["kind"])] += 1
     return kinds
 
 

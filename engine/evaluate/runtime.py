@@ -7,8 +7,8 @@ to the end through durable's C calls (``start_action_for_state`` → action →
 glue (a JSON state round trip and two clock reads per firing) is left out.
 
 Sessions: beginning a durable session allocates and clears match pools for every node of the
-network (≈1 ms at 1,000 rules, more than the evaluation itself), so one session serves
-``SESSION_EVALUATIONS`` evaluations. Each evaluation's facts carry its number, ``_j``; the compiler
+network (≈10 ms at 1,000 rules, ten times the evaluation itself), so one session serves
+up to ``SESSION_EVALUATIONS`` evaluations. Each evaluation's facts carry its number, ``_j``; the compiler
 joins every pattern after a rule's first to the first on ``_j`` (in flat conjunctions: durable
 ignores a join after an ``$or``), so no rule ever matches facts of two evaluations. Facts are
 never retracted: the session is deleted whole (``delete_state``) when it has served its share,
@@ -72,9 +72,13 @@ MAX_FIRINGS = 10_000
 """Firing budget of one evaluation (the shipped rules fire a few dozen times)."""
 MAX_SECONDS = 10.0
 """Time budget of one evaluation, checked at every firing."""
-SESSION_EVALUATIONS = 64
-"""Evaluations one engine session serves before it is deleted and a new one begun (its facts stay
-until then: this bounds its memory, and the cost of beginning a session is shared by this many)."""
+SESSION_EVALUATIONS = 1024
+SESSION_SLOTS = 16_000
+"""A session is deleted and a new one begun once it has served SESSION_EVALUATIONS evaluations,
+or once the facts sent to it could fill SESSION_SLOTS pattern places (a fact takes a place in every
+pattern of its kind, and stays until the session goes: this bounds its memory, ~3 MiB). Beginning
+and ending one costs ~10 ms at 1,000 rules (durable sets up match pools for every node), shared
+by the evaluations it serves."""
 
 
 def _num_text(x: float) -> str:
@@ -155,10 +159,10 @@ class _Session:
     j: float = 0.0
     """This evaluation's number within its engine session: every fact it sends carries it as ``_j``."""
     firings: list[Firing] = field(default_factory=list)
-    seen: set[tuple[str, tuple[tuple[str, str], ...]]] = field(default_factory=set)
+    seen: set[tuple[str, ...]] = field(default_factory=set)
+    """(rule id, its aliases, the fid bound to each in alias order) of every firing."""
     errors: list[str] = field(default_factory=list)
     counter: itertools.count[int] = field(default_factory=itertools.count)
-    fired: Counter[str] = field(default_factory=Counter)
     started: float = field(default_factory=time.monotonic)
     runaway: str | None = None
     derived: set[str] = field(default_factory=set)
@@ -168,6 +172,10 @@ class _Session:
     shared: set[str] = field(default_factory=set)
     """Fids that more than one given fact carries (their matched facts are restored each time)."""
     restored: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def fired(self) -> Counter[str]:
+        """Firings so far by rule."""
+        return Counter(key[0] for key in self.seen)
 
     def bound(self, matched: dict[str, Any]) -> dict[str, Any]:
         """A matched fact as actions see it (:func:`_restore`), made once per fact."""
@@ -186,6 +194,8 @@ class _Live:
 
     sid: str
     served: int = 0
+    slots: int = 0
+    """Pattern places the facts sent to it could fill (each fact: the patterns of its kind)."""
     started: bool = False
     """An action has been started in it: from then on ``delete_state`` is safe (module docstring)."""
 
@@ -219,8 +229,8 @@ class Runtime:
         self._lock = threading.RLock()
         self._sids = itertools.count()
         self._current: _Session | None = None
-        self._kinds: set[str] = set()
-        """Every fact kind a pattern of a registered ruleset names (each pattern tests ``kind``)."""
+        self._patterns: dict[str, dict[str, int]] = {}
+        """Per ruleset: how many of its patterns name each fact kind (every pattern tests ``kind``)."""
         self.sessions_begun = 0
         """Engine sessions begun so far (each serves up to :data:`SESSION_EVALUATIONS` evaluations)."""
         self.leaked = 0
@@ -232,8 +242,9 @@ class Runtime:
             if compiled.name in self._names:
                 return
             definition = {dname: dict(body, run=_noop) for dname, body in copy.deepcopy(compiled.spec).items()}
+            patterns = dict(pattern_kinds(compiled.spec))
             actions = {
-                dname: self._action(compiled.rule_of[dname], compiled.aliases[dname], derive)
+                dname: self._action(compiled.rule_of[dname], compiled.aliases[dname], derive, patterns)
                 for dname in compiled.spec
                 if dname != SINK
             }
@@ -246,7 +257,7 @@ class Runtime:
                     code="compile.engine_refused",
                 ) from None
             self._actions[compiled.name] = actions
-            self._kinds.update(pattern_kinds(compiled.spec))
+            self._patterns[compiled.name] = patterns
             self._names.add(compiled.name)
 
     def unregister(self, name: str) -> None:
@@ -258,24 +269,28 @@ class Runtime:
                 self._host._ruleset_list.remove(old)
                 durable_rules_engine.delete_ruleset(old._handle)
             self._actions.pop(name, None)
+            self._patterns.pop(name, None)
             self._names.discard(name)
 
-    def _action(self, rule_id: str, aliases: tuple[tuple[str, str], ...], derive: DeriveFn) -> Action:
+    def _action(
+        self, rule_id: str, aliases: tuple[tuple[str, str], ...], derive: DeriveFn, patterns: dict[str, int]
+    ) -> Action:
         by_alias = sorted({a for a, _ in aliases})
-        kinds = self._kinds
+        names = " ".join(by_alias)  # the written aliases: DNF variants may bind different ones
 
         def action(matched: dict[str, Any], handle: int) -> None:
             session = self._current
             if session is None or session.runaway is not None or session.abandoned:
                 return
-            bindings = {a: session.bound(matched[d]) for a, d in aliases}
-            key = (rule_id, tuple((a, str(bindings[a].get("fid"))) for a in by_alias))
-            if key in session.seen:  # DNF variants of one rule on the same facts (same alias binding)
+            bound = session.bound
+            bindings = {a: bound(matched[d]) for a, d in aliases}
+            key = (rule_id, names, *[str(bindings[a].get("fid")) for a in by_alias])
+            seen = session.seen
+            if key in seen:  # DNF variants of one rule on the same facts (same alias binding)
                 return
-            session.seen.add(key)
-            session.fired[rule_id] += 1
-            if len(session.seen) > MAX_FIRINGS or time.monotonic() - session.started > MAX_SECONDS:
-                session.runaway = session.fired.most_common(1)[0][0]
+            seen.add(key)
+            if len(seen) > MAX_FIRINGS or time.monotonic() - session.started > MAX_SECONDS:
+                session.runaway = session.fired().most_common(1)[0][0]
                 return
             try:
                 new = derive(rule_id, bindings)
@@ -291,7 +306,7 @@ class Runtime:
                 fact = dict(fact, fid=f"{fact['kind']}#{next(session.counter)}<{rule_id}")
                 made.append(fact)
                 session.originals[fact["fid"]] = fact
-                if fact["kind"] in kinds:  # else no rule uses it: recorded in the firing anyway
+                if fact["kind"] in patterns:  # else no rule uses it: recorded in the firing anyway
                     _assert(handle, dict(_as_floats(fact), sid=session.sid, _j=session.j))
             session.firings.append(Firing(rule_id, bindings, tuple(made)))
 
@@ -303,7 +318,7 @@ class Runtime:
         The facts go into the ruleset's live session tagged with this evaluation's number
         (``_j``), which every join of the compiled rules requires to agree, so facts of earlier
         evaluations still in the session never match with these. Nothing is retracted (module
-        docstring); the session is deleted whole after :data:`SESSION_EVALUATIONS` evaluations or
+        docstring); the session is deleted whole once it has served its share (:data:`SESSION_SLOTS`) or
         after any failure, and a new one begun.
 
         Raises:
@@ -311,11 +326,13 @@ class Runtime:
         """
         name = compiled.name
         session = _Session()
+        live: _Live | None = None
         with self._lock:
             completed = False
             try:
                 try:
                     handle = self._host.get_ruleset(name)._handle
+                    patterns = self._patterns[name]
                     live = self._live.get(name)
                     if live is None:
                         live = self._live[name] = _Live(f"e{next(self._sids)}")
@@ -329,13 +346,17 @@ class Runtime:
                             if fid in session.originals:
                                 session.shared.add(fid)
                             session.originals[fid] = fact
-                        if fact.get("kind") in self._kinds:  # else no pattern can match it
+                        places = patterns.get(fact.get("kind"))  # type: ignore[arg-type]
+                        if places:  # else no pattern can match it
+                            live.slots += places
                             _assert(handle, dict(_as_floats(fact), sid=live.sid, _j=session.j))
                     offset = _assert(handle, {"sid": live.sid, "kind": SINK_KIND, "_j": session.j})
                     self._agenda(handle, offset, self._actions[name], live)
                     completed = True
                 finally:
                     self._current = None
+                    if live is not None:
+                        live.slots += sum(patterns.get(d["kind"], 0) for f in session.firings for d in f.derived)
                     if not completed or session.errors or session.runaway or self._due(name):
                         self._retire(name)
             except Exception as exc:
@@ -345,7 +366,7 @@ class Runtime:
                 compiled.where or name,
                 f"the rules stopped after {len(session.seen)} firings in "
                 f"{time.monotonic() - session.started:.1f} s (budget {MAX_FIRINGS} firings, {MAX_SECONDS:g} s): "
-                f"rule '{session.runaway}' kept firing ({session.fired[session.runaway]} times); "
+                f"rule '{session.runaway}' kept firing ({session.fired()[session.runaway]} times); "
                 "look for rules that derive each other's facts",
                 path=f"rules.{session.runaway}",
                 code="eval.runaway",
@@ -377,7 +398,7 @@ class Runtime:
 
     def _due(self, name: str) -> bool:
         live = self._live.get(name)
-        return live is not None and live.served >= SESSION_EVALUATIONS
+        return live is not None and (live.served >= SESSION_EVALUATIONS or live.slots >= SESSION_SLOTS)
 
     def _retire(self, name: str, handle: int | None = None) -> None:
         """Delete the ruleset's live session; first run a closing marker in it if no action was
