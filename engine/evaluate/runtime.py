@@ -27,6 +27,13 @@ started in the session (before that, deleting frees uninitialised pointers; the 
 one), so a session in which none started is given a closing sink first, or is left alone if even
 that fails.
 
+Fact identity: durable_rules keys a session's facts by a 32-bit FNV hash of each fact's id and
+compares only that hash: a fact whose id hashes like one already in the session is refused as "already
+there" (a silent miss). Without an ``id`` field the id is a hash of the fact's content, so two
+unrelated facts of the session (of one evaluation or, since a session serves many, of two) collide
+about once in 2^32 pairs. Every fact sent therefore carries an ``id`` from :func:`_fact_id`: the
+n-th fact of a session gets the n-th of a sequence of ids whose hashes are all different.
+
 Numbers: durable_rules' JSON parser refuses exponents (``1e-05``, ``1e+16``) and non-finite
 values, which Python writes for ordinary floats. Every message to the engine is therefore written
 with positional numbers (``0.00001``); magnitudes are clamped to ±1e15 (rule literals are bounded
@@ -168,6 +175,16 @@ class _Session:
     shared: set[str] = field(default_factory=set)
     """Fids that more than one given fact carries (their matched facts are restored each time)."""
     restored: dict[str, dict[str, Any]] = field(default_factory=dict)
+    live: _Live | None = None
+    """The engine session this evaluation's facts go to."""
+
+    def message(self, fact: dict[str, Any]) -> dict[str, Any]:
+        """The engine message for a fact of this evaluation: numbers as floats, the session, the
+        evaluation's number and a session-unique id."""
+        live = self.live
+        assert live is not None
+        live.sent += 1
+        return dict(_as_floats(fact), sid=live.sid, _j=self.j, id=_fact_id(live.sent - 1))
 
     def bound(self, matched: dict[str, Any]) -> dict[str, Any]:
         """A matched fact as actions see it (:func:`_restore`), made once per fact."""
@@ -186,6 +203,8 @@ class _Live:
 
     sid: str
     served: int = 0
+    sent: int = 0
+    """Facts asserted in it so far: the next one's id is ``_fact_id(sent)``."""
     started: bool = False
     """An action has been started in it: from then on ``delete_state`` is safe (module docstring)."""
 
@@ -292,7 +311,7 @@ class Runtime:
                 made.append(fact)
                 session.originals[fact["fid"]] = fact
                 if fact["kind"] in kinds:  # else no rule uses it: recorded in the firing anyway
-                    _assert(handle, dict(_as_floats(fact), sid=session.sid, _j=session.j))
+                    _assert(handle, session.message(fact))
             session.firings.append(Firing(rule_id, bindings, tuple(made)))
 
         return action
@@ -320,7 +339,7 @@ class Runtime:
                     if live is None:
                         live = self._live[name] = _Live(f"e{next(self._sids)}")
                         self.sessions_begun += 1
-                    session.sid, session.j = live.sid, float(live.served)
+                    session.sid, session.j, session.live = live.sid, float(live.served), live
                     live.served += 1
                     self._current = session
                     for fact in facts:
@@ -330,8 +349,8 @@ class Runtime:
                                 session.shared.add(fid)
                             session.originals[fid] = fact
                         if fact.get("kind") in self._kinds:  # else no pattern can match it
-                            _assert(handle, dict(_as_floats(fact), sid=live.sid, _j=session.j))
-                    offset = _assert(handle, {"sid": live.sid, "kind": SINK_KIND, "_j": session.j})
+                            _assert(handle, session.message(fact))
+                    offset = _assert(handle, session.message({"kind": SINK_KIND}))
                     self._agenda(handle, offset, self._actions[name], live)
                     completed = True
                 finally:
@@ -388,9 +407,9 @@ class Runtime:
         if handle is None:
             handle = self._host.get_ruleset(name)._handle
         if not live.started:
-            self._current = _Session(abandoned=True)  # a failed run's actions derive nothing
+            closing = self._current = _Session(sid=live.sid, j=-1.0, abandoned=True, live=live)  # derives nothing
             try:
-                offset = _assert(handle, {"sid": live.sid, "kind": SINK_KIND, "closing": 1, "_j": -1.0})
+                offset = _assert(handle, closing.message({"kind": SINK_KIND, "closing": 1}))
                 self._agenda(handle, offset, self._actions.get(name, {}), live)
             except Exception:  # noqa: S110 - deleting now could free garbage: leave the session
                 pass
@@ -451,6 +470,36 @@ def _restore(matched: dict[str, Any], originals: dict[str, dict[str, Any]]) -> d
         was = orig.get(k)
         out[k] = was if isinstance(was, int) and not isinstance(was, bool) and was == v else v
     return out
+
+
+def _fnv32(text: str) -> int:
+    """durable_rules' ``fnv1Hash32`` (FNV-1a, 32 bits) of a fact id."""
+    h = 0x811C9DC5
+    for byte in text.encode():
+        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return h
+
+
+_IDS: list[str] = []
+_ID_HASHES: set[int] = {0}  # a zero hash marks an empty slot in durable's match frames
+_ID_LOCK = threading.Lock()
+
+
+def _fact_id(n: int) -> str:
+    """The id of the n-th fact of an engine session: ids whose durable hashes all differ (module
+    docstring), the first ones found among "0", "1", "2", … (made once per process, as needed)."""
+    if n < len(_IDS):
+        return _IDS[n]
+    with _ID_LOCK:
+        candidate = int(_IDS[-1]) + 1 if _IDS else 0
+        while len(_IDS) <= n:
+            text = str(candidate)
+            h = _fnv32(text)
+            if h not in _ID_HASHES:
+                _ID_HASHES.add(h)
+                _IDS.append(text)
+            candidate += 1
+    return _IDS[n]
 
 
 _RUNTIME: Runtime | None = None
