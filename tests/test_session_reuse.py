@@ -423,6 +423,33 @@ def test_threads_evaluating_at_once_get_their_own_results() -> None:
         assert not any(t.is_alive() for t in threads) and problems == []
 
 
+def test_live_sessions_are_bounded_whatever_the_number_of_rulesets() -> None:
+    """A process that checks edited rules registers a ruleset per edit; each keeps its session
+    (~4 MiB for the shipped rules) only while among the LIVE_SESSIONS most recently used."""
+    rt = Runtime()
+    done: list[tuple[CompiledRuleset, str]] = []
+    facts = [{"kind": "a", "fid": "a", "side": "left", "n": 1}]
+    try:
+        for k in range(rtmod.LIVE_SESSIONS + 4):
+            rules, compiled = _compile(
+                [*ONE, _rule("other", {"fact": "a", "where": {"field": "n", "eq": k}})], f"many{k}"
+            )
+            rt.register(compiled, derive_fn({r.id: r for r in rules}))
+            assert [f.rule for f in rt.evaluate(compiled, facts)] == (["one", "other"] if k == 1 else ["one"])
+            done.append((compiled, rt._live[compiled.name].sid))
+            assert len(rt._live) <= rtmod.LIVE_SESSIONS
+        for compiled, sid in done[:4]:  # the least recently used were deleted
+            assert compiled.name not in rt._live
+            with pytest.raises(Exception, match="error code: 309"):
+                rt._host.get_ruleset(compiled.name).get_facts(sid)
+        for compiled, _ in done:  # and each ruleset still evaluates as before
+            assert "one" in [f.rule for f in rt.evaluate(compiled, facts)]
+        assert rt.leaked == 0
+    finally:
+        for compiled, _ in done:
+            rt.unregister(compiled.name)
+
+
 FORK = """
 import os, sys
 from tests.test_session_reuse import CHAIN, HOSTILE, _compile

@@ -82,6 +82,10 @@ MAX_SECONDS = 10.0
 SESSION_EVALUATIONS = 64
 """Evaluations one engine session serves before it is deleted and a new one begun (its facts stay
 until then: this bounds its memory, and the cost of beginning a session is shared by this many)."""
+LIVE_SESSIONS = 8
+"""Live sessions kept at most, one per ruleset: beginning one more deletes the least recently used
+(each holds pools for every node of its network, ~4 MiB for the shipped rules, and a process that
+checks edited rules, like the web desk, registers a new ruleset for every edit)."""
 
 
 def _num_text(x: float) -> str:
@@ -335,10 +339,13 @@ class Runtime:
             try:
                 try:
                     handle = self._host.get_ruleset(name)._handle
-                    live = self._live.get(name)
+                    live = self._live.pop(name, None)
                     if live is None:
-                        live = self._live[name] = _Live(f"e{next(self._sids)}")
+                        while len(self._live) >= LIVE_SESSIONS:
+                            self._retire(next(iter(self._live)))
+                        live = _Live(f"e{next(self._sids)}")
                         self.sessions_begun += 1
+                    self._live[name] = live  # last: the most recently used
                     session.sid, session.j, session.live = live.sid, float(live.served), live
                     live.served += 1
                     self._current = session
