@@ -397,6 +397,36 @@ def test_keyboard_interrupt_inside_an_action_then_every_evaluation_is_right() ->
         assert rt.leaked == 0
 
 
+@pytest.mark.parametrize("at", [1, 2, 3, 4])
+def test_keyboard_interrupt_while_facts_are_staged_then_every_evaluation_is_right(at: int) -> None:
+    """Ctrl-C between two facts sent (first evaluation of a session: no action started in it yet,
+    so it gets a closing marker before it is deleted; or a later one)."""
+    rules, compiled = _compile(CHAIN, f"stage-interrupt{at}")
+    facts = HOSTILE[0]
+    calls = {"n": 0}
+    real = rtmod._as_floats
+
+    def flaky(fact: dict[str, Any]) -> dict[str, Any]:
+        calls["n"] += 1
+        if calls["n"] == at:
+            raise KeyboardInterrupt
+        return real(fact)
+
+    with pytest.MonkeyPatch.context() as mp, _registered(compiled, derive_fn({r.id: r for r in rules})) as rt:
+        want = _fresh(compiled, derive_fn({r.id: r for r in rules}), facts)
+        for first in (True, False):
+            if not first:
+                assert rt.evaluate(compiled, facts) == want[1]  # the interrupt comes in a used session
+            calls["n"] = 0
+            mp.setattr(rtmod, "_as_floats", flaky)
+            with pytest.raises(KeyboardInterrupt):
+                rt.evaluate(compiled, facts)
+            mp.setattr(rtmod, "_as_floats", real)
+            for _ in range(3):
+                assert rt.evaluate(compiled, facts) == want[1]
+        assert rt.leaked == 0 and rt._current is None
+
+
 def test_threads_evaluating_at_once_get_their_own_results() -> None:
     rules, compiled = _compile(CHAIN, "threads")
     derive = derive_fn({r.id: r for r in rules})
@@ -421,6 +451,33 @@ def test_threads_evaluating_at_once_get_their_own_results() -> None:
         for t in threads:
             t.join(60)
         assert not any(t.is_alive() for t in threads) and problems == []
+
+
+def test_threads_planning_the_examples_at_once_get_the_plans_of_a_serial_run() -> None:
+    """The web desk plans in request threads: the shipped rules, every example, four threads."""
+    from engine.load.content import load_content
+    from engine.plan.pipeline import evaluate, load_assessment
+
+    content = load_content()
+    cases = [load_assessment(p) for p in sorted((ROOT / "examples").glob("*.yaml"))]
+    want = [repr(evaluate(content, a).plan) for a in cases]
+    problems: list[str] = []
+
+    def work(k: int) -> None:
+        try:
+            for n in range(3 * len(cases)):
+                i = (n * 5 + k) % len(cases)
+                if repr(evaluate(content, cases[i]).plan) != want[i]:
+                    problems.append(f"thread {k}: example {i} planned differently")
+        except BaseException as exc:  # reported below
+            problems.append(f"thread {k}: {exc!r}")
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not any(t.is_alive() for t in threads) and problems == []
 
 
 def test_live_sessions_are_bounded_whatever_the_number_of_rulesets() -> None:
