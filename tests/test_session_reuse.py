@@ -277,6 +277,40 @@ def test_the_fact_ids_of_a_session_all_hash_differently() -> None:
     assert len({rtmod._fnv32(i) for i in ids}) == len(ids) and 0 not in {rtmod._fnv32(i) for i in ids}
 
 
+def test_one_clients_plan_never_loses_a_rule_to_the_client_planned_before(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The collision through real assessments: the ITB example with cadence 150.23772 spm, then with
+    150.01209 spm, in the first session of a process (sid e0, evaluations 0 and 1). Their cadence
+    facts collide in durable's index, so on 89f5e64 the second client's cadence fact was refused and
+    'cad-low-step-rate' (its cue, evidence and trace) silently left out of that client's plan."""
+    from engine.load.content import load_content
+    from engine.plan.pipeline import evaluate, load_assessment, prepare
+
+    content = load_content()
+    text = (ROOT / "examples" / "itbs-unilateral-right-drop.yaml").read_text()
+    assert "cadence_spm: 166\n" in text
+    paths = []
+    for name, spm in (("a", "150.23772"), ("b", "150.01209")):
+        paths.append(tmp_path / f"{name}.yaml")
+        paths[-1].write_text(text.replace("cadence_spm: 166\n", f"cadence_spm: {spm}\n"))
+    a, b = (load_assessment(p) for p in paths)
+    cadence = [next(f for f in prepare(x, content.thresholds).facts if f["kind"] == "cadence") for x in (a, b)]
+    slots = [_content_slot(dict(rtmod._as_floats(f), sid="e0", _j=float(j))) for j, f in enumerate(cadence)]
+    assert slots[0] == slots[1]  # still a collision by content (the reproducer holds)
+    alone = evaluate(content, b).plan
+    monkeypatch.setattr(rtmod, "_RUNTIME", None)  # a new process-wide runtime: its first session is e0
+    try:
+        evaluate(content, a)
+        after = evaluate(content, b).plan
+        assert rtmod.runtime()._live[content.compiled["assessment"].name].sid == "e0"
+    finally:
+        for compiled in content.compiled.values():
+            rtmod.runtime().unregister(compiled.name)
+    assert "cad-low-step-rate" in repr(alone)
+    assert repr(after) == repr(alone)
+
+
 CHAIN = [
     _rule(
         "make",
