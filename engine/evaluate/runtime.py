@@ -339,12 +339,14 @@ class Runtime:
             try:
                 try:
                     handle = self._host.get_ruleset(name)._handle
-                    live = self._live.pop(name, None)
+                    live = self._live.get(name)
                     if live is None:
                         while len(self._live) >= LIVE_SESSIONS:
                             self._retire(next(iter(self._live)))
                         live = _Live(f"e{next(self._sids)}")
                         self.sessions_begun += 1
+                    else:
+                        del self._live[name]
                     self._live[name] = live  # last: the most recently used
                     session.sid, session.j, session.live = live.sid, float(live.served), live
                     live.served += 1
