@@ -36,6 +36,7 @@ from tests.conftest import ROOT
 from tests.reference import binding_key
 from tests.reference import evaluate as reference
 from tests.test_differential import fact, rulesets, side_v
+from tests.test_handout_truth import assessments
 
 EXAMPLES = int(os.environ.get("REHAB_REUSE_EXAMPLES", "80"))
 """Examples of the property test (REHAB_REUSE_EXAMPLES=2000 for a large run)."""
@@ -485,6 +486,28 @@ def test_threads_evaluating_at_once_get_their_own_results() -> None:
         for t in threads:
             t.join(60)
         assert not any(t.is_alive() for t in threads) and problems == []
+
+
+@settings(max_examples=3, deadline=None, suppress_health_check=list(HealthCheck), database=None, derandomize=True)
+@given(data=st.lists(assessments(), min_size=70, max_size=70))
+def test_the_shipped_rules_on_generated_assessments_fire_in_a_reused_session_as_in_a_fresh_one(
+    data: list[dict[str, Any]],
+) -> None:
+    """70 generated assessments one after another (past the 64th evaluation of a session) give,
+    each, the firings (rule, bindings, derived facts, in order) of a brand-new runtime."""
+    import yaml
+
+    from engine.load.content import load_content
+    from engine.plan.pipeline import parse_assessment, prepare
+
+    content = load_content()
+    compiled = content.compiled["assessment"]
+    derive = derive_fn(content.rules())
+    with _registered(compiled, derive) as rt:
+        for n, raw in enumerate(data):
+            facts = prepare(parse_assessment(yaml.safe_dump(raw, allow_unicode=True)), content.thresholds).facts
+            assert _outcome(rt, compiled, facts) == _fresh(compiled, derive, facts), f"assessment {n}: {raw}"
+        assert rt.sessions_begun == 2
 
 
 def test_threads_planning_the_examples_at_once_get_the_plans_of_a_serial_run() -> None:
