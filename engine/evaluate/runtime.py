@@ -27,6 +27,13 @@ started in the session (before that, deleting frees uninitialised pointers; the 
 one), so a session in which none started is given a closing sink first, or is left alone if even
 that fails.
 
+Fact identity: durable_rules keys a session's facts by a 32-bit FNV hash of each fact's id and
+compares only that hash: a fact whose id hashes like one already in the session is refused as "already
+there" (a silent miss). Without an ``id`` field the id is a hash of the fact's content, so two
+unrelated facts of the session (of one evaluation or, since a session serves many, of two) collide
+about once in 2^32 pairs. Every fact sent therefore carries an ``id`` from :func:`_fact_id`: the
+n-th fact of a session gets the n-th of a sequence of ids whose hashes are all different.
+
 Numbers: durable_rules' JSON parser refuses exponents (``1e-05``, ``1e+16``) and non-finite
 values, which Python writes for ordinary floats. Every message to the engine is therefore written
 with positional numbers (``0.00001``); magnitudes are clamped to ±1e15 (rule literals are bounded
@@ -79,6 +86,10 @@ or once the facts sent to it could fill SESSION_SLOTS pattern places (a fact tak
 pattern of its kind, and stays until the session goes: this bounds its memory, ~3 MiB). Beginning
 and ending one costs ~10 ms at 1,000 rules (durable sets up match pools for every node), shared
 by the evaluations it serves."""
+LIVE_SESSIONS = 8
+"""Live sessions kept at most, one per ruleset: beginning one more deletes the least recently used
+(each holds pools for every node of its network, up to a few MiB, and a process that checks
+edited rules, like the web desk, registers a new ruleset for every edit)."""
 
 
 def _num_text(x: float) -> str:
@@ -172,6 +183,16 @@ class _Session:
     shared: set[str] = field(default_factory=set)
     """Fids that more than one given fact carries (their matched facts are restored each time)."""
     restored: dict[str, dict[str, Any]] = field(default_factory=dict)
+    live: _Live | None = None
+    """The engine session this evaluation's facts go to."""
+
+    def message(self, fact: dict[str, Any]) -> dict[str, Any]:
+        """The engine message for a fact of this evaluation: numbers as floats, the session, the
+        evaluation's number and a session-unique id."""
+        live = self.live
+        assert live is not None
+        live.sent += 1
+        return dict(_as_floats(fact), sid=live.sid, _j=self.j, id=_fact_id(live.sent - 1))
 
     def fired(self) -> Counter[str]:
         """Firings so far by rule."""
@@ -196,6 +217,8 @@ class _Live:
     served: int = 0
     slots: int = 0
     """Pattern places the facts sent to it could fill (each fact: the patterns of its kind)."""
+    sent: int = 0
+    """Facts asserted in it so far: the next one's id is ``_fact_id(sent)``."""
     started: bool = False
     """An action has been started in it: from then on ``delete_state`` is safe (module docstring)."""
 
@@ -307,7 +330,7 @@ class Runtime:
                 made.append(fact)
                 session.originals[fact["fid"]] = fact
                 if fact["kind"] in patterns:  # else no rule uses it: recorded in the firing anyway
-                    _assert(handle, dict(_as_floats(fact), sid=session.sid, _j=session.j))
+                    _assert(handle, session.message(fact))
             session.firings.append(Firing(rule_id, bindings, tuple(made)))
 
         return action
@@ -335,9 +358,14 @@ class Runtime:
                     patterns = self._patterns[name]
                     live = self._live.get(name)
                     if live is None:
-                        live = self._live[name] = _Live(f"e{next(self._sids)}")
+                        while len(self._live) >= LIVE_SESSIONS:
+                            self._retire(next(iter(self._live)))
+                        live = _Live(f"e{next(self._sids)}")
                         self.sessions_begun += 1
-                    session.sid, session.j = live.sid, float(live.served)
+                    else:
+                        del self._live[name]
+                    self._live[name] = live  # last: the most recently used
+                    session.sid, session.j, session.live = live.sid, float(live.served), live
                     live.served += 1
                     self._current = session
                     for fact in facts:
@@ -349,8 +377,8 @@ class Runtime:
                         places = patterns.get(fact.get("kind"))  # type: ignore[arg-type]
                         if places:  # else no pattern can match it
                             live.slots += places
-                            _assert(handle, dict(_as_floats(fact), sid=live.sid, _j=session.j))
-                    offset = _assert(handle, {"sid": live.sid, "kind": SINK_KIND, "_j": session.j})
+                            _assert(handle, session.message(fact))
+                    offset = _assert(handle, session.message({"kind": SINK_KIND}))
                     self._agenda(handle, offset, self._actions[name], live)
                     completed = True
                 finally:
@@ -409,9 +437,9 @@ class Runtime:
         if handle is None:
             handle = self._host.get_ruleset(name)._handle
         if not live.started:
-            self._current = _Session(abandoned=True)  # a failed run's actions derive nothing
+            closing = self._current = _Session(sid=live.sid, j=-1.0, abandoned=True, live=live)  # derives nothing
             try:
-                offset = _assert(handle, {"sid": live.sid, "kind": SINK_KIND, "closing": 1, "_j": -1.0})
+                offset = _assert(handle, closing.message({"kind": SINK_KIND, "closing": 1}))
                 self._agenda(handle, offset, self._actions.get(name, {}), live)
             except Exception:  # noqa: S110 - deleting now could free garbage: leave the session
                 pass
@@ -472,6 +500,36 @@ def _restore(matched: dict[str, Any], originals: dict[str, dict[str, Any]]) -> d
         was = orig.get(k)
         out[k] = was if isinstance(was, int) and not isinstance(was, bool) and was == v else v
     return out
+
+
+def _fnv32(text: str) -> int:
+    """durable_rules' ``fnv1Hash32`` (FNV-1a, 32 bits) of a fact id."""
+    h = 0x811C9DC5
+    for byte in text.encode():
+        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return h
+
+
+_IDS: list[str] = []
+_ID_HASHES: set[int] = {0}  # a zero hash marks an empty slot in durable's match frames
+_ID_LOCK = threading.Lock()
+
+
+def _fact_id(n: int) -> str:
+    """The id of the n-th fact of an engine session: ids whose durable hashes all differ (module
+    docstring), the first ones found among "0", "1", "2", … (made once per process, as needed)."""
+    if n < len(_IDS):
+        return _IDS[n]
+    with _ID_LOCK:
+        candidate = int(_IDS[-1]) + 1 if _IDS else 0
+        while len(_IDS) <= n:
+            text = str(candidate)
+            h = _fnv32(text)
+            if h not in _ID_HASHES:
+                _ID_HASHES.add(h)
+                _IDS.append(text)
+            candidate += 1
+    return _IDS[n]
 
 
 _RUNTIME: Runtime | None = None
