@@ -49,6 +49,7 @@ handout-png: $(STAMP)
 	pdftoppm -png -r 70 -f 1 -l 2 examples/out/seed-handout.pdf docs/handout-seed
 
 schemas: $(STAMP)
+	$(BIN)/python -m engine.models.field_docs
 	$(BIN)/rehab schema --all --out schemas --force
 
 serve: $(STAMP)
