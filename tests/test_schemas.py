@@ -95,3 +95,27 @@ def test_json_schema_rejects_out_of_range_values_as_the_engine_does(where: tuple
         return [m for e in es for m in [e.message, *messages(e.context or [])]]
 
     assert errors and any(("greater than" in m or "less than" in m) and str(value) in m for m in messages(errors))
+
+
+def test_field_docs_table_is_current() -> None:
+    """engine/models/field_docs.json holds the attribute docstrings of the current sources (i15)."""
+    from engine.models.field_docs import TABLE, table_text
+
+    assert TABLE.read_text(encoding="utf-8") == table_text(), f"{TABLE} is stale; run `make schemas`"
+
+
+def test_a_model_outside_the_table_gets_its_docstrings_from_the_source() -> None:
+    from engine.models.base import Model, StrictModel
+
+    class Dose(StrictModel):
+        sets: int
+        """How many sets."""
+        note: str = ""
+
+    class Inner(Model):
+        reps: int
+        """Repetitions per set."""
+
+    assert Dose.model_fields["sets"].description == "How many sets."
+    assert Dose.model_fields["note"].description is None
+    assert Inner.model_json_schema()["properties"]["reps"]["description"] == "Repetitions per set."

@@ -7,7 +7,7 @@ import gc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from engine.app.clinic import Clinic
 from engine.app.output import check_target, same_file_twice, write_all
@@ -16,8 +16,10 @@ from engine.interop.complete import refuse_incomplete
 from engine.load.yamlio import LocationIndex
 from engine.models.assessment import Assessment
 from engine.models.feedback import Feedback
-from engine.models.overrides import Overrides
 from engine.models.plan import Plan
+
+if TYPE_CHECKING:
+    from engine.models.overrides import Overrides  # imported by read_overrides: most plans have none (i15)
 
 
 @dataclass(frozen=True)
@@ -99,12 +101,13 @@ def read_overrides(path: Path | str) -> tuple[Overrides, LocationIndex]:
     """
     from engine.load import yamlio
     from engine.load.validation import validate
+    from engine.models.overrides import Overrides
 
     data, index = yamlio.read(path)
     return validate(Overrides, data, index), index
 
 
-Changes = tuple[Overrides, LocationIndex] | Overrides | None
+Changes: TypeAlias = "tuple[Overrides, LocationIndex] | Overrides | None"
 """Overrides with their file positions (from ``read_overrides``), bare, or none."""
 
 

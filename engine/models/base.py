@@ -19,15 +19,32 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
+from engine.models.field_docs import field_docs
+
 
 class Model(BaseModel):
     """The one base: unknown keys forbidden, immutable, attribute docstrings as descriptions.
 
     ``defer_build``: a model's validator is built on first use, not at import (i15: a run that
     takes its content from the cache never validates rules, exercises or templates).
+
+    The docstring under a field is its description, as pydantic's ``use_attribute_docstrings``
+    would make it, but read from the generated table of ``engine.models.field_docs`` instead of
+    parsing the class's source at every start (i15).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        docs = field_docs(cls)
+        fields = cls.__pydantic_fields__
+        for name, doc in docs.items():
+            if name in fields and fields[name].description is None:
+                fields[name].description = doc
+        if docs and cls.__pydantic_complete__:  # built before the descriptions were set (defer_build off)
+            cls.model_rebuild(force=True)
 
 
 class StrictModel(Model):
