@@ -154,3 +154,66 @@ def test_replayed_line_breaks_keep_each_paragraphs_own_colour_and_width() -> Non
     finally:
         linebreak.uninstall()
         linebreak.install()
+
+
+def _lines(breaker: object) -> list[tuple[object, ...]]:
+    """Every line a line breaker gives, as comparable values (or the error it raises)."""
+    from fpdf.errors import FPDFException
+
+    out: list[tuple[object, ...]] = []
+    try:
+        while (line := breaker.get_line()) is not None:  # type: ignore[attr-defined]
+            frags = tuple((tuple(f.characters), id(f.graphics_state), f.k, f.link, type(f)) for f in line.fragments)
+            out.append((frags, *line[1:]))
+    except FPDFException as exc:
+        out.append(("error", str(exc)))
+    return out
+
+
+def test_fast_line_breaking_breaks_as_fpdf2_does() -> None:
+    """The character loop for plain fragments gives fpdf2's own lines (fragments, widths to the
+    last bit, spaces, heights) on random paragraphs: bold runs, links, no-break, tab, zero-width
+    and ideographic spaces, new lines, words longer than the column, justified text, indents."""
+    import random
+
+    from fpdf import FPDF
+    from fpdf.enums import Align
+    from fpdf.line_break import MultiLineBreak
+
+    from engine.render import linebreak
+
+    font = Path(__file__).resolve().parent.parent / "templates" / "fonts" / "DejaVuSans.ttf"
+    bold = font.with_name("DejaVuSans-Bold.ttf")
+    pdf = FPDF()
+    pdf.add_font("x", "", str(font))
+    pdf.add_font("x", "B", str(bold))
+    pdf.add_page()
+    rng = random.Random(15)
+    words = ["a", "knee", "Zoë", "½", "≤3/10", "—", "supercalifragilisticexpialidocious", "x" * 60, "30 s", "**bold**"]
+    spaces = [" ", " ", " ", "\u00a0", "\t", "\u200b", "\u3000", "\n", "  "]
+    before = linebreak.stats()
+    checked = 0
+    for n in range(400):
+        text = "".join(rng.choice(words) + rng.choice(spaces) for _ in range(rng.randint(0, 40)))
+        pdf.set_font("x", "", rng.choice([6, 9.5, 11, 20]))
+        fragments = pdf._preload_font_styles(text, markdown=True)
+        width = rng.choice([0.5, 5, 20, 41.3, 90, 180])
+        kwargs = {
+            "align": rng.choice([Align.L, Align.J, Align.C]),
+            "first_line_indent": rng.choice([0, 0, 3.5]),
+            "line_height": rng.choice([1.0, 1.22]),
+        }
+        margins = rng.choice([(1.0, 1.0), (), (pdf.c_margin,)])
+        linebreak.uninstall()  # fpdf2's own CurrentLine and widths
+        try:
+            plain = _lines(MultiLineBreak(fragments, width, margins, **kwargs))
+        finally:
+            linebreak.install()
+        fast_breaker = linebreak._Breaks(fragments, lambda _h, w=width: w, margins, **kwargs)  # callable: no memory
+        assert fast_breaker._fast, text
+        assert _lines(fast_breaker) == plain, (n, text, width)
+        checked += len(plain)
+    for face in pdf.fonts.values():
+        face.ttfont.close()  # never output (which would close them)
+    assert checked > 2000
+    assert linebreak.stats()["hits"] == before["hits"]
