@@ -217,3 +217,30 @@ def test_fast_line_breaking_breaks_as_fpdf2_does() -> None:
         face.ttfont.close()  # never output (which would close them)
     assert checked > 2000
     assert linebreak.stats()["hits"] == before["hits"]
+
+
+def test_subsets_from_tables_parsed_once_are_those_from_the_file() -> None:
+    """A face subset from copies of its tables parsed once gives the bytes (and glyph ids) of
+    the face parsed from the file again, with fpdf2's options, for many glyph sets one after
+    another (accented and composite glyphs too): subsetting leaves the parsed tables as parsed."""
+    import random
+
+    from fontTools import subset as ftsubset
+
+    from engine.render import fonts
+
+    options = ftsubset.Options(notdef_outline=True, recommended_glyphs=True)
+    options.drop_tables += ["FFTM", "GDEF", "GPOS", "GSUB", "MATH", "hdmx", "meta", "sbix", "SVG ", "CPAL", "COLR"]
+    rng = random.Random(15)
+    folder = Path(__file__).resolve().parent.parent / "templates" / "fonts"
+    for name in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"):
+        face = fonts._Face(folder / name, "")
+        order = face._read().getGlyphOrder()
+        composites = [g for g in order if g.endswith(("acute", "dieresis", "grave", "circumflex"))]
+        for n in range(12):
+            glyphs = {".notdef", *rng.sample(order, rng.choice([3, 40, 90, 400])), *rng.sample(composites, 5)}
+            plain = face._subset(face._read(), set(glyphs), options)
+            assert face._subset(face._reparsed(), set(glyphs), options) == plain, (name, n)
+        assert face.parsed is not None
+        assert len(face.parsed.order) == len(order)
+        face.proto.ttfont.close()

@@ -7,6 +7,9 @@ batch worker inherits it); a document gets a light copy whose per-document parts
 subset, missing glyphs, descriptor) are fresh. At output the subsetting goes through a small
 shim: the embedded font program for a face and a set of glyph names is computed once (from a
 pristine copy of the file, exactly as fpdf2 would) and reused while it stays in a small LRU.
+A new glyph set (each client's name brings a few glyphs) is subset from copies of the face's
+big tables (glyph order, ``post``, ``hmtx``, ``cmap``, ``glyf``) parsed once per process, not
+from the file again: about half the cost of a subset (``_Face._reparsed``).
 
 The PDF bytes are the same as with plain ``FPDF.add_font`` (``tests/test_render_fonts.py``
 renders every example both ways). Faces this module cannot vouch for (variable, CFF, colour,
@@ -68,6 +71,7 @@ class _Face:
         self.lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+        self.parsed: _Parsed | None = None
         self.from_disk = False
         known = _metrics.load(path, style, self.data) if enabled else None
         if known is not None:
@@ -113,10 +117,46 @@ class _Face:
                 self.subsets.move_to_end(key)
                 self.hits += 1
                 return hit
+        made = self._subset(self._reparsed() if reuse_parsed else self._read(), glyphs, options)
+        with self.lock:
+            self.misses += 1
+            self.subsets[key] = made
+            while len(self.subsets) > SUBSETS_PER_FACE:
+                self.subsets.popitem(last=False)
+        return made
+
+    def _read(self) -> Any:
+        """The face as fpdf2's output step has it: parsed from the file, the tables its parser
+        read already read."""
         font = ttLib.TTFont(BytesIO(self.data), recalcTimestamp=False, lazy=True)
         for tag in _READ_BY_FPDF:
             if tag in font:
                 font[tag]  # read the table as fpdf2's parser did
+        return font
+
+    def _reparsed(self) -> Any:
+        """``_read()`` without parsing the big tables again: a fresh font whose small tables are
+        read from the file and whose glyph order, ``post``, ``hmtx``, ``cmap`` and ``glyf`` are
+        copies of those of a face parsed once (``_Parsed``). The subsetter replaces what it
+        prunes (new dicts and lists) and changes glyphs in place, so each subsetting gets its own
+        table objects, cmap subtables and glyph objects (made from the raw glyph data on first
+        look-up), in the state parsing leaves them in; the bytes are those of ``_read()``
+        (tests/test_render_speed.py subsets many glyph sets both ways)."""
+        with self.lock:
+            if self.parsed is None:
+                self.parsed = _Parsed(self._read())
+        parsed = self.parsed
+        font = ttLib.TTFont(BytesIO(self.data), recalcTimestamp=False, lazy=True)
+        font.glyphOrder = list(parsed.order)
+        for tag in parsed.loaded:  # the tables _read() has read, in the same order
+            if tag in parsed.copies:
+                font.tables[tag] = parsed.copies[tag]()
+            else:
+                font[tag]  # a small table: read from the file
+        return font
+
+    @staticmethod
+    def _subset(font: Any, glyphs: set[str], options: Any) -> _Subset:
         subsetter = ftsubset.Subsetter(options)
         subsetter.populate(glyphs=glyphs)
         subsetter.subset(font)
@@ -124,12 +164,71 @@ class _Face:
         font.save(out)
         made = _Subset(out.getvalue(), dict(font.getReverseGlyphMap()))
         font.close()
-        with self.lock:
-            self.misses += 1
-            self.subsets[key] = made
-            while len(self.subsets) > SUBSETS_PER_FACE:
-                self.subsets.popitem(last=False)
         return made
+
+
+reuse_parsed = os.environ.get("REHAB_FONT_REPARSE", "0") != "1"
+"""Subset from copies of a face's tables parsed once per process (``_Face._reparsed``);
+``False`` (or ``REHAB_FONT_REPARSE=1``) parses the file again for each subset."""
+
+
+class _Glyphs(dict[str, Any]):
+    """``glyf``'s glyph mapping for one subsetting: every glyph of the face is in it, and a fresh,
+    unexpanded ``Glyph`` is made from the raw data when a name is first looked up (as parsing
+    makes one per glyph); the subsetter's own mappings (``_dict_subset``) are plain dicts."""
+
+    def __init__(self, raw: dict[str, bytes]) -> None:
+        super().__init__()
+        self._raw = raw
+
+    def __missing__(self, name: str) -> Any:
+        glyph = self[name] = _GLYPH(self._raw[name])
+        return glyph
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._raw
+
+
+_GLYPH: Any = ttLib.getTableModule("glyf").Glyph
+
+
+class _Parsed:
+    """A face's big tables parsed once (per process; a forked worker inherits them), and how to
+    copy each for one subsetting."""
+
+    def __init__(self, font: Any) -> None:
+        self.order: list[str] = list(font.getGlyphOrder())
+        self.loaded = list(font.tables)
+        tables = {tag: font[tag] for tag in ("post", "hmtx", "cmap", "glyf")}
+        for sub in tables["cmap"].tables:
+            sub.ensureDecompiled()  # the subsetter reads every subtable it keeps
+        glyf = tables["glyf"]
+        raw = {name: getattr(glyph, "data", b"") for name, glyph in glyf.glyphs.items()}
+        if any(not hasattr(g, "data") and g.numberOfContours != 0 for g in glyf.glyphs.values()):
+            raise ValueError("glyf glyphs already expanded")  # not parsing's state: do not copy
+
+        def post() -> Any:
+            return copy.copy(tables["post"])
+
+        def hmtx() -> Any:
+            table = copy.copy(tables["hmtx"])
+            table.metrics = dict(table.metrics)
+            return table
+
+        def cmap() -> Any:
+            table = copy.copy(tables["cmap"])
+            table.tables = [copy.copy(sub) for sub in table.tables]
+            return table
+
+        def glyphs() -> Any:
+            table = copy.copy(glyf)
+            table.glyphs = _Glyphs(raw)
+            table.glyphOrder = list(self.order)
+            table._reverseGlyphOrder = {}
+            return table
+
+        self.copies: dict[str, Callable[[], Any]] = {"post": post, "hmtx": hmtx, "cmap": cmap, "glyf": glyphs}
+        font.close()
 
 
 class _Program:

@@ -404,11 +404,39 @@ def _get_width(
     return w / self.k
 
 
+_ORIGINAL_TTF_TEXT = Fragment.render_pdf_text_ttf
+
+
+def _render_pdf_text_ttf(self: Fragment, frag_ws: float, word_spacing: float) -> str:
+    """``Fragment.render_pdf_text_ttf`` with each character's code in the document's font subset
+    (``SubsetMap.pick``) and its escaped form remembered per subset. ``pick`` gives a character
+    the same code every time (a new one only the first time, in the same order here), and
+    escaping works character by character, so the string is fpdf2's own. Word spacing (justified
+    text) and colour fonts take fpdf2's path."""
+    font: Any = self.graphics_state.current_font
+    if word_spacing or font.color_font:
+        return _ORIGINAL_TTF_TEXT(self, frag_ws, word_spacing)
+    subset = font.subset
+    codes: dict[str, str] | None = subset.__dict__.get("_rr_codes")
+    if codes is None:
+        codes = subset.__dict__["_rr_codes"] = {}
+    parts = []
+    for char in self.string:
+        code = codes.get(char)
+        if code is None:
+            mapped = subset.pick(ord(char))
+            code = codes[char] = font.escape_text(chr(mapped)) if mapped else ""
+        parts.append(code)
+    return f"({''.join(parts)}) Tj"
+
+
 def install() -> None:
-    """Use the memoised line width and remembered line breaks in every fpdf2 ``multi_cell``."""
+    """Use the memoised line width and remembered line breaks in every fpdf2 ``multi_cell``, and
+    the remembered subset codes in its text output."""
     fpdf.line_break.CurrentLine = _Line  # type: ignore[misc]
     setattr(fpdf.fpdf, "MultiLineBreak", _Breaks)  # noqa: B010
     Fragment.get_width = _get_width  # type: ignore[method-assign]
+    Fragment.render_pdf_text_ttf = _render_pdf_text_ttf  # type: ignore[method-assign]
 
 
 def uninstall() -> None:
@@ -416,6 +444,7 @@ def uninstall() -> None:
     fpdf.line_break.CurrentLine = _ORIGINAL  # type: ignore[misc]
     setattr(fpdf.fpdf, "MultiLineBreak", _ORIGINAL_BREAK)  # noqa: B010
     Fragment.get_width = _ORIGINAL_GET_WIDTH  # type: ignore[method-assign]
+    Fragment.render_pdf_text_ttf = _ORIGINAL_TTF_TEXT  # type: ignore[method-assign]
     _memory.clear()
     _sums.clear()
     _tables.clear()
