@@ -117,7 +117,10 @@ class _Face:
                 self.subsets.move_to_end(key)
                 self.hits += 1
                 return hit
-        made = self._subset(self._reparsed() if reuse_parsed else self._read(), glyphs, options)
+        # the first subset of a face reads the file (a one-handout process never needs more);
+        # the next ones copy the tables parsed once
+        again = reuse_parsed and (self.misses > 0 or self.parsed is not None)
+        made = self._subset(self._reparsed() if again else self._read(), glyphs, options)
         with self.lock:
             self.misses += 1
             self.subsets[key] = made

@@ -1,4 +1,5 @@
-"""fpdf2's line breaking without re-summing the line per character (an exact, vendored patch).
+"""fpdf2's line breaking and text output without the per-character and per-fragment overheads
+(exact patches: the PDF bytes are fpdf2's own).
 
 ``fpdf.line_break.MultiLineBreak.get_line`` asks ``CurrentLine.width`` before adding each
 character, and that property re-joins and re-sums every character of the line so far: a line of
@@ -21,6 +22,13 @@ cold handout). It tests the same characters against the same float widths with f
 tolerance and builds the same ``TextLine``; tests/test_render_speed.py checks it against fpdf2
 on random paragraphs.
 
+Text output: ``_render_styled_text_line`` (≈ a quarter of a warm handout) is fpdf2's method with
+the branches a plain line never takes left out (``_plain_line``: no links, justification,
+stretching, spacing, rise, underlines or fallback fonts; anything else goes to fpdf2), and
+``_render_pdf_text_ttf`` remembers each character's code in the document's font subset.
+``install``/``uninstall`` switch every patch here together; tests/test_render_speed.py renders
+every example both ways.
+
 ``_Breaks`` remembers whole line breaks: ``multi_cell`` breaks a paragraph into lines (``TextLine``)
 before drawing any of them, and the breaks are a pure function of the characters, the glyph
 widths of each fragment's face, the sizes, the styles and the fixed column width. A paragraph
@@ -38,7 +46,7 @@ from typing import Any
 
 import fpdf.fpdf
 import fpdf.line_break
-from fpdf.enums import Align, WrapMode
+from fpdf.enums import Align, CharVPos, PDFResourceType, TextMode, WrapMode, XPos, YPos
 from fpdf.errors import FPDFException
 from fpdf.fonts import TTFFont
 from fpdf.line_break import (
@@ -53,7 +61,7 @@ from fpdf.line_break import (
     MultiLineBreak,
     TextLine,
 )
-from fpdf.util import FloatTolerance
+from fpdf.util import FloatTolerance, Padding
 
 __all__ = ["install", "installed", "stats", "uninstall"]
 
@@ -430,6 +438,231 @@ def _render_pdf_text_ttf(self: Fragment, frag_ws: float, word_spacing: float) ->
     return f"({''.join(parts)}) Tj"
 
 
+_ORIGINAL_STYLED_LINE = fpdf.fpdf.FPDF._render_styled_text_line
+
+
+def _plain_line(pdf: Any, text_line: TextLine, link: Any) -> bool:
+    """A line whose output needs none of ``_render_styled_text_line``'s special cases: no link,
+    quad points, fallback fonts or justification; every fragment a plain ``Fragment`` in a
+    TrueType font, unshaped, unstretched, unspaced, not underlined or struck through, filled, on
+    the baseline; and the document at the same defaults."""
+    if link or pdf._record_text_quad_points or pdf._fallback_font_ids or text_line.align == Align.J:
+        return False
+    if pdf.font_stretching != 100 or pdf.char_spacing != 0 or pdf.text_mode != TextMode.FILL:
+        return False
+    for frag in text_line.fragments:
+        gs = frag.graphics_state
+        font = gs.current_font
+        if (
+            type(frag) is not Fragment
+            or frag.link
+            or gs.text_shaping
+            or gs.font_stretching != 100
+            or gs.char_spacing != 0
+            or gs.underline
+            or gs.strikethrough
+            or gs.text_mode != TextMode.FILL
+            or gs.char_vpos != CharVPos.LINE
+            or font is None
+            or font.type != "TTF"
+        ):
+            return False
+    return True
+
+
+def _render_styled_text_line(
+    self: Any,
+    text_line: TextLine,
+    h: float | None = None,
+    border: str | int = 0,
+    new_x: XPos = XPos.RIGHT,
+    new_y: YPos = YPos.TOP,
+    fill: bool = False,
+    link: str | int | None = "",
+    center: bool = False,
+    padding: Padding | None = None,
+    prevent_font_change: bool = False,
+) -> bool:
+    """``FPDF._render_styled_text_line`` for a plain line (``_plain_line``): fpdf2's own code with
+    the branches such a line never takes left out (word spacing, font stretching, character
+    spacing, text rise, text modes, underlines, links, fallback fonts), every operator written as
+    fpdf2 writes it and in the same order; any other line goes to fpdf2."""
+    if not _plain_line(self, text_line, link):
+        return bool(
+            _ORIGINAL_STYLED_LINE(
+                self, text_line, h, border, new_x, new_y, fill, link, center, padding, prevent_font_change
+            )
+        )
+    if isinstance(border, int) and border not in (0, 1):
+        return bool(
+            _ORIGINAL_STYLED_LINE(
+                self, text_line, h, border, new_x, new_y, fill, link, center, padding, prevent_font_change
+            )
+        )
+    if isinstance(border, str) and set(border).issuperset("LTRB"):
+        border = 1
+
+    if padding is None:
+        padding = Padding(0, 0, 0, 0)
+    l_c_margin = r_c_margin = float(0)
+    if padding.left == 0:
+        l_c_margin = self.c_margin
+    if padding.right == 0:
+        r_c_margin = self.c_margin
+
+    styled_txt_width = text_line.text_width
+    if not styled_txt_width:
+        for i, frag in enumerate(text_line.fragments):
+            unscaled_width = frag.get_width(initial_cs=i != 0)
+            styled_txt_width += unscaled_width
+
+    w = text_line.max_width
+    if w is None:
+        if not text_line.fragments:
+            raise ValueError("'text_line' must have fragments if 'text_line.text_width' is None")
+        w = styled_txt_width + l_c_margin + r_c_margin
+    elif w == 0:
+        w = self.w - self.r_margin - self.x
+    if center:
+        self.x = self.l_margin + (self.epw - w) / 2
+    elif text_line.align == Align.X:
+        self.x -= w / 2
+
+    max_font_size: float = 0
+    fragments = list(text_line.fragments)  # get_ordered_fragments: all left to right
+    for frag in fragments:
+        size = frag.graphics_state.font_size_pt / frag.k  # Fragment.font_size
+        if (size - max_font_size) > _TOLERANCE:
+            max_font_size = size
+    if h is None:
+        h = max_font_size
+    page_break_triggered = self._perform_page_break_if_need_be(h)
+    sl: list[str] = []
+
+    k = self.k
+    left = (self.x - padding.left) * k
+    right = (self.x + w + padding.right) * k
+    top = (self.h - self.y + padding.top) * k
+    bottom = (self.h - (self.y + h) - padding.bottom) * k
+
+    if fill:
+        op = "B" if border == 1 else "f"
+        sl.append(f"{left:.2f} {top:.2f} {right - left:.2f} {bottom - top:.2f} re {op}")
+    elif border == 1:
+        sl.append(f"{left:.2f} {top:.2f} {right - left:.2f} {bottom - top:.2f} re S")
+
+    if isinstance(border, str):
+        if "L" in border:
+            sl.append(f"{left:.2f} {top:.2f} m {left:.2f} {bottom:.2f} l S")
+        if "T" in border:
+            sl.append(f"{left:.2f} {top:.2f} m {right:.2f} {top:.2f} l S")
+        if "R" in border:
+            sl.append(f"{right:.2f} {top:.2f} m {right:.2f} {bottom:.2f} l S")
+        if "B" in border:
+            sl.append(f"{left:.2f} {bottom:.2f} m {right:.2f} {bottom:.2f} l S")
+
+    s_start = self.x
+    s_width: float = 0
+    current_font = self.current_font
+    current_font_size_pt = self.font_size_pt
+    current_font_style = self.font_style
+    current_char_vpos = CharVPos.LINE
+    fill_color_changed = False
+    last_used_color = self.fill_color
+    if fragments:
+        if text_line.align == Align.R:
+            dx = w - l_c_margin - styled_txt_width
+        elif text_line.align in [Align.C, Align.X]:
+            dx = (w - styled_txt_width) / 2
+        else:
+            dx = l_c_margin
+        s_start += dx
+        sl.append(f"BT {(self.x + dx) * k:.2f} {(self.h - self.y - 0.5 * h - 0.3 * max_font_size) * k:.2f} Td")
+        for i, frag in enumerate(fragments):
+            gs = frag.graphics_state
+            if gs.text_color != last_used_color:
+                last_used_color = gs.text_color
+                assert last_used_color is not None
+                sl.append(last_used_color.serialize().lower())
+                fill_color_changed = True
+            frag_font: Any = gs.current_font  # a TrueType font (_plain_line)
+            frag_size_pt = gs.font_size_pt  # Fragment.font_size_pt on the baseline
+            if not self.current_font_is_set_on_page:
+                if prevent_font_change:
+                    current_font = frag_font
+                    current_font_size_pt = frag_size_pt
+                    current_font_style = gs.font_style
+                    sl.append(f"/F{current_font.i} {current_font_size_pt:.2f} Tf")
+                    self._resource_catalog.add(PDFResourceType.FONT, current_font.i, self.page)
+                    current_char_vpos = gs.char_vpos
+                else:
+                    current_font = self.current_font = frag_font
+                    current_font_size_pt = self.font_size_pt = frag_size_pt
+                    current_font_style = self.font_style = gs.font_style
+                    self._out(self._set_font_for_page(current_font, current_font_size_pt))
+                    current_char_vpos = gs.char_vpos
+            elif (
+                current_font != frag_font
+                or current_font_size_pt != frag_size_pt
+                or current_font_style != gs.font_style
+                or current_char_vpos != gs.char_vpos
+            ):
+                current_font = frag_font
+                current_font_size_pt = frag_size_pt
+                current_font_style = gs.font_style
+                sl.append(self._set_font_for_page(current_font, current_font_size_pt, wrap_in_text_object=False))
+                current_char_vpos = gs.char_vpos
+            r_text = frag.render_pdf_text_ttf(0, 0)
+            if r_text:
+                sl.append(r_text)
+            s_width += frag.get_width(initial_cs=i != 0)  # no word spacing to add
+        sl.append("ET")
+
+    if sl:
+        if (
+            current_char_vpos != CharVPos.LINE
+            or current_font != self.current_font
+            or current_font_size_pt != self.font_size_pt
+            or current_font_style != self.font_style
+            or fill_color_changed
+        ):
+            out = f"q {' '.join(sl)} Q"
+        else:
+            out = " ".join(sl)
+        self._out(out)
+    self._lasth = h or self.font_size
+
+    if new_x == XPos.RIGHT:
+        self.x += w
+    elif new_x == XPos.START:
+        self.x = s_start
+    elif new_x == XPos.END:
+        self.x = s_start + s_width
+    elif new_x == XPos.WCONT:
+        if s_width:
+            self.x = s_start + s_width - r_c_margin
+        else:
+            self.x = s_start
+    elif new_x == XPos.CENTER:
+        self.x = s_start + s_width / 2.0
+    elif new_x == XPos.LMARGIN:
+        self.x = self.l_margin
+    elif new_x == XPos.RMARGIN:
+        self.x = self.w - self.r_margin
+
+    if new_y == YPos.NEXT:
+        self.y += h
+    if new_y == YPos.TMARGIN:
+        self.y = self.t_margin
+    if new_y == YPos.BMARGIN:
+        self.y = self.h - self.b_margin
+
+    return bool(page_break_triggered)
+
+
+_TOLERANCE = FloatTolerance.TOLERANCE
+
+
 def install() -> None:
     """Use the memoised line width and remembered line breaks in every fpdf2 ``multi_cell``, and
     the remembered subset codes in its text output."""
@@ -437,6 +670,7 @@ def install() -> None:
     setattr(fpdf.fpdf, "MultiLineBreak", _Breaks)  # noqa: B010
     Fragment.get_width = _get_width  # type: ignore[method-assign]
     Fragment.render_pdf_text_ttf = _render_pdf_text_ttf  # type: ignore[method-assign]
+    fpdf.fpdf.FPDF._render_styled_text_line = _render_styled_text_line  # type: ignore[method-assign]
 
 
 def uninstall() -> None:
@@ -445,6 +679,7 @@ def uninstall() -> None:
     setattr(fpdf.fpdf, "MultiLineBreak", _ORIGINAL_BREAK)  # noqa: B010
     Fragment.get_width = _ORIGINAL_GET_WIDTH  # type: ignore[method-assign]
     Fragment.render_pdf_text_ttf = _ORIGINAL_TTF_TEXT  # type: ignore[method-assign]
+    fpdf.fpdf.FPDF._render_styled_text_line = _ORIGINAL_STYLED_LINE  # type: ignore[method-assign]
     _memory.clear()
     _sums.clear()
     _tables.clear()
