@@ -244,3 +244,60 @@ def test_subsets_from_tables_parsed_once_are_those_from_the_file() -> None:
         assert face.parsed is not None
         assert len(face.parsed.order) == len(order)
         face.proto.ttfont.close()
+
+
+def _cells(font: Path, seed: int) -> bytes:
+    """Random cells and paragraphs as plain fpdf2 calls: borders, fills, alignments, padding,
+    positions after the cell, markdown runs, colours, sizes, links and underlines (which take
+    fpdf2's own path)."""
+    import random
+    from datetime import UTC, datetime
+
+    from fpdf import FPDF
+    from fpdf.enums import XPos, YPos
+
+    rng = random.Random(seed)
+    pdf = FPDF()
+    pdf.set_creation_date(datetime(2026, 1, 1, tzinfo=UTC))
+    pdf.add_font("x", "", str(font))
+    pdf.add_font("x", "B", str(font.with_name("DejaVuSans-Bold.ttf")))
+    pdf.add_page()
+    words = ["Knee", "over", "the", "toe", "—", "½", "**hold**", "30 s", "(x)", "\\\\", "≤"]
+    for _ in range(60):
+        pdf.set_font("x", rng.choice(["", "B"]), rng.choice([8, 10.5, 14]))
+        pdf.set_text_color(*rng.choice([(0, 0, 0), (200, 30, 30)]))
+        pdf.set_fill_color(*rng.choice([(255, 255, 255), (230, 240, 250)]))
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(0, 12)))
+        kwargs = {
+            "border": rng.choice([0, 1, "LB", "T", "LTRB"]),
+            "fill": rng.choice([False, True]),
+            "align": rng.choice(["L", "R", "C", "J"]),
+            "new_x": rng.choice([XPos.RIGHT, XPos.LMARGIN, XPos.END, XPos.WCONT, XPos.START, XPos.CENTER]),
+            "new_y": rng.choice([YPos.NEXT, YPos.TOP]),
+            "markdown": rng.choice([False, True]),
+        }
+        if rng.random() < 0.1:
+            kwargs["link"] = "https://example.org"
+        if rng.random() < 0.1:
+            pdf.set_font("x", "U", 10)
+        if pdf.get_x() > pdf.w / 2:  # else go on from where the last cell left off (new_x)
+            pdf.set_x(pdf.l_margin)
+        if rng.random() < 0.5:
+            pdf.multi_cell(rng.choice([0, 40, 90]), 5, text, padding=rng.choice([0, 1.5]), **kwargs)
+        else:
+            kwargs["align"] = "L" if kwargs["align"] == "J" else kwargs["align"]  # one line: no justifying
+            pdf.cell(rng.choice([0, 30, 60]), 6, text, **kwargs)
+            pdf.ln(6)
+    return bytes(pdf.output())
+
+
+def test_fast_text_lines_print_what_fpdf2_prints() -> None:
+    """Text lines drawn through the shortened ``_render_styled_text_line`` print fpdf2's bytes."""
+    from engine.render import linebreak
+
+    font = Path(__file__).resolve().parent.parent / "templates" / "fonts" / "DejaVuSans.ttf"
+    for seed in range(6):
+        linebreak.uninstall()
+        plain = _cells(font, seed)
+        linebreak.install()
+        assert _cells(font, seed) == plain, seed
