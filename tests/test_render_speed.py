@@ -220,8 +220,8 @@ def test_fast_line_breaking_breaks_as_fpdf2_does() -> None:
 
 
 def test_subsets_from_tables_parsed_once_are_those_from_the_file() -> None:
-    """A face subset from copies of its tables parsed once gives the bytes (and glyph ids) of
-    the face parsed from the file again, with fpdf2's options, for many glyph sets one after
+    """A face subset from copies of its tables parsed once, or read with a lazy ``glyf``, gives
+    the bytes (and glyph ids) of the face parsed from the file again, with fpdf2's options, for many glyph sets one after
     another (accented and composite glyphs too): subsetting leaves the parsed tables as parsed."""
     import random
 
@@ -241,6 +241,7 @@ def test_subsets_from_tables_parsed_once_are_those_from_the_file() -> None:
             glyphs = {".notdef", *rng.sample(order, rng.choice([3, 40, 90, 400])), *rng.sample(composites, 5)}
             plain = face._subset(face._read(), set(glyphs), options)
             assert face._subset(face._reparsed(), set(glyphs), options) == plain, (name, n)
+            assert face._subset(face._first(), set(glyphs), options) == plain, (name, n)
         assert face.parsed is not None
         assert len(face.parsed.order) == len(order)
         face.proto.ttfont.close()

@@ -9,7 +9,9 @@ shim: the embedded font program for a face and a set of glyph names is computed 
 pristine copy of the file, exactly as fpdf2 would) and reused while it stays in a small LRU.
 A new glyph set (each client's name brings a few glyphs) is subset from copies of the face's
 big tables (glyph order, ``post``, ``hmtx``, ``cmap``, ``glyf``) parsed once per process, not
-from the file again: about half the cost of a subset (``_Face._reparsed``).
+from the file again: about half the cost of a subset (``_Face._reparsed``). The first subset of
+a face in a process reads the file with a lazy ``glyf`` table (``_Face._first``: a glyph object
+only for the glyphs the subsetter looks up, not for all ~6,000).
 
 The PDF bytes are the same as with plain ``FPDF.add_font`` (``tests/test_render_fonts.py``
 renders every example both ways). Faces this module cannot vouch for (variable, CFF, colour,
@@ -29,7 +31,7 @@ import copy
 import os
 import threading
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -119,8 +121,13 @@ class _Face:
                 return hit
         # the first subset of a face reads the file (a one-handout process never needs more);
         # the next ones copy the tables parsed once
-        again = reuse_parsed and (self.misses > 0 or self.parsed is not None)
-        made = self._subset(self._reparsed() if again else self._read(), glyphs, options)
+        if not reuse_parsed:
+            font = self._read()
+        elif self.misses > 0 or self.parsed is not None:
+            font = self._reparsed()
+        else:
+            font = self._first()
+        made = self._subset(font, glyphs, options)
         with self.lock:
             self.misses += 1
             self.subsets[key] = made
@@ -133,6 +140,27 @@ class _Face:
         read already read."""
         font = ttLib.TTFont(BytesIO(self.data), recalcTimestamp=False, lazy=True)
         for tag in _READ_BY_FPDF:
+            if tag in font:
+                font[tag]  # read the table as fpdf2's parser did
+        return font
+
+    def _first(self) -> Any:
+        """``_read()`` with the ``glyf`` table made lazily: its glyph mapping (``_Glyphs``) makes
+        the unexpanded ``Glyph`` of a name from the table's raw data when first looked up, as
+        parsing makes one for each of the ~6,000 glyphs. For the first subset of a face in a
+        process (a one-handout process subsets each face once)."""
+        font = ttLib.TTFont(BytesIO(self.data), recalcTimestamp=False, lazy=True)
+        for tag in _READ_BY_FPDF:
+            if tag == "glyf" and tag in font and "loca" in font:
+                loca = font["loca"]  # as glyf's parser reads it first
+                order = font.getGlyphOrder()
+                if len(loca) - 1 == len(order):
+                    glyf = ttLib.newTable("glyf")
+                    font.tables["glyf"] = glyf
+                    glyf.glyphOrder = order
+                    glyf._reverseGlyphOrder = {}
+                    glyf.glyphs = _Glyphs(*_raw_glyphs(font.reader["glyf"], loca.locations.tolist(), order))
+                    continue
             if tag in font:
                 font[tag]  # read the table as fpdf2's parser did
         return font
@@ -180,16 +208,31 @@ class _Glyphs(dict[str, Any]):
     unexpanded ``Glyph`` is made from the raw data when a name is first looked up (as parsing
     makes one per glyph); the subsetter's own mappings (``_dict_subset``) are plain dicts."""
 
-    def __init__(self, raw: dict[str, bytes]) -> None:
+    def __init__(self, names: Container[str], raw: Callable[[str], bytes]) -> None:
         super().__init__()
+        self._names = names
         self._raw = raw
 
     def __missing__(self, name: str) -> Any:
-        glyph = self[name] = _GLYPH(self._raw[name])
+        if name not in self._names:
+            raise KeyError(name)
+        glyph = self[name] = _GLYPH(self._raw(name))
         return glyph
 
     def __contains__(self, name: object) -> bool:
-        return name in self._raw
+        return name in self._names
+
+
+def _raw_glyphs(data: bytes, offsets: list[int], order: list[str]) -> tuple[dict[str, int], Callable[[str], bytes]]:
+    """The glyph names of a ``glyf`` table, and each glyph's raw data by name (from ``loca``'s
+    offsets, taken before the subsetter sets new ones)."""
+    index = {name: i for i, name in enumerate(order)}
+
+    def raw(name: str) -> bytes:
+        i = index[name]
+        return data[offsets[i] : offsets[i + 1]]
+
+    return index, raw
 
 
 _GLYPH: Any = ttLib.getTableModule("glyf").Glyph
@@ -225,7 +268,7 @@ class _Parsed:
 
         def glyphs() -> Any:
             table = copy.copy(glyf)
-            table.glyphs = _Glyphs(raw)
+            table.glyphs = _Glyphs(raw, raw.__getitem__)
             table.glyphOrder = list(self.order)
             table._reverseGlyphOrder = {}
             return table
