@@ -10,8 +10,8 @@ pristine copy of the file, exactly as fpdf2 would) and reused while it stays in 
 A new glyph set (each client's name brings a few glyphs) is subset from copies of the face's
 big tables (glyph order, ``post``, ``hmtx``, ``cmap``, ``glyf``) parsed once per process, not
 from the file again: about half the cost of a subset (``_Face._reparsed``). The first subset of
-a face in a process reads the file with a lazy ``glyf`` table (``_Face._first``: a glyph object
-only for the glyphs the subsetter looks up, not for all ~6,000).
+a face in a process reads the file with lazy ``hmtx`` and ``glyf`` tables (``_Face._first``:
+metrics and glyph objects only for the glyphs the subsetter looks up, not for all ~6,000).
 
 The PDF bytes are the same as with plain ``FPDF.add_font`` (``tests/test_render_fonts.py``
 renders every example both ways). Faces this module cannot vouch for (variable, CFF, colour,
@@ -27,8 +27,11 @@ is not a font at all is still refused when it is registered.
 
 from __future__ import annotations
 
+import array
 import copy
 import os
+import struct
+import sys
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Container
@@ -145,12 +148,19 @@ class _Face:
         return font
 
     def _first(self) -> Any:
-        """``_read()`` with the ``glyf`` table made lazily: its glyph mapping (``_Glyphs``) makes
-        the unexpanded ``Glyph`` of a name from the table's raw data when first looked up, as
-        parsing makes one for each of the ~6,000 glyphs. For the first subset of a face in a
-        process (a one-handout process subsets each face once)."""
+        """``_read()`` with the ``hmtx`` and ``glyf`` tables made lazily: their mappings by glyph
+        name (``_Lazy``) make a glyph's metrics or unexpanded ``Glyph`` from the table's raw data
+        when first looked up, as parsing makes them for each of the ~6,000 glyphs. For the first
+        subset of a face in a process (a one-handout process subsets each face once)."""
         font = ttLib.TTFont(BytesIO(self.data), recalcTimestamp=False, lazy=True)
         for tag in _READ_BY_FPDF:
+            if tag == "hmtx" and tag in font and "maxp" in font and "hhea" in font:
+                metrics = _lazy_hmtx(font)
+                if metrics is not None:
+                    hmtx = ttLib.newTable("hmtx")
+                    font.tables["hmtx"] = hmtx
+                    hmtx.metrics = metrics
+                    continue
             if tag == "glyf" and tag in font and "loca" in font:
                 loca = font["loca"]  # as glyf's parser reads it first
                 order = font.getGlyphOrder()
@@ -159,7 +169,7 @@ class _Face:
                     font.tables["glyf"] = glyf
                     glyf.glyphOrder = order
                     glyf._reverseGlyphOrder = {}
-                    glyf.glyphs = _Glyphs(*_raw_glyphs(font.reader["glyf"], loca.locations.tolist(), order))
+                    glyf.glyphs = _glyphs(*_raw_glyphs(font.reader["glyf"], loca.locations.tolist(), order))
                     continue
             if tag in font:
                 font[tag]  # read the table as fpdf2's parser did
@@ -203,24 +213,58 @@ reuse_parsed = os.environ.get("REHAB_FONT_REPARSE", "0") != "1"
 ``False`` (or ``REHAB_FONT_REPARSE=1``) parses the file again for each subset."""
 
 
-class _Glyphs(dict[str, Any]):
-    """``glyf``'s glyph mapping for one subsetting: every glyph of the face is in it, and a fresh,
-    unexpanded ``Glyph`` is made from the raw data when a name is first looked up (as parsing
-    makes one per glyph); the subsetter's own mappings (``_dict_subset``) are plain dicts."""
+class _Lazy(dict[str, Any]):
+    """A table's mapping by glyph name for one subsetting (``hmtx`` metrics, ``glyf`` glyphs):
+    every glyph of the face is in it, and its value is made when the name is first looked up,
+    as the table's parser would have made it; the subsetter's own mappings (``_dict_subset``)
+    are plain dicts."""
 
-    def __init__(self, names: Container[str], raw: Callable[[str], bytes]) -> None:
+    def __init__(self, names: Container[str], make: Callable[[str], Any]) -> None:
         super().__init__()
         self._names = names
-        self._raw = raw
+        self._make = make
 
     def __missing__(self, name: str) -> Any:
         if name not in self._names:
             raise KeyError(name)
-        glyph = self[name] = _GLYPH(self._raw(name))
-        return glyph
+        value = self[name] = self._make(name)
+        return value
 
     def __contains__(self, name: object) -> bool:
         return name in self._names
+
+
+def _glyphs(names: Container[str], raw: Callable[[str], bytes]) -> _Lazy:
+    """``glyf``'s glyphs: a fresh, unexpanded ``Glyph`` from the raw data, as parsing makes one."""
+    return _Lazy(names, lambda name: _GLYPH(raw(name)))
+
+
+def _lazy_hmtx(font: Any) -> _Lazy | None:
+    """``hmtx``'s metrics as its parser makes them ((advance, left side bearing) by glyph name,
+    the last advance repeated for the glyphs past ``hhea.numberOfHMetrics``), each made when
+    first looked up; None for a table the parser would warn about or refuse."""
+    glyphs = font["maxp"].numGlyphs
+    count = int(font["hhea"].numberOfHMetrics)
+    data = font.reader["hmtx"]
+    if not 0 < count <= glyphs or len(data) != 4 * count + 2 * (glyphs - count):
+        return None
+    order = font.getGlyphOrder()
+    if len(order) != glyphs:
+        return None
+    longs = struct.unpack(">" + "Hh" * count, data[: 4 * count])
+    if max(longs[0::2]) > 32767:
+        return None  # the parser warns about a huge advance
+    sides = array.array("h", data[4 * count :])
+    if sys.byteorder != "big":
+        sides.byteswap()
+    index = {name: i for i, name in enumerate(order)}
+    last = longs[-2]
+
+    def metric(name: str) -> tuple[int, int]:
+        i = index[name]
+        return (longs[2 * i], longs[2 * i + 1]) if i < count else (last, sides[i - count])
+
+    return _Lazy(index, metric)
 
 
 def _raw_glyphs(data: bytes, offsets: list[int], order: list[str]) -> tuple[dict[str, int], Callable[[str], bytes]]:
@@ -268,7 +312,7 @@ class _Parsed:
 
         def glyphs() -> Any:
             table = copy.copy(glyf)
-            table.glyphs = _Glyphs(raw, raw.__getitem__)
+            table.glyphs = _glyphs(raw, raw.__getitem__)
             table.glyphOrder = list(self.order)
             table._reverseGlyphOrder = {}
             return table
