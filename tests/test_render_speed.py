@@ -154,3 +154,151 @@ def test_replayed_line_breaks_keep_each_paragraphs_own_colour_and_width() -> Non
     finally:
         linebreak.uninstall()
         linebreak.install()
+
+
+def _lines(breaker: object) -> list[tuple[object, ...]]:
+    """Every line a line breaker gives, as comparable values (or the error it raises)."""
+    from fpdf.errors import FPDFException
+
+    out: list[tuple[object, ...]] = []
+    try:
+        while (line := breaker.get_line()) is not None:  # type: ignore[attr-defined]
+            frags = tuple((tuple(f.characters), id(f.graphics_state), f.k, f.link, type(f)) for f in line.fragments)
+            out.append((frags, *line[1:]))
+    except FPDFException as exc:
+        out.append(("error", str(exc)))
+    return out
+
+
+def test_fast_line_breaking_breaks_as_fpdf2_does() -> None:
+    """The character loop for plain fragments gives fpdf2's own lines (fragments, widths to the
+    last bit, spaces, heights) on random paragraphs: bold runs, links, no-break, tab, zero-width
+    and ideographic spaces, new lines, words longer than the column, justified text, indents."""
+    import random
+
+    from fpdf import FPDF
+    from fpdf.enums import Align
+    from fpdf.line_break import MultiLineBreak
+
+    from engine.render import linebreak
+
+    font = Path(__file__).resolve().parent.parent / "templates" / "fonts" / "DejaVuSans.ttf"
+    bold = font.with_name("DejaVuSans-Bold.ttf")
+    pdf = FPDF()
+    pdf.add_font("x", "", str(font))
+    pdf.add_font("x", "B", str(bold))
+    pdf.add_page()
+    rng = random.Random(15)
+    words = ["a", "knee", "Zoë", "½", "≤3/10", "—", "supercalifragilisticexpialidocious", "x" * 60, "30 s", "**bold**"]
+    spaces = [" ", " ", " ", "\u00a0", "\t", "\u200b", "\u3000", "\n", "  "]
+    before = linebreak.stats()
+    checked = 0
+    for n in range(400):
+        text = "".join(rng.choice(words) + rng.choice(spaces) for _ in range(rng.randint(0, 40)))
+        pdf.set_font("x", "", rng.choice([6, 9.5, 11, 20]))
+        fragments = pdf._preload_font_styles(text, markdown=True)
+        width = rng.choice([0.5, 5, 20, 41.3, 90, 180])
+        kwargs = {
+            "align": rng.choice([Align.L, Align.J, Align.C]),
+            "first_line_indent": rng.choice([0, 0, 3.5]),
+            "line_height": rng.choice([1.0, 1.22]),
+        }
+        margins = rng.choice([(1.0, 1.0), (), (pdf.c_margin,)])
+        linebreak.uninstall()  # fpdf2's own CurrentLine and widths
+        try:
+            plain = _lines(MultiLineBreak(fragments, width, margins, **kwargs))
+        finally:
+            linebreak.install()
+        fast_breaker = linebreak._Breaks(fragments, lambda _h, w=width: w, margins, **kwargs)  # callable: no memory
+        assert fast_breaker._fast, text
+        assert _lines(fast_breaker) == plain, (n, text, width)
+        checked += len(plain)
+    for face in pdf.fonts.values():
+        face.ttfont.close()  # never output (which would close them)
+    assert checked > 2000
+    assert linebreak.stats()["hits"] == before["hits"]
+
+
+def test_subsets_from_tables_parsed_once_are_those_from_the_file() -> None:
+    """A face subset from copies of its tables parsed once, or read with a lazy ``glyf``, gives
+    the bytes (and glyph ids) of the face parsed from the file again, with fpdf2's options, for many glyph sets one after
+    another (accented and composite glyphs too): subsetting leaves the parsed tables as parsed."""
+    import random
+
+    from fontTools import subset as ftsubset
+
+    from engine.render import fonts
+
+    options = ftsubset.Options(notdef_outline=True, recommended_glyphs=True)
+    options.drop_tables += ["FFTM", "GDEF", "GPOS", "GSUB", "MATH", "hdmx", "meta", "sbix", "SVG ", "CPAL", "COLR"]
+    rng = random.Random(15)
+    folder = Path(__file__).resolve().parent.parent / "templates" / "fonts"
+    for name in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"):
+        face = fonts._Face(folder / name, "")
+        order = face._read().getGlyphOrder()
+        composites = [g for g in order if g.endswith(("acute", "dieresis", "grave", "circumflex"))]
+        for n in range(12):
+            glyphs = {".notdef", *rng.sample(order, rng.choice([3, 40, 90, 400])), *rng.sample(composites, 5)}
+            plain = face._subset(face._read(), set(glyphs), options)
+            assert face._subset(face._reparsed(), set(glyphs), options) == plain, (name, n)
+            assert face._subset(face._first(), set(glyphs), options) == plain, (name, n)
+        assert face.parsed is not None
+        assert len(face.parsed.order) == len(order)
+        face.proto.ttfont.close()
+
+
+def _cells(font: Path, seed: int) -> bytes:
+    """Random cells and paragraphs as plain fpdf2 calls: borders, fills, alignments, padding,
+    positions after the cell, markdown runs, colours, sizes, links and underlines (which take
+    fpdf2's own path)."""
+    import random
+    from datetime import UTC, datetime
+
+    from fpdf import FPDF
+    from fpdf.enums import XPos, YPos
+
+    rng = random.Random(seed)
+    pdf = FPDF()
+    pdf.set_creation_date(datetime(2026, 1, 1, tzinfo=UTC))
+    pdf.add_font("x", "", str(font))
+    pdf.add_font("x", "B", str(font.with_name("DejaVuSans-Bold.ttf")))
+    pdf.add_page()
+    words = ["Knee", "over", "the", "toe", "—", "½", "**hold**", "30 s", "(x)", "\\\\", "≤"]
+    for _ in range(60):
+        pdf.set_font("x", rng.choice(["", "B"]), rng.choice([8, 10.5, 14]))
+        pdf.set_text_color(*rng.choice([(0, 0, 0), (200, 30, 30)]))
+        pdf.set_fill_color(*rng.choice([(255, 255, 255), (230, 240, 250)]))
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(0, 12)))
+        kwargs = {
+            "border": rng.choice([0, 1, "LB", "T", "LTRB"]),
+            "fill": rng.choice([False, True]),
+            "align": rng.choice(["L", "R", "C", "J"]),
+            "new_x": rng.choice([XPos.RIGHT, XPos.LMARGIN, XPos.END, XPos.WCONT, XPos.START, XPos.CENTER]),
+            "new_y": rng.choice([YPos.NEXT, YPos.TOP]),
+            "markdown": rng.choice([False, True]),
+        }
+        if rng.random() < 0.1:
+            kwargs["link"] = "https://example.org"
+        if rng.random() < 0.1:
+            pdf.set_font("x", "U", 10)
+        if pdf.get_x() > pdf.w / 2:  # else go on from where the last cell left off (new_x)
+            pdf.set_x(pdf.l_margin)
+        if rng.random() < 0.5:
+            pdf.multi_cell(rng.choice([0, 40, 90]), 5, text, padding=rng.choice([0, 1.5]), **kwargs)
+        else:
+            kwargs["align"] = "L" if kwargs["align"] == "J" else kwargs["align"]  # one line: no justifying
+            pdf.cell(rng.choice([0, 30, 60]), 6, text, **kwargs)
+            pdf.ln(6)
+    return bytes(pdf.output())
+
+
+def test_fast_text_lines_print_what_fpdf2_prints() -> None:
+    """Text lines drawn through the shortened ``_render_styled_text_line`` print fpdf2's bytes."""
+    from engine.render import linebreak
+
+    font = Path(__file__).resolve().parent.parent / "templates" / "fonts" / "DejaVuSans.ttf"
+    for seed in range(6):
+        linebreak.uninstall()
+        plain = _cells(font, seed)
+        linebreak.install()
+        assert _cells(font, seed) == plain, seed

@@ -7,6 +7,11 @@ batch worker inherits it); a document gets a light copy whose per-document parts
 subset, missing glyphs, descriptor) are fresh. At output the subsetting goes through a small
 shim: the embedded font program for a face and a set of glyph names is computed once (from a
 pristine copy of the file, exactly as fpdf2 would) and reused while it stays in a small LRU.
+A new glyph set (each client's name brings a few glyphs) is subset from copies of the face's
+big tables (glyph order, ``post``, ``hmtx``, ``cmap``, ``glyf``) parsed once per process, not
+from the file again: about half the cost of a subset (``_Face._reparsed``). The first subset of
+a face in a process reads the file with lazy ``hmtx`` and ``glyf`` tables (``_Face._first``:
+metrics and glyph objects only for the glyphs the subsetter looks up, not for all ~6,000).
 
 The PDF bytes are the same as with plain ``FPDF.add_font`` (``tests/test_render_fonts.py``
 renders every example both ways). Faces this module cannot vouch for (variable, CFF, colour,
@@ -22,11 +27,14 @@ is not a font at all is still refused when it is registered.
 
 from __future__ import annotations
 
+import array
 import copy
 import os
+import struct
+import sys
 import threading
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -68,6 +76,7 @@ class _Face:
         self.lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+        self.parsed: _Parsed | None = None
         self.from_disk = False
         known = _metrics.load(path, style, self.data) if enabled else None
         if known is not None:
@@ -113,10 +122,82 @@ class _Face:
                 self.subsets.move_to_end(key)
                 self.hits += 1
                 return hit
+        # the first subset of a face reads the file (a one-handout process never needs more);
+        # the next ones copy the tables parsed once
+        if not reuse_parsed:
+            font = self._read()
+        elif self.misses > 0 or self.parsed is not None:
+            font = self._reparsed()
+        else:
+            font = self._first()
+        made = self._subset(font, glyphs, options)
+        with self.lock:
+            self.misses += 1
+            self.subsets[key] = made
+            while len(self.subsets) > SUBSETS_PER_FACE:
+                self.subsets.popitem(last=False)
+        return made
+
+    def _read(self) -> Any:
+        """The face as fpdf2's output step has it: parsed from the file, the tables its parser
+        read already read."""
         font = ttLib.TTFont(BytesIO(self.data), recalcTimestamp=False, lazy=True)
         for tag in _READ_BY_FPDF:
             if tag in font:
                 font[tag]  # read the table as fpdf2's parser did
+        return font
+
+    def _first(self) -> Any:
+        """``_read()`` with the ``hmtx`` and ``glyf`` tables made lazily: their mappings by glyph
+        name (``_Lazy``) make a glyph's metrics or unexpanded ``Glyph`` from the table's raw data
+        when first looked up, as parsing makes them for each of the ~6,000 glyphs. For the first
+        subset of a face in a process (a one-handout process subsets each face once)."""
+        font = ttLib.TTFont(BytesIO(self.data), recalcTimestamp=False, lazy=True)
+        for tag in _READ_BY_FPDF:
+            if tag == "hmtx" and tag in font and "maxp" in font and "hhea" in font:
+                metrics = _lazy_hmtx(font)
+                if metrics is not None:
+                    hmtx = ttLib.newTable("hmtx")
+                    font.tables["hmtx"] = hmtx
+                    hmtx.metrics = metrics
+                    continue
+            if tag == "glyf" and tag in font and "loca" in font:
+                loca = font["loca"]  # as glyf's parser reads it first
+                order = font.getGlyphOrder()
+                if len(loca) - 1 == len(order):
+                    glyf = ttLib.newTable("glyf")
+                    font.tables["glyf"] = glyf
+                    glyf.glyphOrder = order
+                    glyf._reverseGlyphOrder = {}
+                    glyf.glyphs = _glyphs(*_raw_glyphs(font.reader["glyf"], loca.locations.tolist(), order))
+                    continue
+            if tag in font:
+                font[tag]  # read the table as fpdf2's parser did
+        return font
+
+    def _reparsed(self) -> Any:
+        """``_read()`` without parsing the big tables again: a fresh font whose small tables are
+        read from the file and whose glyph order, ``post``, ``hmtx``, ``cmap`` and ``glyf`` are
+        copies of those of a face parsed once (``_Parsed``). The subsetter replaces what it
+        prunes (new dicts and lists) and changes glyphs in place, so each subsetting gets its own
+        table objects, cmap subtables and glyph objects (made from the raw glyph data on first
+        look-up), in the state parsing leaves them in; the bytes are those of ``_read()``
+        (tests/test_render_speed.py subsets many glyph sets both ways)."""
+        with self.lock:
+            if self.parsed is None:
+                self.parsed = _Parsed(self._read())
+        parsed = self.parsed
+        font = ttLib.TTFont(BytesIO(self.data), recalcTimestamp=False, lazy=True)
+        font.glyphOrder = list(parsed.order)
+        for tag in parsed.loaded:  # the tables _read() has read, in the same order
+            if tag in parsed.copies:
+                font.tables[tag] = parsed.copies[tag]()
+            else:
+                font[tag]  # a small table: read from the file
+        return font
+
+    @staticmethod
+    def _subset(font: Any, glyphs: set[str], options: Any) -> _Subset:
         subsetter = ftsubset.Subsetter(options)
         subsetter.populate(glyphs=glyphs)
         subsetter.subset(font)
@@ -124,12 +205,120 @@ class _Face:
         font.save(out)
         made = _Subset(out.getvalue(), dict(font.getReverseGlyphMap()))
         font.close()
-        with self.lock:
-            self.misses += 1
-            self.subsets[key] = made
-            while len(self.subsets) > SUBSETS_PER_FACE:
-                self.subsets.popitem(last=False)
         return made
+
+
+reuse_parsed = os.environ.get("REHAB_FONT_REPARSE", "0") != "1"
+"""Subset from copies of a face's tables parsed once per process (``_Face._reparsed``);
+``False`` (or ``REHAB_FONT_REPARSE=1``) parses the file again for each subset."""
+
+
+class _Lazy(dict[str, Any]):
+    """A table's mapping by glyph name for one subsetting (``hmtx`` metrics, ``glyf`` glyphs):
+    every glyph of the face is in it, and its value is made when the name is first looked up,
+    as the table's parser would have made it; the subsetter's own mappings (``_dict_subset``)
+    are plain dicts."""
+
+    def __init__(self, names: Container[str], make: Callable[[str], Any]) -> None:
+        super().__init__()
+        self._names = names
+        self._make = make
+
+    def __missing__(self, name: str) -> Any:
+        if name not in self._names:
+            raise KeyError(name)
+        value = self[name] = self._make(name)
+        return value
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+
+def _glyphs(names: Container[str], raw: Callable[[str], bytes]) -> _Lazy:
+    """``glyf``'s glyphs: a fresh, unexpanded ``Glyph`` from the raw data, as parsing makes one."""
+    return _Lazy(names, lambda name: _GLYPH(raw(name)))
+
+
+def _lazy_hmtx(font: Any) -> _Lazy | None:
+    """``hmtx``'s metrics as its parser makes them ((advance, left side bearing) by glyph name,
+    the last advance repeated for the glyphs past ``hhea.numberOfHMetrics``), each made when
+    first looked up; None for a table the parser would warn about or refuse."""
+    glyphs = font["maxp"].numGlyphs
+    count = int(font["hhea"].numberOfHMetrics)
+    data = font.reader["hmtx"]
+    if not 0 < count <= glyphs or len(data) != 4 * count + 2 * (glyphs - count):
+        return None
+    order = font.getGlyphOrder()
+    if len(order) != glyphs:
+        return None
+    longs = struct.unpack(">" + "Hh" * count, data[: 4 * count])
+    if max(longs[0::2]) > 32767:
+        return None  # the parser warns about a huge advance
+    sides = array.array("h", data[4 * count :])
+    if sys.byteorder != "big":
+        sides.byteswap()
+    index = {name: i for i, name in enumerate(order)}
+    last = longs[-2]
+
+    def metric(name: str) -> tuple[int, int]:
+        i = index[name]
+        return (longs[2 * i], longs[2 * i + 1]) if i < count else (last, sides[i - count])
+
+    return _Lazy(index, metric)
+
+
+def _raw_glyphs(data: bytes, offsets: list[int], order: list[str]) -> tuple[dict[str, int], Callable[[str], bytes]]:
+    """The glyph names of a ``glyf`` table, and each glyph's raw data by name (from ``loca``'s
+    offsets, taken before the subsetter sets new ones)."""
+    index = {name: i for i, name in enumerate(order)}
+
+    def raw(name: str) -> bytes:
+        i = index[name]
+        return data[offsets[i] : offsets[i + 1]]
+
+    return index, raw
+
+
+_GLYPH: Any = ttLib.getTableModule("glyf").Glyph
+
+
+class _Parsed:
+    """A face's big tables parsed once (per process; a forked worker inherits them), and how to
+    copy each for one subsetting."""
+
+    def __init__(self, font: Any) -> None:
+        self.order: list[str] = list(font.getGlyphOrder())
+        self.loaded = list(font.tables)
+        tables = {tag: font[tag] for tag in ("post", "hmtx", "cmap", "glyf")}
+        for sub in tables["cmap"].tables:
+            sub.ensureDecompiled()  # the subsetter reads every subtable it keeps
+        glyf = tables["glyf"]
+        raw = {name: getattr(glyph, "data", b"") for name, glyph in glyf.glyphs.items()}
+        if any(not hasattr(g, "data") and g.numberOfContours != 0 for g in glyf.glyphs.values()):
+            raise ValueError("glyf glyphs already expanded")  # not parsing's state: do not copy
+
+        def post() -> Any:
+            return copy.copy(tables["post"])
+
+        def hmtx() -> Any:
+            table = copy.copy(tables["hmtx"])
+            table.metrics = dict(table.metrics)
+            return table
+
+        def cmap() -> Any:
+            table = copy.copy(tables["cmap"])
+            table.tables = [copy.copy(sub) for sub in table.tables]
+            return table
+
+        def glyphs() -> Any:
+            table = copy.copy(glyf)
+            table.glyphs = _glyphs(raw, raw.__getitem__)
+            table.glyphOrder = list(self.order)
+            table._reverseGlyphOrder = {}
+            return table
+
+        self.copies: dict[str, Callable[[], Any]] = {"post": post, "hmtx": hmtx, "cmap": cmap, "glyf": glyphs}
+        font.close()
 
 
 class _Program:
@@ -215,7 +404,7 @@ class _Metrics:
     the SHA-256 of the font file, the style and the fontTools and fpdf2 versions. A face is then
     parsed once per machine, not once per process. JSON, not pickle: plain numbers and names."""
 
-    FORMAT = 1
+    FORMAT = 2  # 2: each mapping as [codes, values] (two flat lists parse faster than pairs)
     _FIELDS = ("name", "sp", "ss", "up", "ut", "scale", "type", "is_compressed", "is_cff", "is_cid_keyed")
     _MORE = ("is_symbol", "cff_ros", "collection_font_number", "palette_index")
 
@@ -228,7 +417,9 @@ class _Metrics:
 
         digest = hashlib.sha256(data).hexdigest()
         versions = (_Metrics.FORMAT, digest, style, fontTools.version, FPDF_VERSION)
-        return f"font-{digest[:24]}-{style or 'R'}.cache", hashlib.sha256(repr(versions).encode()).hexdigest()
+        return f"font-{digest[:24]}-{style or 'R'}-{_Metrics.FORMAT}.cache", hashlib.sha256(
+            repr(versions).encode()
+        ).hexdigest()
 
     def load(self, path: Path, style: str, data: bytes) -> TTFFont | None:
         import json
@@ -248,9 +439,9 @@ class _Metrics:
                 setattr(font, attr, m[attr])
             font.cff_ros = tuple(m["cff_ros"]) if m["cff_ros"] is not None else None
             default = int(m["default_width"])
-            font.cw = defaultdict(lambda: default, {int(c): w for c, w in m["cw"]})
-            font.cmap = {int(c): g for c, g in m["cmap"]}
-            font.glyph_ids = {int(c): g for c, g in m["glyph_ids"]}
+            font.cw = defaultdict(lambda: default, self._mapping(m["cw"]))
+            font.cmap = self._mapping(m["cmap"])
+            font.glyph_ids = self._mapping(m["glyph_ids"])
             d = m["desc"]
             font.desc = PDFFontDescriptor(
                 d["ascent"],
@@ -276,6 +467,19 @@ class _Metrics:
         font.subset = SubsetMap(font)
         return font
 
+    @staticmethod
+    def _columns(mapping: dict[int, Any]) -> list[list[Any]]:
+        """A mapping by character code as [codes, values], in code order."""
+        items = sorted(mapping.items())
+        return [[c for c, _ in items], [v for _, v in items]]
+
+    @staticmethod
+    def _mapping(columns: list[list[Any]]) -> dict[int, Any]:
+        codes, values = columns
+        if len(codes) != len(values) or not all(type(c) is int for c in codes):
+            raise ValueError("a font metrics cache mapping is not codes and values")
+        return dict(zip(codes, values, strict=True))
+
     def store(self, font: TTFFont, style: str, data: bytes) -> None:
         import json
 
@@ -287,9 +491,9 @@ class _Metrics:
         m = {attr: getattr(font, attr) for attr in (*self._FIELDS, *self._MORE)}
         m |= {
             "default_width": font.cw.default_factory() if isinstance(font.cw, defaultdict) else 0,  # type: ignore[misc]
-            "cw": sorted(font.cw.items()),
-            "cmap": sorted(font.cmap.items()),
-            "glyph_ids": sorted(font.glyph_ids.items()),
+            "cw": self._columns(font.cw),
+            "cmap": self._columns(font.cmap),
+            "glyph_ids": self._columns(font.glyph_ids),
             "desc": {
                 "ascent": d.ascent,
                 "descent": d.descent,
