@@ -18,7 +18,6 @@ from typing import Any
 from engine.models.template import Template
 from engine.render import text
 from engine.render.frame import Ctx, flow, known_clinic, new_doc, set_metadata
-from engine.render.report import render_clinician_report
 from engine.render.sections import SECTIONS, draw_credits
 from engine.render.urgent import urgent_page
 from engine.render.view import View
@@ -33,6 +32,13 @@ def load_template_dict(data: dict[str, Any]) -> Template:
         ValueError: a key is unknown, missing or has a bad value (pydantic's ValidationError).
     """
     return Template.model_validate(data)
+
+
+def render_clinician_report(view: View, template: Template, template_dir: Path, *, paper: str | None = "a4") -> bytes:
+    """Render the clinician report (``engine.render.report``, imported only when a report is asked for)."""
+    from engine.render.report import render_clinician_report as render
+
+    return render(view, template, template_dir, paper=paper)
 
 
 def render_handout(view: View, template: Template, template_dir: Path, *, paper: str | None = "a4") -> bytes:
