@@ -21,16 +21,17 @@ def resolve(value: Any, bindings: dict[str, dict[str, Any]]) -> Any:
 def derive_fn(rules: dict[str, Rule]) -> DeriveFn:
     """Return the callback the runtime calls to build derived facts for a firing."""
 
+    derives = {rid: [a.derive for a in rule.then if a.derive is not None] for rid, rule in rules.items()}
+
     def derive(rule_id: str, bindings: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
         made = []
-        for action in rules[rule_id].then:
-            if action.derive is not None:
-                fact: dict[str, Any] = {"kind": action.derive.fact, "derived_by": rule_id}
-                for key, value in action.derive.set.items():
-                    v = resolve(value, bindings)
-                    if v is not None:
-                        fact[key] = v
-                made.append(fact)
+        for d in derives[rule_id]:
+            fact: dict[str, Any] = {"kind": d.fact, "derived_by": rule_id}
+            for key, value in d.set.items():
+                v = resolve(value, bindings)
+                if v is not None:
+                    fact[key] = v
+            made.append(fact)
         return made
 
     return derive

@@ -135,10 +135,24 @@ def _plain(obj: Any) -> bool:
     return True
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+"""``json.dumps(obj, ensure_ascii=False)`` without making an encoder for every message."""
+_SCAN = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # set in __init__ (json.scanner)
+
+
+def _decode(text: str) -> Any:
+    """``json.loads`` of a message from the engine (a JSON object), minus its per-call wrapping."""
+    try:
+        value, end = _SCAN(text, 0)
+    except StopIteration:
+        return json.loads(text)  # raises the usual error
+    return value if end == len(text) else json.loads(text)
+
+
 def engine_json(obj: Any) -> str:
     """Serialise a message for durable_rules: positional numbers only, bounded, no NaN."""
     if _plain(obj):
-        return json.dumps(obj, ensure_ascii=False)
+        return _ENCODE(obj)
     chunks = _make_iterencode({}, _refuse, encode_basestring, None, _num_text, ": ", ", ", False, False, False)(
         _clean_numbers(obj), 0
     )
@@ -191,8 +205,10 @@ class _Session:
         evaluation's number and a session-unique id."""
         live = self.live
         assert live is not None
+        out = _as_floats(fact)
+        out["sid"], out["_j"], out["id"] = live.sid, self.j, _fact_id(live.sent)
         live.sent += 1
-        return dict(_as_floats(fact), sid=live.sid, _j=self.j, id=_fact_id(live.sent - 1))
+        return out
 
     def fired(self) -> Counter[str]:
         """Firings so far by rule."""
@@ -415,7 +431,7 @@ class Runtime:
         live.started = True
         messages = result[1]
         while messages:
-            dname, matched = next(iter(json.loads(messages).items()))  # as durable's own host reads it
+            dname, matched = next(iter(_decode(messages).items()))  # as durable's own host reads it
             try:
                 if dname != SINK:
                     actions[dname](matched, handle)
@@ -487,7 +503,17 @@ _SKIP = frozenset({"sid", "id", "$s", "_j"})
 def _as_floats(fact: dict[str, Any]) -> dict[str, Any]:
     """Every number as a float, -0.0 as 0.0: durable_rules never joins an int with an equal float
     (3 and 3.0) nor -0.0 with 0, while the rule language compares numbers by value."""
-    return {k: float(v) + 0.0 if isinstance(v, int | float) and not isinstance(v, bool) else v for k, v in fact.items()}
+    out = dict(fact)
+    for k, v in fact.items():
+        t = type(v)
+        if t is str:
+            continue
+        if t is float:
+            if v == 0.0:  # -0.0 (and 0.0)
+                out[k] = 0.0
+        elif t is int or (t is not bool and isinstance(v, int | float) and not isinstance(v, bool)):
+            out[k] = float(v) + 0.0
+    return out
 
 
 def _restore(matched: dict[str, Any], originals: dict[str, dict[str, Any]]) -> dict[str, Any]:
