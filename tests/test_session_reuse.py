@@ -480,12 +480,18 @@ def test_threads_evaluating_at_once_get_their_own_results() -> None:
             except BaseException as exc:  # reported below
                 problems.append(f"thread {k}: {exc!r}")
 
-        threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-        assert not any(t.is_alive() for t in threads) and problems == []
+        _in_threads(work, 4, 60)
+        assert problems == []
+
+
+def _in_threads(work: Callable[[int], None], n: int, timeout: float) -> None:
+    """Run ``work(0)`` … ``work(n - 1)`` in threads at once; all must end within ``timeout`` s."""
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    assert not any(t.is_alive() for t in threads)
 
 
 @settings(max_examples=3, deadline=None, suppress_health_check=list(HealthCheck), database=None, derandomize=True)
@@ -530,12 +536,8 @@ def test_threads_planning_the_examples_at_once_get_the_plans_of_a_serial_run() -
         except BaseException as exc:  # reported below
             problems.append(f"thread {k}: {exc!r}")
 
-    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    assert not any(t.is_alive() for t in threads) and problems == []
+    _in_threads(work, 4, 120)
+    assert problems == []
 
 
 def test_live_sessions_are_bounded_whatever_the_number_of_rulesets() -> None:
