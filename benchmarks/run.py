@@ -352,6 +352,16 @@ def bench_memory(quick: bool) -> list[tuple[str, str]]:
 # --- report ------------------------------------------------------------------------------
 
 
+def cpu_times() -> tuple[int, int]:
+    """(steal, total) CPU ticks so far (Linux /proc/stat; zeros elsewhere)."""
+    try:
+        with Path("/proc/stat").open(encoding="ascii") as f:
+            ticks = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return 0, 0
+    return (ticks[7] if len(ticks) > 7 else 0), sum(ticks[:8])
+
+
 def machine() -> list[str]:
     model = platform.processor() or "cpu"
     try:
@@ -376,17 +386,21 @@ def machine() -> list[str]:
 def main() -> None:
     quick = "--quick" in sys.argv
     head = machine()
+    steal0, total0 = cpu_times()
     with tempfile.TemporaryDirectory() as tmp:
         os.environ.setdefault("REHAB_CACHE_DIR", str(Path(tmp) / "cache"))  # a cold cache of its own
         out = Path(tmp)
         rows = bench_engine(quick) + bench_process(quick, out) + bench_render(quick) + bench_batch(quick, out)
         rows += bench_memory(quick)
     end = os.getloadavg()
+    steal1, total1 = cpu_times()
+    steal_pct = 100 * (steal1 - steal0) / max(1, total1 - total0)
     lines = [
         "# Benchmarks (`make bench`)",
         "",
         *head,
         f"- load average at the end {end[0]:.2f} / {end[1]:.2f} / {end[2]:.2f}",
+        f"- CPU time stolen by the VM's host during the run: {steal_pct:.0f} % (above 0, every figure runs slower)",
     ]
     lines += ["", "In-process rows are CPU time; whole-process rows give wall and CPU time (user + system)."]
     lines += ["", "| what | median |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows)]
