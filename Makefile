@@ -26,7 +26,7 @@ test: $(STAMP)
 
 # test-fast: the tests not marked slow (their own files, tests/conftest.py SLOW_IN_FAST, all but the
 # first case of each SWEEPS_IN_FAST sweep), Hypothesis tests capped at 20 examples
-# (REHAB_TEST_PROFILE=fast), on two worker processes (pytest-xdist). Under 60 s on an idle 2-core machine.
+# (REHAB_TEST_PROFILE=fast), on two worker processes (pytest-xdist). About a minute on the 2-core machine.
 test-fast: $(STAMP)
 	REHAB_TEST_PROFILE=fast $(BIN)/python -m pytest -q -n 2 -m "not slow"
 
