@@ -180,7 +180,6 @@ engine.json = _EngineJson
 class _Session:
     """One evaluation: what it fired and derived (the engine session may serve many evaluations)."""
 
-    sid: str = ""
     j: float = 0.0
     """This evaluation's number within its engine session: every fact it sends carries it as ``_j``."""
     firings: list[Firing] = field(default_factory=list)
@@ -200,15 +199,22 @@ class _Session:
     live: _Live | None = None
     """The engine session this evaluation's facts go to."""
 
-    def message(self, fact: dict[str, Any]) -> dict[str, Any]:
-        """The engine message for a fact of this evaluation: numbers as floats, the session, the
-        evaluation's number and a session-unique id."""
+    def send(self, fact: dict[str, Any]) -> int:
+        """Assert a fact of this evaluation in its session, as a message with numbers as floats,
+        the session, the evaluation's number and a session-unique id; return the session's state
+        offset, or 0 when no pattern names the fact's kind (then it is not sent), no rule takes it
+        or an equal fact is there (raises on an engine error)."""
         live = self.live
         assert live is not None
+        places = live.patterns.get(fact.get("kind"))  # type: ignore[arg-type]
+        if not places:
+            return 0
+        live.slots += places
         out = _as_floats(fact)
         out["sid"], out["_j"], out["id"] = live.sid, self.j, _fact_id(live.sent)
         live.sent += 1
-        return out
+        code, offset = durable_rules_engine.assert_fact(live.handle, engine_json(out))
+        return int(offset) if code == 0 else 0
 
     def fired(self) -> Counter[str]:
         """Firings so far by rule."""
@@ -230,6 +236,10 @@ class _Live:
     """A durable session (``sid``) serving successive evaluations of one ruleset."""
 
     sid: str
+    handle: int
+    """The ruleset's engine handle."""
+    patterns: dict[str, int]
+    """How many of the ruleset's patterns name each fact kind (:func:`pattern_kinds`)."""
     served: int = 0
     slots: int = 0
     """Pattern places the facts sent to it could fill (each fact: the patterns of its kind)."""
@@ -239,8 +249,8 @@ class _Live:
     """An action has been started in it: from then on ``delete_state`` is safe (module docstring)."""
 
 
-Action = Callable[[dict[str, Any], int], None]
-"""A rule's action: (the matched facts by durable alias, the ruleset's engine handle)."""
+Action = Callable[[dict[str, Any]], None]
+"""A rule's action, given the matched facts by durable alias."""
 
 
 class _SyncHost(engine.Host):  # type: ignore[misc]
@@ -248,13 +258,6 @@ class _SyncHost(engine.Host):  # type: ignore[misc]
 
     def _run(self) -> None:
         pass
-
-
-def _assert(handle: int, fact: dict[str, Any]) -> int:
-    """Assert one fact; return its session's state offset, or 0 when no rule takes the fact or an
-    equal fact is already there (raises on an engine error)."""
-    code, offset = durable_rules_engine.assert_fact(handle, engine_json(fact))
-    return int(offset) if code == 0 else 0
 
 
 class Runtime:
@@ -281,9 +284,8 @@ class Runtime:
             if compiled.name in self._names:
                 return
             definition = {dname: dict(body, run=_noop) for dname, body in copy.deepcopy(compiled.spec).items()}
-            patterns = dict(pattern_kinds(compiled.spec))
             actions = {
-                dname: self._action(compiled.rule_of[dname], compiled.aliases[dname], derive, patterns)
+                dname: self._action(compiled.rule_of[dname], compiled.aliases[dname], derive)
                 for dname in compiled.spec
                 if dname != SINK
             }
@@ -296,7 +298,7 @@ class Runtime:
                     code="compile.engine_refused",
                 ) from None
             self._actions[compiled.name] = actions
-            self._patterns[compiled.name] = patterns
+            self._patterns[compiled.name] = dict(pattern_kinds(compiled.spec))
             self._names.add(compiled.name)
 
     def unregister(self, name: str) -> None:
@@ -304,20 +306,18 @@ class Runtime:
         with self._lock:
             old = self._host._ruleset_directory.pop(name, None)
             if old is not None:
-                self._retire(name, old._handle)
+                self._retire(name)
                 self._host._ruleset_list.remove(old)
                 durable_rules_engine.delete_ruleset(old._handle)
             self._actions.pop(name, None)
             self._patterns.pop(name, None)
             self._names.discard(name)
 
-    def _action(
-        self, rule_id: str, aliases: tuple[tuple[str, str], ...], derive: DeriveFn, patterns: dict[str, int]
-    ) -> Action:
+    def _action(self, rule_id: str, aliases: tuple[tuple[str, str], ...], derive: DeriveFn) -> Action:
         by_alias = sorted({a for a, _ in aliases})
         names = " ".join(by_alias)  # the written aliases: DNF variants may bind different ones
 
-        def action(matched: dict[str, Any], handle: int) -> None:
+        def action(matched: dict[str, Any]) -> None:
             session = self._current
             if session is None or session.runaway is not None or session.abandoned:
                 return
@@ -345,8 +345,7 @@ class Runtime:
                 fact = dict(fact, fid=f"{fact['kind']}#{next(session.counter)}<{rule_id}")
                 made.append(fact)
                 session.originals[fact["fid"]] = fact
-                if fact["kind"] in patterns:  # else no rule uses it: recorded in the firing anyway
-                    _assert(handle, session.message(fact))
+                session.send(fact)  # recorded in the firing whether or not a rule takes it
             session.firings.append(Firing(rule_id, bindings, tuple(made)))
 
         return action
@@ -370,18 +369,17 @@ class Runtime:
             completed = False
             try:
                 try:
-                    handle = self._host.get_ruleset(name)._handle
-                    patterns = self._patterns[name]
                     live = self._live.get(name)
                     if live is None:
                         while len(self._live) >= LIVE_SESSIONS:
                             self._retire(next(iter(self._live)))
-                        live = _Live(f"e{next(self._sids)}")
+                        handle = self._host.get_ruleset(name)._handle
+                        live = _Live(f"e{next(self._sids)}", handle, self._patterns[name])
                         self.sessions_begun += 1
                     else:
                         del self._live[name]
                     self._live[name] = live  # last: the most recently used
-                    session.sid, session.j, session.live = live.sid, float(live.served), live
+                    session.j, session.live = float(live.served), live
                     live.served += 1
                     self._current = session
                     for fact in facts:
@@ -390,17 +388,12 @@ class Runtime:
                             if fid in session.originals:
                                 session.shared.add(fid)
                             session.originals[fid] = fact
-                        places = patterns.get(fact.get("kind"))  # type: ignore[arg-type]
-                        if places:  # else no pattern can match it
-                            live.slots += places
-                            _assert(handle, session.message(fact))
-                    offset = _assert(handle, session.message({"kind": SINK_KIND}))
-                    self._agenda(handle, offset, self._actions[name], live)
+                        session.send(fact)
+                    offset = session.send({"kind": SINK_KIND})
+                    self._agenda(offset, self._actions[name], live)
                     completed = True
                 finally:
                     self._current = None
-                    if live is not None:
-                        live.slots += sum(patterns.get(d["kind"], 0) for f in session.firings for d in f.derived)
                     if not completed or session.errors or session.runaway or self._due(name):
                         self._retire(name)
             except Exception as exc:
@@ -420,11 +413,12 @@ class Runtime:
         return session.firings
 
     @staticmethod
-    def _agenda(handle: int, offset: int, actions: dict[str, Action], live: _Live) -> None:
+    def _agenda(offset: int, actions: dict[str, Action], live: _Live) -> None:
         """Run the session's agenda to the end: durable picks each next match (priority, then
         order), the action runs here, its derived facts are asserted, the match is completed."""
         if not offset:
             raise EvaluationError.at("rules", "the engine did not take the run marker")
+        handle = live.handle
         result = durable_rules_engine.start_action_for_state(handle, offset)
         if result is None:
             return
@@ -434,7 +428,7 @@ class Runtime:
             dname, matched = next(iter(_decode(messages).items()))  # as durable's own host reads it
             try:
                 if dname != SINK:
-                    actions[dname](matched, handle)
+                    actions[dname](matched)
             except BaseException:
                 durable_rules_engine.abandon_action(handle, offset)
                 raise
@@ -444,25 +438,23 @@ class Runtime:
         live = self._live.get(name)
         return live is not None and (live.served >= SESSION_EVALUATIONS or live.slots >= SESSION_SLOTS)
 
-    def _retire(self, name: str, handle: int | None = None) -> None:
+    def _retire(self, name: str) -> None:
         """Delete the ruleset's live session; first run a closing marker in it if no action was
         ever started there (deleting it before would free garbage: module docstring)."""
         live = self._live.pop(name, None)
         if live is None:
             return
-        if handle is None:
-            handle = self._host.get_ruleset(name)._handle
         if not live.started:
-            closing = self._current = _Session(sid=live.sid, j=-1.0, abandoned=True, live=live)  # derives nothing
+            closing = self._current = _Session(j=-1.0, abandoned=True, live=live)  # derives nothing
             try:
-                offset = _assert(handle, closing.message({"kind": SINK_KIND, "closing": 1}))
-                self._agenda(handle, offset, self._actions.get(name, {}), live)
+                offset = closing.send({"kind": SINK_KIND, "closing": 1})
+                self._agenda(offset, self._actions.get(name, {}), live)
             except Exception:  # noqa: S110 - deleting now could free garbage: leave the session
                 pass
             finally:
                 self._current = None
         if live.started:
-            durable_rules_engine.delete_state(handle, live.sid)
+            durable_rules_engine.delete_state(live.handle, live.sid)
         else:
             self.leaked += 1
 
